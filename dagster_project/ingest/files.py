@@ -1,0 +1,185 @@
+"""Finding an entity's files in a drop, and reading them into raw rows.
+
+Every raw row keeps where it came from (`_source_file`, `_source_line`). Line numbers are
+physical lines, counting the header as line 1. DuckDB reads a file fast when each record
+is one line; a file with multi-line or ragged records is read with Python's csv module,
+which knows exact line numbers, and a ragged record becomes a raw row whose
+`_parse_error` says what is wrong (quarantined downstream, never dropped).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ..contract import ENTITIES, Entity
+
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+class DropError(ValueError):
+    """A file of the drop cannot be loaded at all (names the file and the problem)."""
+
+
+@dataclass(frozen=True)
+class DropFile:
+    path: Path
+    entity: str
+    fmt: str
+
+
+def entity_files(drop: Path, entity: str) -> list[DropFile]:
+    """All files of one entity: names starting with the entity name, in name order.
+
+    `orders.csv`, `orders-0001.csv` and `orders_2026.parquet` belong to `orders`; the
+    longest matching entity name wins so `campaign_members.csv` is not a `campaigns` file.
+    """
+    files = []
+    for path in sorted(drop.iterdir()) if drop.is_dir() else []:
+        if not path.is_file() or path.name.startswith(("_", ".")):
+            continue
+        if _owner(path.name) != entity:
+            continue
+        fmt = FORMATS.get(path.suffix.lower())
+        if fmt is None or (fmt == "jsonl" and entity != "events"):
+            raise DropError(f"{path}: unsupported file type {path.suffix!r} for entity "
+                            f"{entity!r}; expected .csv or .parquet"
+                            + (" or .jsonl" if entity == "events" else ""))
+        files.append(DropFile(path, entity, fmt))
+    return files
+
+
+def _owner(filename: str) -> str | None:
+    stem = filename.lower()
+    matches = [e for e in ENTITIES if re.match(rf"{re.escape(e)}(?![a-z])", stem)]
+    return max(matches, key=len) if matches else None
+
+
+def relation_sql(con: duckdb.DuckDBPyConnection, file: DropFile,
+                 entity: Entity) -> tuple[str, list[str]]:
+    """SQL selecting the file's rows as text columns plus `_source_line` and `_parse_error`,
+    and the file's own column names.
+
+    Raises DropError for unreadable files and files missing a required column.
+    """
+    path = str(file.path).replace("'", "''")
+    if file.fmt == "parquet":
+        sql = (f"select * exclude (file_row_number), cast(file_row_number + 1 as bigint) as "
+               f"_source_line, cast(null as varchar) as _parse_error "
+               f"from read_parquet('{path}', file_row_number = true)")
+        columns = _columns(con, f"select * from read_parquet('{path}')", file)
+        sql = _as_text(sql, columns)
+    elif file.fmt == "jsonl":
+        sql, columns = _jsonl_sql(con, path, file, entity)
+    else:
+        sql, columns = _csv_sql(con, path, file)
+    missing = sorted(entity.required - set(columns))
+    if missing:
+        raise DropError(f"{file.path}: missing required column(s) {', '.join(missing)} "
+                        f"for entity {entity.name!r}; found {', '.join(columns) or 'none'}")
+    return sql, columns
+
+
+def _columns(con: duckdb.DuckDBPyConnection, sql: str, file: DropFile) -> list[str]:
+    try:
+        return [d[0] for d in con.execute(f"describe {sql}").fetchall()]
+    except duckdb.Error as exc:
+        raise DropError(f"{file.path}: cannot be read as {file.fmt}: {_first_line(exc)}") from exc
+
+
+def _as_text(sql: str, columns: list[str]) -> str:
+    casts = ", ".join(f'cast("{c}" as varchar) as "{c}"' for c in columns)
+    return f"select {casts}, _source_line, _parse_error from ({sql})"
+
+
+def _csv_sql(con: duckdb.DuckDBPyConnection, path: str, file: DropFile) -> tuple[str, list[str]]:
+    read = (f"read_csv('{path}', all_varchar = true, header = true, auto_detect = true, "
+            f"delim = ',', quote = '\"', escape = '\"', strict_mode = true)")
+    columns = _csv_header(file)
+    lines = _physical_lines(con, path)
+    try:
+        records = con.execute(f"select count(*) from {read}").fetchone()[0]
+    except duckdb.Error:
+        records = -1  # ragged or otherwise irregular: take the exact path
+    if records == lines - 1:
+        sql = (f"select *, cast(row_number() over () + 1 as bigint) as _source_line, "
+               f"cast(null as varchar) as _parse_error from {read}")
+        return sql, columns
+    frame = read_csv_exact(file.path, columns)
+    name = f"_csv_exact_{abs(hash(path))}"
+    con.register(name, frame)
+    return f"select * from {name}", columns
+
+
+def _csv_header(file: DropFile) -> list[str]:
+    try:
+        with file.path.open(encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh), None)
+    except UnicodeDecodeError as exc:
+        raise DropError(f"{file.path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    if not header:
+        raise DropError(f"{file.path}: empty file, expected a header row")
+    return [h.strip() for h in header]
+
+
+def _physical_lines(con: duckdb.DuckDBPyConnection, path: str) -> int:
+    return con.execute(
+        f"select count(*) from read_csv('{path}', columns = {{'l': 'VARCHAR'}}, header = false,"
+        f" delim = chr(1), quote = '', escape = '', auto_detect = false,"
+        f" strict_mode = false)").fetchone()[0]
+
+
+def read_csv_exact(path: Path, columns: list[str]) -> pd.DataFrame:
+    """Read a CSV with exact physical line numbers; ragged records keep their raw text."""
+    rows, lines, errors = [], [], []
+    width = len(columns)
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        start = reader.line_num + 1
+        for record in reader:
+            if not record:
+                start = reader.line_num + 1
+                continue
+            if len(record) == width:
+                rows.append(record)
+                errors.append(None)
+            else:
+                rows.append((record + [None] * width)[:width])
+                errors.append(f"malformed record: expected {width} fields, found {len(record)}"
+                              f" ({','.join(record)[:200]!r})")
+            lines.append(start)
+            start = reader.line_num + 1
+    frame = pd.DataFrame(rows, columns=columns, dtype="string")
+    frame["_source_line"] = pd.array(lines, dtype="int64")
+    frame["_parse_error"] = pd.array(errors, dtype="string")
+    return frame
+
+
+def _jsonl_sql(con: duckdb.DuckDBPyConnection, path: str, file: DropFile,
+               entity: Entity) -> tuple[str, list[str]]:
+    """JSON Lines: each line read as text (so line numbers are exact), fields extracted.
+
+    Keys the contract names become columns; the whole object stays in `_raw_json` so
+    extra keys are kept. A line that is not a JSON object is a parse error, not a crash.
+    """
+    lines = (f"select line, cast(row_number() over () as bigint) as _source_line from "
+             f"read_csv('{path}', columns = {{'line': 'VARCHAR'}}, header = false, "
+             f"delim = chr(1), quote = '', escape = '', auto_detect = false, "
+             f"strict_mode = false)")
+    fields = ", ".join(
+        f"case when json_valid(line) then line ->> '{c}' end as \"{c}\"" for c in entity.columns)
+    sql = (f"select {fields}, line as _raw_json, _source_line, case when not json_valid(line) "
+           f"or json_type(line) <> 'OBJECT' then 'malformed record: not a JSON object ('"
+           f" || left(line, 200) || ')' end as _parse_error from ({lines}) "
+           f"where trim(line) <> ''")
+    return sql, list(entity.columns)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]

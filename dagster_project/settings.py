@@ -1,0 +1,51 @@
+"""Settings from environment variables, read once when definitions are built.
+
+| variable              | default                     | meaning                                   |
+|-----------------------|-----------------------------|-------------------------------------------|
+| SHOP_DROP_DIR         | data/drops/sample           | the export drop to load                   |
+| SHOP_WAREHOUSE_PATH   | data/warehouse.duckdb       | the DuckDB warehouse file                 |
+| SHOP_SERVING_DIR      | data/serving                | read-only copy for BI tools               |
+| SHOP_INBOX_DIR        | data/inbox                  | new drop folders here trigger a run       |
+| SHOP_BASE_CURRENCY    | USD                         | currency marts report money in            |
+| SHOP_TIMEZONE         | UTC                         | zone of timestamps without an offset      |
+| SHOP_QUARANTINE_LIMIT | 0.05                        | quarantined share that fails a raw check  |
+
+Relative paths are taken from the project root, so commands work from any directory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _path(value: str) -> str:
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else PROJECT_ROOT / path)
+
+
+@dataclass(frozen=True)
+class Settings:
+    drop_dir: str
+    warehouse_path: str
+    serving_dir: str
+    inbox_dir: str
+    base_currency: str
+    timezone: str
+    quarantine_limit: float
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            drop_dir=_path(env.get("SHOP_DROP_DIR", "data/drops/sample")),
+            warehouse_path=_path(env.get("SHOP_WAREHOUSE_PATH", "data/warehouse.duckdb")),
+            serving_dir=_path(env.get("SHOP_SERVING_DIR", "data/serving")),
+            inbox_dir=_path(env.get("SHOP_INBOX_DIR", "data/inbox")),
+            base_currency=env.get("SHOP_BASE_CURRENCY", "USD").upper(),
+            timezone=env.get("SHOP_TIMEZONE", "UTC"),
+            quarantine_limit=float(env.get("SHOP_QUARANTINE_LIMIT", "0.05")),
+        )

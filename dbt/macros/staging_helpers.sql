@@ -1,0 +1,90 @@
+{#- Shared staging logic: the first broken rule of a row, exact duplicates, latest version. -#}
+
+{% macro rejection_reason(required=[], parsed={}, rules=[]) -%}
+    {#- required: columns that must be present; parsed: {column: kind} for typed columns
+        whose raw text sits in <column>_text; rules: [(condition, reason)] checked last.
+        Reason codes: missing_required:<col>, bad_timestamp:<col>, bad_number:<col>,
+        bad_date:<col>, then the rule's own code. -#}
+    case
+        when _parse_error is not null then 'malformed_record'
+        {%- for column in required %}
+        when {{ column ~ '_text' if column in parsed else column }} is null then 'missing_required:{{ column }}'
+        {%- endfor %}
+        {%- for column, kind in parsed.items() %}
+        when {{ column }}_text is not null and {{ column }} is null then 'bad_{{ kind }}:{{ column }}'
+        {%- endfor %}
+        {%- for condition, reason in rules %}
+        when {{ condition }} then '{{ reason }}'
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+{% macro exact_duplicate_rank(entity) -%}
+    {#- 1 for the first copy of a row (by file, line), 2+ for exact duplicates of it. -#}
+    row_number() over (
+        partition by {% for column in contract_columns(entity) %}{{ column }}{{ ", " if not loop.last }}{% endfor %}
+        order by _source_file, _source_line
+    )
+{%- endmacro %}
+
+{% macro latest_version_rank(key_columns, updated_column=none) -%}
+    {#- 1 for the winning version among valid, distinct rows: greatest updated_at, then the
+        later file, then the later line. Rejected rows and exact duplicates rank apart. -#}
+    row_number() over (
+        partition by rejection_reason is null and exact_duplicate_rank = 1, {{ key_columns | join(", ") }}
+        order by {% if updated_column %}{{ updated_column }} desc nulls last, {% endif %}_source_file desc, _source_line desc
+    )
+{%- endmacro %}
+
+{% macro contract_columns(entity) -%}
+    {%- set columns = {
+        "customers": ["customer_id", "email", "phone", "first_name", "last_name", "gender", "birth_year", "country", "province", "city", "signup_at", "acquisition_channel_id", "marketing_opt_in", "membership_level", "updated_at"],
+        "products": ["product_id", "sku", "product_name", "category", "subcategory", "brand", "list_price", "unit_cost", "currency", "launched_at", "is_active", "updated_at"],
+        "orders": ["order_id", "customer_id", "ordered_at", "status", "currency", "subtotal_amount", "discount_amount", "shipping_amount", "tax_amount", "total_amount", "coupon_code", "channel_id", "campaign_id", "device", "group_buy_id", "updated_at"],
+        "order_items": ["order_id", "line_number", "product_id", "quantity", "unit_price", "discount_amount"],
+        "events": ["event_id", "occurred_at", "event_type", "customer_id", "anonymous_id", "session_id", "product_id", "order_id", "search_query", "channel_id", "campaign_id", "utm_source", "utm_medium", "utm_campaign", "device", "page_url"],
+        "channels": ["channel_id", "channel_name", "channel_type", "is_paid"],
+        "campaigns": ["campaign_id", "campaign_name", "channel_id", "campaign_type", "starts_at", "ends_at", "budget", "currency", "target_segment"],
+        "campaign_members": ["campaign_id", "customer_id", "assigned_at", "test_group", "delivered_at", "opened_at", "clicked_at"],
+        "ad_spend": ["spend_date", "channel_id", "campaign_id", "impressions", "clicks", "spend", "currency"],
+        "reviews": ["review_id", "order_id", "product_id", "customer_id", "rating", "review_text", "created_at"],
+        "inventory_snapshots": ["snapshot_date", "product_id", "warehouse_id", "on_hand_qty", "on_order_qty", "unit_cost"],
+        "fx_rates": ["rate_date", "currency", "rate_to_base"],
+    } -%}
+    {{ return(columns[entity]) }}
+{%- endmacro %}
+
+{% macro staged_current(entity_base) -%}
+    {#- Valid, de-duplicated rows of a base model, latest version only. -#}
+    select * from {{ ref(entity_base) }}
+    where rejection_reason is null and exact_duplicate_rank = 1 and version_rank = 1
+{%- endmacro %}
+
+{% macro staged_rejected(entity, entity_base) -%}
+    {#- The quarantine: the raw row exactly as loaded, where it came from, and why. -#}
+    with raw_rows as (
+        select * from {{ source('shop', entity) }}
+    ),
+
+    verdicts as (
+        select _source_file, _source_line, rejection_reason
+        from {{ ref(entity_base) }}
+        where rejection_reason is not null and exact_duplicate_rank = 1
+    ),
+
+    final as (
+        select
+            verdicts.rejection_reason,
+            raw_rows._source_file,
+            raw_rows._source_line,
+            {% for column in contract_columns(entity) %}raw_rows.{{ column }} as raw_{{ column }},
+            {% endfor %}raw_rows._parse_error,
+            raw_rows._load_id
+        from verdicts
+        inner join raw_rows
+            on verdicts._source_file = raw_rows._source_file
+            and verdicts._source_line = raw_rows._source_line
+    )
+
+    select * from final
+{%- endmacro %}

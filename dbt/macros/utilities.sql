@@ -1,0 +1,35 @@
+{% macro unknown_key() -%}'-1'{%- endmacro %}
+
+{% macro safe_divide(numerator, denominator) -%}
+    {#- metrics.md: a ratio with a zero denominator is null, never zero or infinity. -#}
+    case when {{ denominator }} is null or {{ denominator }} = 0 then null
+         else cast({{ numerator }} as double) / {{ denominator }} end
+{%- endmacro %}
+
+{% macro counted_status(column) -%}
+    {#- metrics.md: a counted order is placed, paid, shipped or delivered. -#}
+    {{ column }} in ({% for status in var('counted_statuses') %}'{{ status }}'{{ ", " if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+{% macro date_spine(start_date, end_date) -%}
+    {#- One row per day from start_date to end_date inclusive (up to 100,000 days). -#}
+    with digits as (
+        select 0 as digit union all select 1 union all select 2 union all select 3
+        union all select 4 union all select 5 union all select 6 union all select 7
+        union all select 8 union all select 9
+    ),
+
+    offsets as (
+        select ones.digit + 10 * tens.digit + 100 * hundreds.digit
+               + 1000 * thousands.digit + 10000 * ten_thousands.digit as day_offset
+        from digits as ones
+        cross join digits as tens
+        cross join digits as hundreds
+        cross join digits as thousands
+        cross join digits as ten_thousands
+    )
+
+    select cast({{ dbt.dateadd('day', 'day_offset', start_date) }} as date) as date_day
+    from offsets
+    where day_offset <= {{ dbt.datediff(start_date, end_date, 'day') }}
+{%- endmacro %}

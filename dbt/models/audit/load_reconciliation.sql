@@ -1,0 +1,19 @@
+{#- One row per entity of the current load: raw rows = loaded + quarantined + exact
+    duplicates (the contract's reconciliation), and how many loaded rows were older
+    versions superseded by a newer one. -#}
+{% for entity in var('entities') %}
+select
+    '{{ entity }}' as entity,
+    (select count(*) from {{ source('shop', entity) }}) as raw_row_count,
+    sum(case when rejection_reason is null and exact_duplicate_rank = 1 then 1 else 0 end)
+        as loaded_row_count,
+    sum(case when rejection_reason is not null and exact_duplicate_rank = 1 then 1 else 0 end)
+        as quarantined_row_count,
+    sum(case when exact_duplicate_rank > 1 then 1 else 0 end) as exact_duplicate_count,
+    sum(case when rejection_reason is null and exact_duplicate_rank = 1 and version_rank > 1
+        then 1 else 0 end) as superseded_version_count,
+    (select count(*) from {{ ref('stg_shop__' ~ entity) }}) as current_row_count,
+    (select count(*) from {{ ref('stg_shop__' ~ entity ~ '_rejected') }}) as rejected_table_row_count
+from {{ ref('base_shop__' ~ entity) }}
+{% if not loop.last %}union all{% endif %}
+{% endfor %}

@@ -1,0 +1,79 @@
+{#- One row per event, with the session it belongs to (metrics.md "session": one visitor's
+    events with no gap over session_timeout_minutes) and the channel it resolves to
+    (channel_id, else the utm_source mapping). Exported session ids are kept but not
+    trusted: sessions are derived the same way for every shop. -#}
+with events as (
+    select * from {{ ref('stg_shop__events') }}
+),
+
+utm_channels as (
+    select * from {{ ref('utm_source_channels') }}
+),
+
+visitors as (
+    select
+        events.*,
+        coalesce(events.customer_id, events.anonymous_id, events.session_id, events.event_id)
+            as visitor_id,
+        coalesce(events.channel_id, utm_channels.channel_id) as resolved_channel_id
+    from events
+    left join utm_channels on events.utm_source = utm_channels.utm_source
+),
+
+gaps as (
+    select
+        visitors.*,
+        lag(occurred_at) over (partition by visitor_id order by occurred_at, event_id)
+            as previous_occurred_at
+    from visitors
+),
+
+starts as (
+    select
+        gaps.*,
+        case
+            when previous_occurred_at is null then 1
+            when {{ dbt.datediff('previous_occurred_at', 'occurred_at', 'second') }}
+                > {{ var('session_timeout_minutes') }} * 60 then 1
+            else 0
+        end as is_session_start
+    from gaps
+),
+
+numbered as (
+    select
+        starts.*,
+        sum(is_session_start) over (
+            partition by visitor_id order by occurred_at, event_id
+            rows between unbounded preceding and current row
+        ) as visitor_session_number
+    from starts
+),
+
+final as (
+    select
+        event_id,
+        occurred_at,
+        cast(occurred_at as date) as event_date,
+        event_type,
+        customer_id,
+        anonymous_id,
+        visitor_id,
+        {{ dbt.concat(["visitor_id", "'#'", dbt.safe_cast("visitor_session_number", dbt.type_string())]) }}
+            as session_key,
+        session_id as exported_session_id,
+        is_session_start = 1 as is_session_start,
+        product_id,
+        order_id,
+        search_query,
+        resolved_channel_id as channel_id,
+        campaign_id,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        device,
+        page_url
+    from numbered
+)
+
+select * from final

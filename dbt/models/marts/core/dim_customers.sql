@@ -1,0 +1,65 @@
+{#- One row per customer, plus the unknown member (customer_id '-1') that facts with an
+    unknown customer join to. Personal data is pseudonymised: no names, e-mail or phone,
+    only a hash of the e-mail address for audience matching, and an age band. -#}
+with customers as (
+    select * from {{ ref('stg_shop__customers') }}
+),
+
+channels as (
+    select channel_id from {{ ref('stg_shop__channels') }}
+),
+
+known as (
+    select
+        customers.customer_id,
+        {{ dbt.hash("lower(customers.email)") }} as email_hash,
+        customers.gender,
+        case
+            when customers.birth_year is null then 'unknown'
+            when {{ date_part('year', 'customers.signup_at') }} - customers.birth_year < 25 then '18-24'
+            when {{ date_part('year', 'customers.signup_at') }} - customers.birth_year < 35 then '25-34'
+            when {{ date_part('year', 'customers.signup_at') }} - customers.birth_year < 45 then '35-44'
+            when {{ date_part('year', 'customers.signup_at') }} - customers.birth_year < 55 then '45-54'
+            else '55+'
+        end as age_band,
+        customers.country,
+        customers.province,
+        customers.city,
+        customers.signup_at,
+        cast(customers.signup_at as date) as signup_date,
+        case
+            when customers.acquisition_channel_id is null then null
+            when channels.channel_id is null then {{ unknown_key() }}
+            else customers.acquisition_channel_id
+        end as acquisition_channel_id,
+        customers.is_marketing_opt_in,
+        coalesce(customers.membership_level, 'none') as membership_level,
+        false as is_unknown_member
+    from customers
+    left join channels on customers.acquisition_channel_id = channels.channel_id
+),
+
+unknown_member as (
+    select
+        {{ unknown_key() }} as customer_id,
+        cast(null as {{ dbt.type_string() }}) as email_hash,
+        'unknown' as gender,
+        'unknown' as age_band,
+        cast(null as {{ dbt.type_string() }}) as country,
+        cast(null as {{ dbt.type_string() }}) as province,
+        cast(null as {{ dbt.type_string() }}) as city,
+        cast(null as {{ dbt.type_timestamp() }}) as signup_at,
+        cast(null as date) as signup_date,
+        cast(null as {{ dbt.type_string() }}) as acquisition_channel_id,
+        false as is_marketing_opt_in,
+        'none' as membership_level,
+        true as is_unknown_member
+),
+
+final as (
+    select * from known
+    union all
+    select * from unknown_member
+)
+
+select * from final

@@ -1,0 +1,97 @@
+{#- One row per channel and day with any sessions, orders or spend: traffic, orders,
+    revenue, spend and the ratios of metrics.md (CTR, CPC, conversion rate, CAC, ROAS),
+    each null when its denominator is zero. Orders are credited to the channel recorded on
+    the order; customers acquired to their acquisition channel on their first order date. -#}
+with sessions as (
+    select channel_id, session_date as date_day, count(*) as session_count
+    from {{ ref('int_sessions') }}
+    group by channel_id, session_date
+),
+
+orders as (
+    select
+        channel_id,
+        order_date as date_day,
+        count(*) as order_count,
+        sum(gross_revenue_amount) as gross_revenue_amount,
+        sum(net_revenue_amount) as net_revenue_amount
+    from {{ ref('fct_orders') }}
+    where is_counted
+    group by channel_id, order_date
+),
+
+acquisitions as (
+    select
+        coalesce(acquisition_channel_id, {{ unknown_key() }}) as channel_id,
+        first_order_date as date_day,
+        count(*) as customers_acquired_count
+    from {{ ref('customers') }}
+    where first_order_date is not null
+    group by coalesce(acquisition_channel_id, {{ unknown_key() }}), first_order_date
+),
+
+spend as (
+    select
+        channel_id,
+        spend_date as date_day,
+        sum(impressions) as impressions,
+        sum(clicks) as clicks,
+        sum(spend_amount) as spend_amount
+    from {{ ref('fct_ad_spend') }}
+    group by channel_id, spend_date
+),
+
+channel_days as (
+    select channel_id, date_day from sessions
+    union
+    select channel_id, date_day from orders
+    union
+    select channel_id, date_day from acquisitions
+    union
+    select channel_id, date_day from spend
+),
+
+channels as (
+    select * from {{ ref('dim_channels') }}
+),
+
+joined as (
+    select
+        channel_days.channel_id,
+        channels.channel_name,
+        channels.channel_type,
+        channels.is_paid,
+        channel_days.date_day,
+        coalesce(sessions.session_count, 0) as session_count,
+        coalesce(orders.order_count, 0) as order_count,
+        coalesce(orders.gross_revenue_amount, 0) as gross_revenue_amount,
+        coalesce(orders.net_revenue_amount, 0) as net_revenue_amount,
+        coalesce(acquisitions.customers_acquired_count, 0) as customers_acquired_count,
+        coalesce(spend.impressions, 0) as impressions,
+        coalesce(spend.clicks, 0) as clicks,
+        coalesce(spend.spend_amount, 0) as spend_amount
+    from channel_days
+    left join channels on channel_days.channel_id = channels.channel_id
+    left join sessions
+        on channel_days.channel_id = sessions.channel_id and channel_days.date_day = sessions.date_day
+    left join orders
+        on channel_days.channel_id = orders.channel_id and channel_days.date_day = orders.date_day
+    left join acquisitions
+        on channel_days.channel_id = acquisitions.channel_id
+        and channel_days.date_day = acquisitions.date_day
+    left join spend
+        on channel_days.channel_id = spend.channel_id and channel_days.date_day = spend.date_day
+),
+
+final as (
+    select
+        joined.*,
+        {{ safe_divide('clicks', 'impressions') }} as click_through_rate,
+        {{ safe_divide('spend_amount', 'clicks') }} as cost_per_click_amount,
+        {{ safe_divide('order_count', 'session_count') }} as conversion_rate,
+        {{ safe_divide('spend_amount', 'customers_acquired_count') }} as customer_acquisition_cost_amount,
+        {{ safe_divide('net_revenue_amount', 'spend_amount') }} as return_on_ad_spend
+    from joined
+)
+
+select * from final

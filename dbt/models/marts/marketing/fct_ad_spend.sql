@@ -1,0 +1,22 @@
+{#- One row per spend date, channel and campaign (campaign may be empty), in base currency. -#}
+with spend as (
+    select * from {{ ref('stg_shop__ad_spend') }}
+),
+
+channels as (
+    select channel_id from {{ ref('stg_shop__channels') }}
+),
+
+final as (
+    select
+        spend.spend_date,
+        coalesce(channels.channel_id, {{ unknown_key() }}) as channel_id,
+        spend.campaign_id,
+        coalesce(spend.impressions, 0) as impressions,
+        coalesce(spend.clicks, 0) as clicks,
+        spend.spend_base_amount as spend_amount
+    from spend
+    left join channels on spend.channel_id = channels.channel_id
+)
+
+select * from final

@@ -1,0 +1,45 @@
+with source as (
+    select *, {{ exact_duplicate_rank('campaign_members') }} as exact_duplicate_rank
+    from {{ source('shop', 'campaign_members') }}
+),
+
+typed as (
+    select
+        {{ text('campaign_id') }} as campaign_id,
+        {{ text('customer_id') }} as customer_id,
+        {{ to_utc_timestamp('assigned_at') }} as assigned_at,
+        {{ text('assigned_at') }} as assigned_at_text,
+        lower({{ text('test_group') }}) as test_group,
+        {{ to_utc_timestamp('delivered_at') }} as delivered_at,
+        {{ text('delivered_at') }} as delivered_at_text,
+        {{ to_utc_timestamp('opened_at') }} as opened_at,
+        {{ text('opened_at') }} as opened_at_text,
+        {{ to_utc_timestamp('clicked_at') }} as clicked_at,
+        {{ text('clicked_at') }} as clicked_at_text,
+        exact_duplicate_rank,
+        _source_file,
+        _source_line,
+        _parse_error
+    from source
+),
+
+checked as (
+    select
+        *,
+        {{ rejection_reason(
+            required=['campaign_id', 'customer_id', 'assigned_at', 'test_group'],
+            parsed={'assigned_at': 'timestamp', 'delivered_at': 'timestamp',
+                    'opened_at': 'timestamp', 'clicked_at': 'timestamp'},
+            rules=[("test_group not in ('treatment', 'control')", 'unknown_test_group')]
+        ) }} as rejection_reason
+    from typed
+),
+
+final as (
+    select
+        *,
+        {{ latest_version_rank(['campaign_id', 'customer_id']) }} as version_rank
+    from checked
+)
+
+select * from final

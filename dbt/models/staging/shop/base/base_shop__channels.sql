@@ -1,0 +1,36 @@
+with source as (
+    select *, {{ exact_duplicate_rank('channels') }} as exact_duplicate_rank
+    from {{ source('shop', 'channels') }}
+),
+
+typed as (
+    select
+        {{ text('channel_id') }} as channel_id,
+        {{ text('channel_name') }} as channel_name,
+        lower({{ text('channel_type') }}) as channel_type,
+        {{ to_boolean('is_paid') }} as is_paid,
+        exact_duplicate_rank,
+        _source_file,
+        _source_line,
+        _parse_error
+    from source
+),
+
+checked as (
+    select
+        *,
+        {{ rejection_reason(
+            required=['channel_id', 'channel_name', 'channel_type'],
+            rules=[("channel_type not in ('paid_search', 'paid_social', 'display', 'email', 'sms', 'push', 'affiliate', 'organic_search', 'social', 'direct', 'referral', 'offline')", 'unknown_channel_type')]
+        ) }} as rejection_reason
+    from typed
+),
+
+final as (
+    select
+        *,
+        {{ latest_version_rank(['channel_id']) }} as version_rank
+    from checked
+)
+
+select * from final

@@ -1,0 +1,50 @@
+with source as (
+    select *, {{ exact_duplicate_rank('events') }} as exact_duplicate_rank
+    from {{ source('shop', 'events') }}
+),
+
+typed as (
+    select
+        {{ text('event_id') }} as event_id,
+        {{ to_utc_timestamp('occurred_at') }} as occurred_at,
+        {{ text('occurred_at') }} as occurred_at_text,
+        lower({{ text('event_type') }}) as event_type,
+        {{ text('customer_id') }} as customer_id,
+        {{ text('anonymous_id') }} as anonymous_id,
+        {{ text('session_id') }} as session_id,
+        {{ text('product_id') }} as product_id,
+        {{ text('order_id') }} as order_id,
+        {{ text('search_query') }} as search_query,
+        {{ text('channel_id') }} as channel_id,
+        {{ text('campaign_id') }} as campaign_id,
+        lower({{ text('utm_source') }}) as utm_source,
+        lower({{ text('utm_medium') }}) as utm_medium,
+        {{ text('utm_campaign') }} as utm_campaign,
+        lower({{ text('device') }}) as device,
+        {{ text('page_url') }} as page_url,
+        exact_duplicate_rank,
+        _source_file,
+        _source_line,
+        _parse_error
+    from source
+),
+
+checked as (
+    select
+        *,
+        {{ rejection_reason(
+            required=['event_id', 'occurred_at', 'event_type'],
+            parsed={'occurred_at': 'timestamp'},
+            rules=[("event_type not in ('page_view', 'product_view', 'search', 'add_to_cart', 'remove_from_cart', 'checkout_start', 'purchase', 'coupon_claim', 'share', 'review')", 'unknown_event_type')]
+        ) }} as rejection_reason
+    from typed
+),
+
+final as (
+    select
+        *,
+        {{ latest_version_rank(['event_id']) }} as version_rank
+    from checked
+)
+
+select * from final

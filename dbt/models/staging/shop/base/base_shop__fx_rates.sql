@@ -1,0 +1,38 @@
+with source as (
+    select *, {{ exact_duplicate_rank('fx_rates') }} as exact_duplicate_rank
+    from {{ source('shop', 'fx_rates') }}
+),
+
+typed as (
+    select
+        {{ to_date('rate_date') }} as rate_date,
+        {{ text('rate_date') }} as rate_date_text,
+        upper({{ text('currency') }}) as currency,
+        {{ to_amount('rate_to_base') }} as rate_to_base,
+        {{ text('rate_to_base') }} as rate_to_base_text,
+        exact_duplicate_rank,
+        _source_file,
+        _source_line,
+        _parse_error
+    from source
+),
+
+checked as (
+    select
+        *,
+        {{ rejection_reason(
+            required=['rate_date', 'currency', 'rate_to_base'],
+            parsed={'rate_date': 'timestamp', 'rate_to_base': 'number'},
+            rules=[('rate_to_base <= 0', 'non_positive_rate')]
+        ) }} as rejection_reason
+    from typed
+),
+
+final as (
+    select
+        *,
+        {{ latest_version_rank(['rate_date', 'currency']) }} as version_rank
+    from checked
+)
+
+select * from final

@@ -1,0 +1,44 @@
+with source as (
+    select *, {{ exact_duplicate_rank('order_items') }} as exact_duplicate_rank
+    from {{ source('shop', 'order_items') }}
+),
+
+typed as (
+    select
+        {{ text('order_id') }} as order_id,
+        {{ to_integer('line_number') }} as line_number,
+        {{ text('line_number') }} as line_number_text,
+        {{ text('product_id') }} as product_id,
+        {{ to_integer('quantity') }} as quantity,
+        {{ text('quantity') }} as quantity_text,
+        {{ to_amount('unit_price') }} as unit_price,
+        {{ text('unit_price') }} as unit_price_text,
+        coalesce({{ to_amount('discount_amount') }}, 0) as discount_amount,
+        {{ text('discount_amount') }} as discount_amount_text,
+        exact_duplicate_rank,
+        _source_file,
+        _source_line,
+        _parse_error
+    from source
+),
+
+checked as (
+    select
+        *,
+        {{ rejection_reason(
+            required=['order_id', 'line_number', 'product_id', 'quantity', 'unit_price'],
+            parsed={'line_number': 'number', 'quantity': 'number', 'unit_price': 'number',
+                    'discount_amount': 'number'},
+            rules=[('quantity < 0', 'negative_quantity'), ('unit_price < 0', 'negative_amount')]
+        ) }} as rejection_reason
+    from typed
+),
+
+final as (
+    select
+        *,
+        {{ latest_version_rank(['order_id', 'line_number']) }} as version_rank
+    from checked
+)
+
+select * from final

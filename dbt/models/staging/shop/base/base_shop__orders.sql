@@ -1,0 +1,77 @@
+with source as (
+    select *, {{ exact_duplicate_rank('orders') }} as exact_duplicate_rank
+    from {{ source('shop', 'orders') }}
+),
+
+fx_rates as (
+    select * from {{ ref('stg_shop__fx_rates_daily') }}
+),
+
+typed as (
+    select
+        {{ text('order_id') }} as order_id,
+        {{ text('customer_id') }} as customer_id,
+        {{ to_utc_timestamp('ordered_at') }} as ordered_at,
+        {{ text('ordered_at') }} as ordered_at_text,
+        lower({{ text('status') }}) as status,
+        upper({{ text('currency') }}) as currency,
+        {{ to_amount('subtotal_amount') }} as subtotal_amount,
+        {{ text('subtotal_amount') }} as subtotal_amount_text,
+        coalesce({{ to_amount('discount_amount') }}, 0) as discount_amount,
+        {{ text('discount_amount') }} as discount_amount_text,
+        coalesce({{ to_amount('shipping_amount') }}, 0) as shipping_amount,
+        {{ text('shipping_amount') }} as shipping_amount_text,
+        coalesce({{ to_amount('tax_amount') }}, 0) as tax_amount,
+        {{ text('tax_amount') }} as tax_amount_text,
+        {{ to_amount('total_amount') }} as total_amount,
+        {{ text('total_amount') }} as total_amount_text,
+        upper({{ text('coupon_code') }}) as coupon_code,
+        {{ text('channel_id') }} as channel_id,
+        {{ text('campaign_id') }} as campaign_id,
+        lower({{ text('device') }}) as device,
+        {{ text('group_buy_id') }} as group_buy_id,
+        {{ to_utc_timestamp('updated_at') }} as updated_at,
+        {{ text('updated_at') }} as updated_at_text,
+        exact_duplicate_rank,
+        _source_file,
+        _source_line,
+        _parse_error
+    from source
+),
+
+with_rates as (
+    select
+        typed.*,
+        cast(typed.ordered_at as date) as order_date,
+        case when typed.currency = '{{ var("base_currency") }}' then 1.0
+             else fx_rates.rate_to_base end as fx_rate_to_base
+    from typed
+    left join fx_rates
+        on typed.currency = fx_rates.currency
+        and cast(typed.ordered_at as date) = fx_rates.rate_date
+),
+
+checked as (
+    select
+        *,
+        {{ rejection_reason(
+            required=['order_id', 'customer_id', 'ordered_at', 'status', 'currency',
+                      'subtotal_amount', 'total_amount'],
+            parsed={'ordered_at': 'timestamp', 'subtotal_amount': 'number',
+                    'discount_amount': 'number', 'shipping_amount': 'number',
+                    'tax_amount': 'number', 'total_amount': 'number', 'updated_at': 'timestamp'},
+            rules=[("status not in ('placed', 'paid', 'shipped', 'delivered', 'cancelled', 'returned')", 'unknown_status'),
+                   ("device is not null and device not in ('web', 'ios', 'android', 'mini_program', 'offline')", 'unknown_device'),
+                   ('fx_rate_to_base is null', 'currency_without_rate')]
+        ) }} as rejection_reason
+    from with_rates
+),
+
+final as (
+    select
+        *,
+        {{ latest_version_rank(['order_id'], 'updated_at') }} as version_rank
+    from checked
+)
+
+select * from final

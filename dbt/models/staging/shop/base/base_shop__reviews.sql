@@ -1,0 +1,42 @@
+with source as (
+    select *, {{ exact_duplicate_rank('reviews') }} as exact_duplicate_rank
+    from {{ source('shop', 'reviews') }}
+),
+
+typed as (
+    select
+        {{ text('review_id') }} as review_id,
+        {{ text('order_id') }} as order_id,
+        {{ text('product_id') }} as product_id,
+        {{ text('customer_id') }} as customer_id,
+        {{ to_integer('rating') }} as rating,
+        {{ text('rating') }} as rating_text,
+        {{ text('review_text') }} as review_text,
+        {{ to_utc_timestamp('created_at') }} as created_at,
+        {{ text('created_at') }} as created_at_text,
+        exact_duplicate_rank,
+        _source_file,
+        _source_line,
+        _parse_error
+    from source
+),
+
+checked as (
+    select
+        *,
+        {{ rejection_reason(
+            required=['review_id', 'product_id', 'customer_id', 'rating', 'created_at'],
+            parsed={'rating': 'number', 'created_at': 'timestamp'},
+            rules=[('rating < 1 or rating > 5', 'rating_out_of_range')]
+        ) }} as rejection_reason
+    from typed
+),
+
+final as (
+    select
+        *,
+        {{ latest_version_rank(['review_id']) }} as version_rank
+    from checked
+)
+
+select * from final

@@ -1,0 +1,27 @@
+{#- One row per event_id: valid rows of the events export, exact duplicates dropped, latest version kept. -#}
+with current_rows as (
+    {{ staged_current('base_shop__events') }}
+),
+
+final as (
+    select
+        event_id,
+        occurred_at,
+        event_type,
+        customer_id,
+        anonymous_id,
+        session_id,
+        product_id,
+        order_id,
+        search_query,
+        channel_id,
+        campaign_id,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        device,
+        page_url
+    from current_rows
+)
+
+select * from final

@@ -1,0 +1,17 @@
+{#- One row per order_id, line_number: valid rows of the order_items export, exact duplicates dropped, latest version kept. -#}
+with current_rows as (
+    {{ staged_current('base_shop__order_items') }}
+),
+
+final as (
+    select
+        order_id,
+        line_number,
+        product_id,
+        quantity,
+        unit_price,
+        discount_amount
+    from current_rows
+)
+
+select * from final
