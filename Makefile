@@ -1,0 +1,68 @@
+# Marketing data warehouse for e-commerce shops. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_COMPILE_BYTECODE := 1
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+SCALE ?= 0.05
+SEED ?= 7
+DROP ?= data/drops/sample
+WAREHOUSE ?= data/warehouse.duckdb
+
+.PHONY: help demo test ui build sample bench lint clean dbt-parse
+
+help:
+	@echo "make demo    install, generate a sample drop (SCALE=$(SCALE)) and build everything"
+	@echo "make test    install test dependencies and run lint + the whole test suite"
+	@echo "make ui      open the Dagster UI on http://127.0.0.1:3000"
+	@echo "make build   build the warehouse from any drop: make build DROP=/path WAREHOUSE=/path.duckdb"
+	@echo "make sample  generate a sample drop only (SCALE, SEED, DROP)"
+	@echo "make bench   run the benchmark, results in bench/results/"
+	@echo "make clean   remove generated data, the venv and build output"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+dbt/target/manifest.json: $(VENV)/.installed $(shell find dbt/models dbt/macros dbt/seeds -type f 2>/dev/null) dbt/dbt_project.yml
+	cd dbt && ../$(BIN)/dbt parse --profiles-dir . --quiet
+	@touch $@
+
+dbt-parse: dbt/target/manifest.json
+
+sample: $(VENV)/.installed
+	$(BIN)/python -m dagster_project.sample_data --scale $(SCALE) --seed $(SEED) --out $(DROP)
+
+build: dbt/target/manifest.json
+	$(BIN)/python -m dagster_project.build --drop $(DROP) --warehouse $(WAREHOUSE)
+
+demo: sample build
+	@echo
+	@echo "Warehouse: $(abspath $(WAREHOUSE))  (DuckDB; schemas raw, staging, intermediate, marts, audit)"
+	@echo "Query it:  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(WAREHOUSE)', read_only=True).sql('select * from marts.channels limit 5'))\""
+	@echo "Dagster UI: make ui   then open http://127.0.0.1:3000"
+
+ui: dbt/target/manifest.json
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check dagster_project ml tests bench
+
+test: dbt/target/manifest.json lint
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+bench: dbt/target/manifest.json
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf data dbt/target dbt/logs $(VENV) .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find .dagster_home -mindepth 1 ! -name dagster.yaml -exec rm -rf {} + 2>/dev/null || true

@@ -1,0 +1,25 @@
+"""Builds the Dagster Definitions from the pieces of this package; nothing else."""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from .automation import build_warehouse, daily_rebuild, inbox_sensor
+from .ingest.assets import raw_exports
+from .resources import resources_from_settings
+from .settings import Settings
+from .transform.assets import dbt_resource, shop_dbt_models
+
+
+def build_definitions(settings: Settings | None = None) -> Definitions:
+    settings = settings or Settings.from_env()
+    return Definitions(
+        assets=[raw_exports, shop_dbt_models],
+        jobs=[build_warehouse],
+        schedules=[daily_rebuild],
+        sensors=[inbox_sensor(settings.inbox_dir)],
+        resources={**resources_from_settings(settings), "dbt": dbt_resource()},
+    )
+
+
+defs = build_definitions()

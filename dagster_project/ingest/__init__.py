@@ -1,0 +1,1 @@
+"""Raw loaders: one asset per contract entity, landing files as they are in `raw`."""

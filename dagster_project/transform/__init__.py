@@ -1,0 +1,1 @@
+"""dbt wiring: the dbt project as Dagster assets."""
