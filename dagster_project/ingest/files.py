@@ -103,7 +103,7 @@ def _csv_sql(con: duckdb.DuckDBPyConnection, path: str, file: DropFile) -> tuple
     columns = _csv_header(file)
     lines = _physical_lines(con, path)
     try:
-        records = con.execute(f"select count(*) from {read}").fetchone()[0]
+        records = con.execute(f"select count(*) from {read}").fetchall()[0][0]
     except duckdb.Error:
         records = -1  # ragged or otherwise irregular: take the exact path
     if records == lines - 1:
@@ -131,7 +131,7 @@ def _physical_lines(con: duckdb.DuckDBPyConnection, path: str) -> int:
     return con.execute(
         f"select count(*) from read_csv('{path}', columns = {{'l': 'VARCHAR'}}, header = false,"
         f" delim = chr(1), quote = '', escape = '', auto_detect = false,"
-        f" strict_mode = false)").fetchone()[0]
+        f" strict_mode = false)").fetchall()[0][0]
 
 
 def read_csv_exact(path: Path, columns: list[str]) -> pd.DataFrame:

@@ -80,7 +80,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str
     per_file = dict(con.execute(
         f"select _source_file, count(*) from raw.{entity.name} group by 1 order by 1").fetchall())
     errors = con.execute(
-        f"select count(*) from raw.{entity.name} where _parse_error is not null").fetchone()[0]
+        f"select count(*) from raw.{entity.name} where _parse_error is not null").fetchall()[0][0]
     result = LoadResult(entity.name, sum(per_file.values()), per_file, errors, extra,
                         time.perf_counter() - started)
     con.executemany(

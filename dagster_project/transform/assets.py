@@ -50,7 +50,7 @@ def shop_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource,
         for event in events:
             if isinstance(event, Output):
                 table = ".".join(context.asset_key_for_output(event.output_name).path)
-                rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+                rows = con.execute(f"select count(*) from {table}").fetchall()[0][0]
                 event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
             yield event
     context.log.info(f"dbt build finished in {time.perf_counter() - started:.1f} s")

@@ -60,3 +60,8 @@
 {% macro default__try_cast(expression, data_type) -%}
     {{ dbt.safe_cast(expression, data_type) }}
 {%- endmacro %}
+
+{% macro to_rate(column) -%}
+    {#- Exchange rates need more precision than money (JPY to USD is about 0.0067). -#}
+    {{ try_cast(text(column), "decimal(28, 12)") }}
+{%- endmacro %}

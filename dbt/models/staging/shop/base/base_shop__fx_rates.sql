@@ -8,7 +8,7 @@ typed as (
         {{ to_date('rate_date') }} as rate_date,
         {{ text('rate_date') }} as rate_date_text,
         upper({{ text('currency') }}) as currency,
-        {{ to_amount('rate_to_base') }} as rate_to_base,
+        {{ to_rate('rate_to_base') }} as rate_to_base,
         {{ text('rate_to_base') }} as rate_to_base_text,
         exact_duplicate_rank,
         _source_file,

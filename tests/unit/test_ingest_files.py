@@ -1,0 +1,129 @@
+"""Each file-format edge case of the contract, loaded into an in-memory warehouse."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dagster_project.ingest.files import entity_files
+from dagster_project.ingest.load import DropError, load_entity
+from tests.conftest import write, write_required_entities
+
+CHANNELS = "channel_id,channel_name,channel_type\nCH1,Search,paid_search\nCH2,Mail,email"
+
+
+@pytest.fixture
+def con():
+    with duckdb.connect() as connection:
+        yield connection
+
+
+def rows(con, sql):
+    return con.execute(sql).fetchall()
+
+
+def test_bom_and_crlf_are_accepted_and_ids_stay_text(tmp_path, con):
+    write(tmp_path / "channels.csv", "channel_id,channel_name,channel_type\n007,Mail,email",
+          bom=True, crlf=True)
+    load_entity(con, tmp_path, "channels", "t")
+    assert rows(con, "select channel_id, channel_type, _source_line from raw.channels") == [
+        ("007", "email", 2)]
+
+
+def test_split_files_are_one_table_with_their_own_line_numbers(tmp_path, con):
+    write(tmp_path / "channels-0001.csv", CHANNELS)
+    write(tmp_path / "channels-0002.csv", "channel_id,channel_name,channel_type\nCH3,Shop,offline")
+    result = load_entity(con, tmp_path, "channels", "t")
+    assert result.files == {"channels-0001.csv": 2, "channels-0002.csv": 1}
+    assert rows(con, "select _source_file, _source_line from raw.channels order by 1, 2") == [
+        ("channels-0001.csv", 2), ("channels-0001.csv", 3), ("channels-0002.csv", 2)]
+
+
+def test_longest_entity_name_owns_a_file(tmp_path):
+    write(tmp_path / "campaigns.csv", "campaign_id\n1")
+    write(tmp_path / "campaign_members.csv", "campaign_id\n1")
+    assert [f.path.name for f in entity_files(tmp_path, "campaigns")] == ["campaigns.csv"]
+
+
+def test_quoted_thousands_and_multiline_records_keep_exact_lines(tmp_path, con):
+    write(tmp_path / "products.csv", 'product_id,product_name,category,list_price,currency\n'
+          'P1,"Tea\nGreen",Food,"1,299.00",USD\nP2,Cup,Home,1299,USD')
+    load_entity(con, tmp_path, "products", "t")
+    assert rows(con, "select product_id, product_name, list_price, _source_line "
+                     "from raw.products order by 1") == [
+        ("P1", "Tea\nGreen", "1,299.00", 2), ("P2", "Cup", "1299", 4)]
+
+
+def test_ragged_record_is_kept_with_a_parse_error(tmp_path, con):
+    write(tmp_path / "channels.csv", CHANNELS + "\nCH9,broken")
+    result = load_entity(con, tmp_path, "channels", "t")
+    assert result.rows == 3 and result.parse_errors == 1
+    (line, error), = rows(con, "select _source_line, _parse_error from raw.channels "
+                               "where _parse_error is not null")
+    assert line == 4 and "expected 3 fields, found 2" in error
+
+
+def test_jsonl_keeps_extra_keys_and_flags_invalid_lines(tmp_path, con):
+    write(tmp_path / "events.jsonl",
+          '{"event_id": "e1", "occurred_at": "2026-01-01T00:00:00Z", "event_type": "search",'
+          ' "search_query": "蓝牙耳机", "sdk": {"v": 2}}\nnot json\n'
+          '{"event_id": 7, "occurred_at": "2026-01-01", "event_type": "share"}')
+    load_entity(con, tmp_path, "events", "t")
+    got = rows(con, "select event_id, search_query, _source_line, _parse_error is not null, "
+                    "_raw_json like '%sdk%' from raw.events order by _source_line")
+    assert got == [("e1", "蓝牙耳机", 1, False, True), (None, None, 2, True, False),
+                   ("7", None, 3, False, False)]
+
+
+def test_parquet_is_read_as_text_with_row_numbers(tmp_path, con):
+    pd.DataFrame({"rate_date": ["2026-01-01", "2026-01-02"], "currency": ["CNY", "CNY"],
+                  "rate_to_base": [0.14, 0.15]}).to_parquet(tmp_path / "fx_rates.parquet")
+    load_entity(con, tmp_path, "fx_rates", "t")
+    assert rows(con, "select rate_to_base, _source_line from raw.fx_rates order by 2") == [
+        ("0.14", 1), ("0.15", 2)]
+
+
+def test_missing_optional_entity_gives_an_empty_table_with_contract_columns(tmp_path, con):
+    result = load_entity(con, tmp_path, "reviews", "t")
+    assert result.rows == 0
+    columns = [r[0] for r in rows(con, "describe raw.reviews")]
+    assert columns[:3] == ["review_id", "order_id", "product_id"] and "_source_line" in columns
+
+
+def test_absent_optional_columns_are_added_empty(tmp_path, con):
+    write(tmp_path / "channels.csv", CHANNELS)
+    load_entity(con, tmp_path, "channels", "t")
+    assert rows(con, "select count(*) from raw.channels where is_paid is null") == [(2,)]
+
+
+def test_missing_required_column_names_the_file(tmp_path, con):
+    write(tmp_path / "channels.csv", "channel_id,channel_name\nCH1,Search")
+    with pytest.raises(DropError, match=r"channels\.csv: missing required column\(s\) "
+                                        r"channel_type"):
+        load_entity(con, tmp_path, "channels", "t")
+
+
+def test_unsupported_file_type_names_the_file(tmp_path, con):
+    (tmp_path / "orders.xlsx").write_bytes(b"PK\x03\x04")
+    with pytest.raises(DropError, match=r"orders\.xlsx: unsupported file type"):
+        load_entity(con, tmp_path, "orders", "t")
+
+
+def test_unreadable_parquet_names_the_file(tmp_path, con):
+    (tmp_path / "orders.parquet").write_text("this is not parquet")
+    with pytest.raises(DropError, match=r"orders\.parquet: cannot be read as parquet"):
+        load_entity(con, tmp_path, "orders", "t")
+
+
+def test_missing_required_entity_fails(tmp_path, con):
+    with pytest.raises(DropError, match="no file for required entity 'orders'"):
+        load_entity(con, tmp_path, "orders", "t")
+
+
+def test_rows_are_counted_per_file_in_the_load_log(tmp_path, con):
+    write_required_entities(tmp_path)
+    load_entity(con, tmp_path, "orders", "load-1")
+    assert rows(con, "select source_file, row_count from raw._load_log "
+                     "where load_id = 'load-1' order by 1") == [
+        ("orders-0001.csv", 7), ("orders-0002.csv", 4)]
