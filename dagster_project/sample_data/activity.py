@@ -77,7 +77,10 @@ def events(world: World, sess: pd.DataFrame, items: pd.DataFrame, orders: pd.Dat
         length = 1 + views + cart + 2 * is_buy  # page_view, views, cart, checkout, purchase
         sid = np.repeat(np.arange(lo, lo + len(s)), length)
         pos = np.concatenate([np.arange(k) for k in length])
-        rep = lambda col: np.repeat(s[col].to_numpy(), length)  # noqa: E731
+
+        def rep(col: str, s=s, length=length) -> np.ndarray:
+            return np.repeat(s[col].to_numpy(), length)
+
         n_views = np.repeat(views, length)
         buy = np.repeat(is_buy, length)
         etype = np.select(

@@ -7,7 +7,7 @@ same shop. Frames hold typed values; formatting into contract text happens in wr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ class Config:
 
     @property
     def start_ts(self) -> int:
-        return int(datetime(*self.start.timetuple()[:3], tzinfo=timezone.utc).timestamp())
+        return int(datetime(*self.start.timetuple()[:3], tzinfo=UTC).timestamp())
 
     @property
     def n_customers(self) -> int:

@@ -3,7 +3,6 @@ net revenue per channel per month checked against an independent pandas computat
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
