@@ -1,0 +1,150 @@
+"""`make bench`: measure the pipeline per stage and against the engine's own limit.
+
+Writes bench/results/<date>.json and <date>.md. Usage:
+    python -m bench.run [--scales 0.1 1] [--out bench/results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.contract import ENTITIES
+from dagster_project.ingest.load import load_entity
+from dagster_project.sample_data import Config, generate
+from dagster_project.settings import PROJECT_ROOT
+
+from .engine import run_compiled_models
+from .measure import measured
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+DBT_DIR = PROJECT_ROOT / "dbt"
+
+
+def _dbt(args: list[str], warehouse: str, target_path: Path) -> None:
+    cmd = [DBT, *args, "--profiles-dir", str(DBT_DIR), "--target-path", str(target_path),
+           "--vars", json.dumps({"warehouse_path": warehouse}), "--quiet"]
+    subprocess.run(cmd, cwd=DBT_DIR, check=True)
+
+
+def bench_scale(scale: float, work: Path, log=print) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    drop, warehouse = work / "drop", str(work / "warehouse.duckdb")
+    target = work / "dbt_target"
+    out: dict = {"scale": scale}
+
+    with measured() as m:
+        truth = generate(Config(scale=scale, seed=7), drop, log=lambda _: None)
+    raw_rows = sum(e["rows"] for e in truth["entities"].values())
+    out["generate"] = _stage(m, raw_rows)
+    log(f"  scale {scale}: generated {raw_rows:,} rows in {m.seconds:.1f} s")
+
+    Path(warehouse).unlink(missing_ok=True)
+    with measured() as m, duckdb.connect(warehouse) as con:
+        for entity in ENTITIES:
+            load_entity(con, drop, entity, "bench")
+    out["load"] = _stage(m, raw_rows)
+    log(f"  load {m.seconds:.1f} s")
+
+    with measured() as m:
+        _dbt(["build"], warehouse, target)
+    out["dbt_build"] = _stage(m, raw_rows)
+    log(f"  dbt build (models + tests, no Dagster) {m.seconds:.1f} s")
+
+    with measured() as m:
+        _dbt(["run"], warehouse, target)
+    out["dbt_run_models_only"] = _stage(m, raw_rows)
+
+    _dbt(["compile"], warehouse, target)
+    with measured() as m:
+        models = run_compiled_models(target / "manifest.json", warehouse)
+    out["engine_compiled_sql"] = {**_stage(m, raw_rows), "models": models}
+    log(f"  compiled SQL straight in DuckDB {m.seconds:.1f} s")
+
+    env = {**os.environ, "SHOP_DROP_DIR": str(drop), "SHOP_WAREHOUSE_PATH": warehouse}
+    with measured() as m:
+        subprocess.run([sys.executable, "-m", "dagster_project.build"], env=env, check=True,
+                       cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
+    out["dagster_full_materialisation"] = _stage(m, raw_rows)
+    log(f"  full Dagster materialisation (load + dbt build) {m.seconds:.1f} s")
+
+    engine = out["engine_compiled_sql"]["seconds"]
+    out["ratios"] = {
+        "dagster_over_engine": round(out["dagster_full_materialisation"]["seconds"] / engine, 2),
+        "dbt_build_over_engine": round(out["dbt_build"]["seconds"] / engine, 2),
+        "dbt_run_over_engine": round(out["dbt_run_models_only"]["seconds"] / engine, 2),
+    }
+    out["raw_rows"] = raw_rows
+    shutil.rmtree(target, ignore_errors=True)
+    return out
+
+
+def _stage(m, rows: int) -> dict:
+    return {"seconds": round(m.seconds, 2), "rows_per_second": round(rows / m.seconds),
+            "peak_rss_mb": m.peak_rss_mb}
+
+
+def growth_exponent(small: dict, large: dict, stage: str) -> float:
+    """Exponent k in time ~ rows^k between two scales (1 = linear)."""
+    return round(math.log(large[stage]["seconds"] / small[stage]["seconds"])
+                 / math.log(large["raw_rows"] / small["raw_rows"]), 2)
+
+
+def markdown(results: dict) -> str:
+    stages = ["generate", "load", "dbt_build", "dbt_run_models_only", "engine_compiled_sql",
+              "dagster_full_materialisation"]
+    lines = [f"Benchmark {results['date']} on {results['machine']}", "",
+             "| scale | stage | seconds | rows/s | peak RSS MB |", "|---|---|---:|---:|---:|"]
+    for run in results["runs"]:
+        for stage in stages:
+            s = run[stage]
+            lines.append(f"| {run['scale']} | {stage} | {s['seconds']} | {s['rows_per_second']:,}"
+                         f" | {s['peak_rss_mb']} |")
+    lines += ["", "| scale | Dagster / engine | dbt build / engine | dbt run / engine |",
+              "|---|---:|---:|---:|"]
+    for run in results["runs"]:
+        r = run["ratios"]
+        lines.append(f"| {run['scale']} | {r['dagster_over_engine']} | "
+                     f"{r['dbt_build_over_engine']} | {r['dbt_run_over_engine']} |")
+    if results.get("growth"):
+        lines += ["", "Growth exponent (time ~ rows^k): " + ", ".join(
+            f"{k} {v}" for k, v in results["growth"].items())]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("--scales", type=float, nargs="+", default=[0.1, 1.0])
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results")
+    parser.add_argument("--work", type=Path, default=PROJECT_ROOT / "data" / "bench")
+    args = parser.parse_args(argv)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
+    results = {"date": date.today().isoformat(), "machine": machine, "runs": []}
+    for scale in args.scales:
+        print(f"Benchmark at scale {scale}")
+        results["runs"].append(bench_scale(scale, args.work / f"scale-{scale}"))
+    if len(results["runs"]) >= 2:
+        small, large = results["runs"][0], results["runs"][-1]
+        results["growth"] = {s: growth_exponent(small, large, s) for s in
+                             ["load", "dbt_build", "dagster_full_materialisation"]}
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / results["date"]
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=2))
+    stem.with_suffix(".md").write_text(markdown(results))
+    print(markdown(results))
+    print(f"Results: {stem.with_suffix('.json')} and {stem.with_suffix('.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

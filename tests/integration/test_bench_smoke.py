@@ -1,0 +1,31 @@
+"""The benchmark runs end to end at a tiny scale and produces every figure (no timing goals)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench.run import main
+
+pytestmark = pytest.mark.xdist_group("bench")
+
+STAGES = ["generate", "load", "dbt_build", "dbt_run_models_only", "engine_compiled_sql",
+          "dagster_full_materialisation"]
+
+
+def test_benchmark_produces_every_figure(tmp_path):
+    assert main(["--scales", "0.003", "0.006", "--out", str(tmp_path / "results"),
+                 "--work", str(tmp_path / "work")]) == 0
+    results = json.loads(next((tmp_path / "results").glob("*.json")).read_text())
+    assert [run["scale"] for run in results["runs"]] == [0.003, 0.006]
+    for run in results["runs"]:
+        for stage in STAGES:
+            assert run[stage]["seconds"] > 0 and run[stage]["rows_per_second"] > 0, stage
+            assert run[stage]["peak_rss_mb"] > 50, stage  # a Python process tree is measured
+        assert set(run["ratios"]) == {"dagster_over_engine", "dbt_build_over_engine",
+                                      "dbt_run_over_engine"}
+        assert run["engine_compiled_sql"]["models"] > 40
+    assert set(results["growth"]) == {"load", "dbt_build", "dagster_full_materialisation"}
+    assert "| 0.006 | dagster_full_materialisation |" in next(
+        (tmp_path / "results").glob("*.md")).read_text()
