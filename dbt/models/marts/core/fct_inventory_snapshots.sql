@@ -1,5 +1,6 @@
 {#- One row per product, warehouse and snapshot date. The contract gives inventory unit_cost
-    no currency: it is read as base currency (see dbt/DECISIONS.md). -#}
+    no currency: it is read as base currency (see dbt/DECISIONS.md). The grain uses the
+    exported product id: several unknown products all join to '-1'. -#}
 with snapshots as (
     select * from {{ ref('stg_shop__inventory_snapshots') }}
 ),
@@ -12,6 +13,7 @@ final as (
     select
         snapshots.snapshot_date,
         coalesce(products.product_id, {{ unknown_key() }}) as product_id,
+        snapshots.product_id as exported_product_id,
         snapshots.warehouse_id,
         snapshots.on_hand_qty,
         snapshots.on_order_qty,
