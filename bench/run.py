@@ -79,8 +79,11 @@ def bench_scale(scale: float, work: Path, log=print) -> dict:
     log(f"  full Dagster materialisation (load + dbt build) {m.seconds:.1f} s")
 
     engine = out["engine_compiled_sql"]["seconds"]
+    full = out["dagster_full_materialisation"]["seconds"]
     out["ratios"] = {
-        "dagster_over_engine": round(out["dagster_full_materialisation"]["seconds"] / engine, 2),
+        "dagster_over_engine": round(full / engine, 2),
+        # The Dagster run also loads the drop: compare it with load + engine as well.
+        "dagster_over_load_plus_engine": round(full / (engine + out["load"]["seconds"]), 2),
         "dbt_build_over_engine": round(out["dbt_build"]["seconds"] / engine, 2),
         "dbt_run_over_engine": round(out["dbt_run_models_only"]["seconds"] / engine, 2),
     }
@@ -110,12 +113,13 @@ def markdown(results: dict) -> str:
             s = run[stage]
             lines.append(f"| {run['scale']} | {stage} | {s['seconds']} | {s['rows_per_second']:,}"
                          f" | {s['peak_rss_mb']} |")
-    lines += ["", "| scale | Dagster / engine | dbt build / engine | dbt run / engine |",
-              "|---|---:|---:|---:|"]
+    lines += ["", "| scale | Dagster / engine | Dagster / (load + engine) | dbt build / engine "
+              "| dbt run / engine |", "|---|---:|---:|---:|---:|"]
     for run in results["runs"]:
         r = run["ratios"]
         lines.append(f"| {run['scale']} | {r['dagster_over_engine']} | "
-                     f"{r['dbt_build_over_engine']} | {r['dbt_run_over_engine']} |")
+                     f"{r['dagster_over_load_plus_engine']} | {r['dbt_build_over_engine']} | "
+                     f"{r['dbt_run_over_engine']} |")
     if results.get("growth"):
         lines += ["", "Growth exponent (time ~ rows^k): " + ", ".join(
             f"{k} {v}" for k, v in results["growth"].items())]
