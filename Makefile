@@ -54,7 +54,7 @@ ui: dbt/target/manifest.json
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check dagster_project ml tests bench
+	$(BIN)/ruff check dagster_project ml tests bench expectations
 
 test: dbt/target/manifest.json lint
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup

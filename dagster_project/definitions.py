@@ -6,6 +6,7 @@ from dagster import Definitions
 
 from .automation import build_warehouse, daily_rebuild, inbox_sensor
 from .ingest.assets import raw_exports
+from .quality.checks import published_table_checks, raw_contract_checks
 from .resources import resources_from_settings
 from .settings import Settings
 from .transform.assets import dbt_resource, shop_dbt_models
@@ -15,6 +16,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or Settings.from_env()
     return Definitions(
         assets=[raw_exports, shop_dbt_models],
+        asset_checks=[raw_contract_checks, published_table_checks],
         jobs=[build_warehouse],
         schedules=[daily_rebuild],
         sensors=[inbox_sensor(settings.inbox_dir)],

@@ -34,6 +34,7 @@ class ShopSettings(ConfigurableResource):
     base_currency: str = "USD"
     timezone: str = "UTC"
     quarantine_limit: float = 0.05
+    freshness_days: int = 45
 
     def dbt_vars(self) -> dict[str, str]:
         return {"base_currency": self.base_currency, "shop_timezone": self.timezone}
@@ -44,5 +45,6 @@ def resources_from_settings(settings: Settings) -> dict:
         "warehouse": WarehouseResource(path=settings.warehouse_path),
         "shop": ShopSettings(drop_dir=settings.drop_dir, base_currency=settings.base_currency,
                              timezone=settings.timezone,
-                             quarantine_limit=settings.quarantine_limit),
+                             quarantine_limit=settings.quarantine_limit,
+                             freshness_days=settings.freshness_days),
     }

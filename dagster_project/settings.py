@@ -9,6 +9,7 @@
 | SHOP_BASE_CURRENCY    | USD                         | currency marts report money in            |
 | SHOP_TIMEZONE         | UTC                         | zone of timestamps without an offset      |
 | SHOP_QUARANTINE_LIMIT | 0.05                        | quarantined share that fails a raw check  |
+| SHOP_FRESHNESS_DAYS   | 45                          | newest order/event older: a warning       |
 
 Relative paths are taken from the project root, so commands work from any directory.
 """
@@ -36,6 +37,7 @@ class Settings:
     base_currency: str
     timezone: str
     quarantine_limit: float
+    freshness_days: int
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -48,4 +50,5 @@ class Settings:
             base_currency=env.get("SHOP_BASE_CURRENCY", "USD").upper(),
             timezone=env.get("SHOP_TIMEZONE", "UTC"),
             quarantine_limit=float(env.get("SHOP_QUARANTINE_LIMIT", "0.05")),
+            freshness_days=int(env.get("SHOP_FRESHNESS_DAYS", "45")),
         )

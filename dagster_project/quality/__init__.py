@@ -1,0 +1,1 @@
+"""Great Expectations suites (expectations/) run as Dagster asset checks."""

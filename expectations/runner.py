@@ -1,0 +1,126 @@
+"""Run suites with Great Expectations 1.x against the DuckDB warehouse file.
+
+GX's SQL engine computes every metric in the database (a query asset per suite), so
+millions of rows are never pulled into Python. One adaptation is needed for DuckDB:
+GX reads a query's rows after handing the connection back to the pool, and DuckDB drops
+a result whose connection moved on; `_buffered_execute_query` fetches the rows while the
+connection is still held. Without it every SQL expectation fails with an empty result.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+import duckdb  # noqa: E402
+import great_expectations as gx  # noqa: E402
+from duckdb_engine import ConnectionWrapper  # noqa: E402
+from great_expectations.execution_engine.sqlalchemy_execution_engine import (  # noqa: E402
+    SqlAlchemyExecutionEngine,
+)
+from sqlalchemy.pool import StaticPool  # noqa: E402
+
+from .suites import Suite  # noqa: E402
+
+
+def _buffered_execute_query(self, query):
+    with self.get_connection() as connection:
+        result = self._execute_query_with_recovery(connection, query)
+        return result.freeze()()  # rows fetched before the connection is released
+
+
+SqlAlchemyExecutionEngine.execute_query = _buffered_execute_query
+
+
+@dataclass
+class Outcome:
+    """One expectation's result, flat enough for a table and for check metadata."""
+
+    suite: str
+    expectation: str
+    column: str | None
+    rule: str
+    severity: str
+    success: bool
+    observed_value: str | None
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    sample: list = field(default_factory=list)  # a few offending values or rows
+
+
+@dataclass
+class SuiteResult:
+    suite: Suite
+    outcomes: list[Outcome]
+    seconds: float
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.success]
+
+    @property
+    def severity(self) -> str | None:
+        """'error' if an error-level expectation failed, else 'warn' if a warning did."""
+        levels = {o.severity for o in self.failed}
+        return "error" if "error" in levels else ("warn" if levels else None)
+
+
+def run_suites(connection: duckdb.DuckDBPyConnection, suites: list[Suite]) -> list[SuiteResult]:
+    """Validate each suite's query through `connection` (the caller's warehouse connection:
+    DuckDB allows one configuration per file per process, so GX borrows it)."""
+    context = gx.get_context(mode="ephemeral")
+    cursor = connection.cursor()
+    source = context.data_sources.add_sql(
+        name="warehouse", connection_string="duckdb:///:memory:",
+        kwargs={"poolclass": StaticPool, "creator": lambda: ConnectionWrapper(cursor)})
+    results = []
+    try:
+        for suite in suites:
+            started = time.perf_counter()
+            batch = source.add_query_asset(name=suite.name, query=suite.query) \
+                .add_batch_definition_whole_table("all")
+            gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.name,
+                                                              expectations=suite.expectations))
+            validation = context.validation_definitions.add(
+                gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite))
+            run = validation.run(result_format={
+                "result_format": "SUMMARY", "partial_unexpected_count": 5,
+                "unexpected_index_column_names": suite.index_columns})
+            results.append(SuiteResult(suite, [_outcome(suite.name, r) for r in run.results],
+                                       time.perf_counter() - started))
+    finally:
+        source.get_engine().dispose()
+    return results
+
+
+def _outcome(suite_name: str, result) -> Outcome:
+    config = result.expectation_config
+    meta = config.meta or {}
+    details = result.result or {}
+    sample = details.get("partial_unexpected_index_list") or \
+        details.get("partial_unexpected_list") or []
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        observed = f"error: {result.exception_info.get('exception_message')}"
+    else:
+        observed = details.get("observed_value")
+    return Outcome(
+        suite=suite_name,
+        expectation=config.type,
+        column=config.kwargs.get("column") or config.kwargs.get("column_A"),
+        rule=meta.get("rule", config.type),
+        severity=meta.get("severity", "error"),
+        success=bool(result.success),
+        observed_value=None if observed is None else str(observed),
+        unexpected_count=details.get("unexpected_count"),
+        unexpected_percent=details.get("unexpected_percent"),
+        sample=[_plain(v) for v in sample[:5]],
+    )
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value if isinstance(value, (int, float, str, bool, type(None))) else str(value)

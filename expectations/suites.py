@@ -1,0 +1,186 @@
+"""The suites. Each is a SQL query over the warehouse plus expectations on its columns.
+
+Raw columns are text, so the query derives what an expectation needs (`<col>__parses`,
+`<col>__value`, `<col>__age_days`) with DuckDB's try_cast: the work stays in the engine.
+Every expectation carries `meta.severity`: "error" blocks what depends on the asset,
+"warn" is shown but does not block. Row-level raw rules tolerate the quarantine limit
+(`mostly = 1 - limit`): a few bad rows are quarantined, a broken export is stopped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import great_expectations.expectations as gxe
+
+from dagster_project.contract import (
+    CAMPAIGN_TYPES,
+    CHANNEL_TYPES,
+    DEVICES,
+    ENTITIES,
+    EVENT_TYPES,
+    ORDER_STATUSES,
+    TEST_GROUPS,
+)
+
+TIMESTAMPS = {
+    "customers": ["signup_at", "updated_at"], "products": ["launched_at", "updated_at"],
+    "orders": ["ordered_at", "updated_at"], "events": ["occurred_at"],
+    "campaigns": ["starts_at", "ends_at"],
+    "campaign_members": ["assigned_at", "delivered_at", "opened_at", "clicked_at"],
+    "ad_spend": ["spend_date"], "reviews": ["created_at"],
+    "inventory_snapshots": ["snapshot_date"], "fx_rates": ["rate_date"],
+}
+NUMBERS = {
+    "customers": ["birth_year"], "products": ["list_price", "unit_cost"],
+    "orders": ["subtotal_amount", "discount_amount", "shipping_amount", "tax_amount",
+               "total_amount"],
+    "order_items": ["line_number", "quantity", "unit_price", "discount_amount"],
+    "campaigns": ["budget"], "ad_spend": ["impressions", "clicks", "spend"],
+    "reviews": ["rating"], "inventory_snapshots": ["on_hand_qty", "on_order_qty", "unit_cost"],
+    "fx_rates": ["rate_to_base"],
+}
+ACCEPTED = {
+    ("orders", "status"): ORDER_STATUSES, ("orders", "device"): DEVICES,
+    ("events", "event_type"): EVENT_TYPES, ("channels", "channel_type"): CHANNEL_TYPES,
+    ("campaigns", "campaign_type"): CAMPAIGN_TYPES, ("campaign_members", "test_group"): TEST_GROUPS,
+}
+RANGES = {  # (entity, column): (min, max)
+    ("reviews", "rating"): (1, 5), ("order_items", "quantity"): (0, None),
+    ("inventory_snapshots", "on_hand_qty"): (0, None), ("fx_rates", "rate_to_base"): (0, None),
+}
+FRESHNESS = {"orders": "ordered_at", "events": "occurred_at"}
+MONEY_WITH_CURRENCY = {"orders", "ad_spend", "products"}
+
+
+@dataclass
+class Suite:
+    name: str
+    asset: list[str]  # Dagster asset key path
+    query: str
+    expectations: list = field(default_factory=list)
+    index_columns: list[str] = field(default_factory=list)  # identify offending rows
+
+
+def _meta(severity: str, **extra) -> dict:
+    return {"severity": severity, **extra}
+
+
+def raw_suite(entity: str, *, quarantine_limit: float, freshness_days: int,
+              base_currency: str, rated_currencies: list[str]) -> Suite:
+    """The contract of one raw entity as expectations (see module docstring)."""
+    spec = ENTITIES[entity]
+    mostly = round(1 - quarantine_limit, 6)
+    columns = ["_source_file", "_source_line"]
+    expectations = [
+        gxe.ExpectTableColumnsToMatchSet(
+            column_set=sorted(spec.required | {"_source_file", "_source_line"}),
+            exact_match=False, meta=_meta("error", rule="required columns present")),
+        gxe.ExpectTableRowCountToBeBetween(
+            min_value=1, meta=_meta("error" if spec.is_required_entity else "warn",
+                                    rule="entity has rows")),
+    ]
+    for column in sorted(spec.required):
+        columns.append(f"nullif(trim({column}), '') as {column}")
+        expectations.append(gxe.ExpectColumnValuesToNotBeNull(
+            column=column, mostly=mostly, meta=_meta("error", rule="required value")))
+    for column in TIMESTAMPS.get(entity, []):
+        columns.append(f"(nullif(trim({column}), '') is null or try_cast(trim({column}) as "
+                       f"timestamptz) is not null) as {column}__parses")
+        expectations.append(gxe.ExpectColumnValuesToBeInSet(
+            column=f"{column}__parses", value_set=[True], mostly=mostly,
+            meta=_meta("error", rule=f"{column} is an ISO 8601 timestamp")))
+    for column in NUMBERS.get(entity, []):
+        columns.append(f"(nullif(trim({column}), '') is null or try_cast(replace(trim({column}),"
+                       f" ',', '') as double) is not null) as {column}__parses")
+        expectations.append(gxe.ExpectColumnValuesToBeInSet(
+            column=f"{column}__parses", value_set=[True], mostly=mostly,
+            meta=_meta("error", rule=f"{column} is a number")))
+    for (owner, column), values in ACCEPTED.items():
+        if owner == entity:
+            columns.append(f"lower(nullif(trim({column}), '')) as {column}__value")
+            expectations.append(gxe.ExpectColumnValuesToBeInSet(
+                column=f"{column}__value", value_set=list(values), mostly=mostly,
+                meta=_meta("error", rule=f"{column} is an accepted value")))
+    for (owner, column), (low, high) in RANGES.items():
+        if owner == entity:
+            columns.append(f"try_cast(replace(trim({column}), ',', '') as double) as "
+                           f"{column}__number")
+            expectations.append(gxe.ExpectColumnValuesToBeBetween(
+                column=f"{column}__number", min_value=low, max_value=high, mostly=mostly,
+                meta=_meta("error", rule=f"{column} within [{low}, {high or ''}]")))
+    if entity in MONEY_WITH_CURRENCY:
+        columns.append("upper(nullif(trim(currency), '')) as currency__value")
+        expectations.append(gxe.ExpectColumnValuesToBeInSet(
+            column="currency__value", value_set=sorted({base_currency, *rated_currencies}),
+            mostly=mostly, meta=_meta("error", rule="currency has an fx rate")))
+    if entity in FRESHNESS:
+        column = FRESHNESS[entity]
+        columns.append(f"date_diff('day', try_cast(trim({column}) as timestamptz), "
+                       f"current_timestamp) as {column}__age_days")
+        expectations.append(gxe.ExpectColumnMinToBeBetween(
+            column=f"{column}__age_days", max_value=freshness_days,
+            meta=_meta("warn", rule=f"newest {column} at most {freshness_days} days old")))
+    return Suite(name=f"raw_{entity}", asset=["raw", entity],
+                 query=f"select {', '.join(columns)} from raw.{entity}",
+                 expectations=expectations, index_columns=["_source_file", "_source_line"])
+
+
+def quarantine_suite(*, quarantine_limit: float) -> Suite:
+    """Share of each entity's raw rows that staging quarantined (all rules together)."""
+    return Suite(
+        "audit_quarantine_share", ["audit", "load_reconciliation"],
+        "select entity, cast(quarantined_row_count as double) / nullif(raw_row_count, 0)"
+        " as quarantined_share from audit.load_reconciliation",
+        [gxe.ExpectColumnValuesToBeBetween(
+            column="quarantined_share", min_value=0, max_value=quarantine_limit,
+            meta=_meta("error", rule=f"at most {quarantine_limit:.0%} of an entity quarantined"))],
+        ["entity"])
+
+
+def mart_suites(*, quarantine_limit: float) -> list[Suite]:
+    """Business ranges of the published marts (keys and relationships are dbt tests)."""
+    share = round(1 - quarantine_limit, 6)
+    non_negative = lambda column, severity="error": gxe.ExpectColumnValuesToBeBetween(  # noqa: E731
+        column=column, min_value=0, meta=_meta(severity, rule=f"{column} >= 0"))
+    rate = lambda column: gxe.ExpectColumnValuesToBeBetween(  # noqa: E731
+        column=column, min_value=0, max_value=1, meta=_meta("error", rule=f"{column} in [0, 1]"))
+    def rows():
+        return gxe.ExpectTableRowCountToBeBetween(min_value=1,
+                                                  meta=_meta("error", rule="has rows"))
+
+    return [
+        Suite("marts_customers", ["marts", "customers"], "select * from marts.customers", [
+            rows(), non_negative("order_count"), non_negative("net_revenue_amount", "warn"),
+            non_negative("average_order_value_amount", "warn"),
+            non_negative("days_since_last_order"),
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="acquisition_channel_id", mostly=0.8,
+                meta=_meta("warn", rule="most customers have an acquisition channel")),
+        ], ["customer_id"]),
+        Suite("marts_orders", ["marts", "orders"], "select * from marts.orders", [
+            rows(), non_negative("subtotal_amount"), non_negative("net_revenue_amount", "warn"),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="subtotal_amount", column_B="discount_amount", or_equal=True,
+                mostly=share, meta=_meta("warn", rule="discount does not exceed subtotal")),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="has_unknown_customer", value_set=[False], mostly=share,
+                meta=_meta("warn", rule="orders with an unknown customer stay rare")),
+        ], ["order_id"]),
+        Suite("marts_channels", ["marts", "channels"], "select * from marts.channels", [
+            rows(), rate("click_through_rate"), non_negative("spend_amount"),
+            non_negative("return_on_ad_spend", "warn"), non_negative("session_count"),
+        ], ["channel_id", "date_day"]),
+        Suite("marts_campaigns", ["marts", "campaigns"], "select * from marts.campaigns", [
+            rate("treatment_conversion_rate"), rate("control_conversion_rate"),
+            non_negative("spend_amount"), non_negative("member_count"),
+        ], ["campaign_id"]),
+        Suite("marts_fct_orders", ["marts", "fct_orders"], "select * from marts.fct_orders", [
+            rows(), gxe.ExpectColumnValuesToBeBetween(
+                column="fx_rate_to_base", min_value=0, strict_min=True,
+                meta=_meta("error", rule="fx rate positive")),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="item_count", min_value=1, mostly=share,
+                meta=_meta("warn", rule="orders have lines")),
+        ], ["order_id"]),
+    ]
