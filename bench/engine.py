@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from graphlib import TopologicalSorter
 from pathlib import Path
 
@@ -20,7 +21,9 @@ def run_compiled_models(manifest_path: Path, warehouse: str) -> int:
     graph = {uid: [d for d in node.get("depends_on", {}).get("nodes", []) if d in models]
              for uid, node in models.items()}
     order = TopologicalSorter(graph).static_order()
-    with duckdb.connect(warehouse) as con:
+    # Same memory limit as the dbt profile, so the comparison is like for like.
+    limit = os.environ.get("SHOP_DUCKDB_MEMORY_LIMIT", "3GB")
+    with duckdb.connect(warehouse, config={"memory_limit": limit}) as con:
         for uid in order:
             node = models[uid]
             if node["resource_type"] == "seed":

@@ -18,11 +18,14 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from dagster_project.contract import ENTITIES
 from dagster_project.ingest.load import load_entity
 from dagster_project.sample_data import Config, generate
 from dagster_project.settings import PROJECT_ROOT
+from expectations.runner import run_suites
+from expectations.suites import mart_suites, quarantine_suite, raw_suite
 
 from .engine import run_compiled_models
 from .measure import measured
@@ -65,6 +68,16 @@ def bench_scale(scale: float, work: Path, log=print) -> dict:
         _dbt(["run"], warehouse, target)
     out["dbt_run_models_only"] = _stage(m, raw_rows)
 
+    with measured() as m, duckdb.connect(warehouse) as con:
+        rated = [r[0] for r in con.execute("select distinct currency from raw.fx_rates")
+                 .fetchall()]
+        suites = [raw_suite(e, quarantine_limit=0.05, freshness_days=10_000, base_currency="USD",
+                            rated_currencies=rated) for e in ENTITIES]
+        suites += mart_suites(quarantine_limit=0.05) + [quarantine_suite(quarantine_limit=0.05)]
+        run_suites(con, suites)
+    out["quality_checks"] = {**_stage(m, raw_rows), "suites": len(suites)}
+    log(f"  quality checks ({len(suites)} GX suites) {m.seconds:.1f} s")
+
     _dbt(["compile"], warehouse, target)
     with measured() as m:
         models = run_compiled_models(target / "manifest.json", warehouse)
@@ -76,7 +89,14 @@ def bench_scale(scale: float, work: Path, log=print) -> dict:
         subprocess.run([sys.executable, "-m", "dagster_project.build"], env=env, check=True,
                        cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
     out["dagster_full_materialisation"] = _stage(m, raw_rows)
-    log(f"  full Dagster materialisation (load + dbt build) {m.seconds:.1f} s")
+    log(f"  full Dagster materialisation (load + checks + dbt build) {m.seconds:.1f} s")
+
+    added = add_one_day(drop)
+    with measured() as m:
+        subprocess.run([sys.executable, "-m", "dagster_project.build"], env=env, check=True,
+                       cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
+    out["incremental_day"] = {**_stage(m, raw_rows), "orders_added": added}
+    log(f"  rebuild after adding one day ({added} orders) {m.seconds:.1f} s")
 
     engine = out["engine_compiled_sql"]["seconds"]
     full = out["dagster_full_materialisation"]["seconds"]
@@ -86,10 +106,34 @@ def bench_scale(scale: float, work: Path, log=print) -> dict:
         "dagster_over_load_plus_engine": round(full / (engine + out["load"]["seconds"]), 2),
         "dbt_build_over_engine": round(out["dbt_build"]["seconds"] / engine, 2),
         "dbt_run_over_engine": round(out["dbt_run_models_only"]["seconds"] / engine, 2),
+        # Issue 3's goal: validation under 20% of the full build.
+        "quality_share_of_full_build": round(out["quality_checks"]["seconds"] / full, 3),
+        "incremental_day_over_full": round(out["incremental_day"]["seconds"] / full, 2),
     }
     out["raw_rows"] = raw_rows
     shutil.rmtree(target, ignore_errors=True)
     return out
+
+
+def add_one_day(drop: Path) -> int:
+    """Append one more day of orders and lines (copies of the last day, a day later) as new
+    split files, the way a shop's export job adds a file. Returns the orders added."""
+    files = sorted(drop.glob("orders-*.csv"))
+    orders = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in files],
+                       ignore_index=True)
+    when = pd.to_datetime(orders["ordered_at"], utc=True, format="ISO8601", errors="coerce")
+    last = orders[when.dt.date == when.max().date()].copy()
+    last_when = pd.to_datetime(last["ordered_at"], utc=True, format="ISO8601")
+    last["ordered_at"] = (last_when + pd.Timedelta(days=1)).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    last["updated_at"] = ""
+    old_ids = set(last["order_id"])
+    last["order_id"] = last["order_id"] + "-next-day"
+    last.to_csv(drop / "orders-9999.csv", index=False)
+    items = pd.read_csv(drop / "order_items.csv", dtype=str, keep_default_na=False)
+    items = items[items["order_id"].isin(old_ids)].copy()
+    items["order_id"] = items["order_id"] + "-next-day"
+    items.to_csv(drop / "order_items-9999.csv", index=False)
+    return len(last)
 
 
 def _stage(m, rows: int) -> dict:
@@ -104,8 +148,8 @@ def growth_exponent(small: dict, large: dict, stage: str) -> float:
 
 
 def markdown(results: dict) -> str:
-    stages = ["generate", "load", "dbt_build", "dbt_run_models_only", "engine_compiled_sql",
-              "dagster_full_materialisation"]
+    stages = ["generate", "load", "dbt_build", "dbt_run_models_only", "quality_checks",
+              "engine_compiled_sql", "dagster_full_materialisation", "incremental_day"]
     lines = [f"Benchmark {results['date']} on {results['machine']}", "",
              "| scale | stage | seconds | rows/s | peak RSS MB |", "|---|---|---:|---:|---:|"]
     for run in results["runs"]:
@@ -114,12 +158,14 @@ def markdown(results: dict) -> str:
             lines.append(f"| {run['scale']} | {stage} | {s['seconds']} | {s['rows_per_second']:,}"
                          f" | {s['peak_rss_mb']} |")
     lines += ["", "| scale | Dagster / engine | Dagster / (load + engine) | dbt build / engine "
-              "| dbt run / engine |", "|---|---:|---:|---:|---:|"]
+              "| dbt run / engine | quality / full build | one more day / full |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
     for run in results["runs"]:
         r = run["ratios"]
         lines.append(f"| {run['scale']} | {r['dagster_over_engine']} | "
                      f"{r['dagster_over_load_plus_engine']} | {r['dbt_build_over_engine']} | "
-                     f"{r['dbt_run_over_engine']} |")
+                     f"{r['dbt_run_over_engine']} | {r.get('quality_share_of_full_build', '')} | "
+                     f"{r.get('incremental_day_over_full', '')} |")
     if results.get("growth"):
         lines += ["", "Growth exponent (time ~ rows^k): " + ", ".join(
             f"{k} {v}" for k, v in results["growth"].items())]

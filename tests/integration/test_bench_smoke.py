@@ -10,8 +10,8 @@ from bench.run import main
 
 pytestmark = pytest.mark.xdist_group("bench")
 
-STAGES = ["generate", "load", "dbt_build", "dbt_run_models_only", "engine_compiled_sql",
-          "dagster_full_materialisation"]
+STAGES = ["generate", "load", "dbt_build", "dbt_run_models_only", "quality_checks",
+          "engine_compiled_sql", "dagster_full_materialisation", "incremental_day"]
 
 
 def test_benchmark_produces_every_figure(tmp_path):
@@ -24,7 +24,11 @@ def test_benchmark_produces_every_figure(tmp_path):
             assert run[stage]["seconds"] > 0 and run[stage]["rows_per_second"] > 0, stage
             assert run[stage]["peak_rss_mb"] > 50, stage  # a Python process tree is measured
         assert set(run["ratios"]) == {"dagster_over_engine", "dagster_over_load_plus_engine",
-                                      "dbt_build_over_engine", "dbt_run_over_engine"}
+                                      "dbt_build_over_engine", "dbt_run_over_engine",
+                                      "quality_share_of_full_build",
+                                      "incremental_day_over_full"}
+        assert run["incremental_day"]["orders_added"] > 0
+        assert run["quality_checks"]["suites"] == 18
         assert run["engine_compiled_sql"]["models"] > 40
     assert set(results["growth"]) == {"load", "dbt_build", "dagster_full_materialisation"}
     assert "| 0.006 | dagster_full_materialisation |" in next(
