@@ -18,6 +18,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 import duckdb  # noqa: E402
 import great_expectations as gx  # noqa: E402
 from duckdb_engine import ConnectionWrapper  # noqa: E402
+from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 from great_expectations.execution_engine.sqlalchemy_execution_engine import (  # noqa: E402
     SqlAlchemyExecutionEngine,
 )
@@ -72,6 +73,7 @@ def run_suites(connection: duckdb.DuckDBPyConnection, suites: list[Suite]) -> li
     """Validate each suite's query through `connection` (the caller's warehouse connection:
     DuckDB allows one configuration per file per process, so GX borrows it)."""
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # logs, not bars
     cursor = connection.cursor()
     source = context.data_sources.add_sql(
         name="warehouse", connection_string="duckdb:///:memory:",
@@ -93,6 +95,7 @@ def run_suites(connection: duckdb.DuckDBPyConnection, suites: list[Suite]) -> li
                                        time.perf_counter() - started))
     finally:
         source.get_engine().dispose()
+        cursor.close()
     return results
 
 
