@@ -10,7 +10,7 @@
 | SHOP_TIMEZONE         | UTC                         | zone of timestamps without an offset      |
 | SHOP_QUARANTINE_LIMIT | 0.05                        | quarantined share that fails a raw check  |
 | SHOP_FRESHNESS_DAYS   | 45                          | newest order/event older: a warning       |
-| SHOP_DUCKDB_MEMORY_LIMIT | 3GB (read by dbt/profiles.yml) | DuckDB spills to disk above this      |
+| SHOP_DUCKDB_MEMORY_LIMIT | 3GB                      | DuckDB limit (dbt/profiles.yml)          |
 
 Relative paths are taken from the project root, so commands work from any directory.
 """
