@@ -1,4 +1,4 @@
-{{ config(meta={'dagster': {'asset_key': ['marts', 'channels']}}) }}
+{{ config(meta={'dagster': {'ref': {'name': 'channels'}}}) }}
 -- Every counted order's net revenue lands in exactly one channel-day of the channels mart.
 with mart as (
     select sum(net_revenue_amount) as revenue, sum(order_count) as order_count

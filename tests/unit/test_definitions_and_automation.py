@@ -20,6 +20,9 @@ def test_definitions_load_with_lineage_from_raw_files_to_marts(tmp_path):
     assert AssetKey(["raw", "orders"]) in graph.get(
         AssetKey(["staging", "base_shop__orders"])).parent_keys
     assert len(graph.asset_check_keys) > 100  # dbt tests become asset checks
+    checks = {key.to_user_string() for key in graph.asset_check_keys}
+    assert "marts/channels:assert_channel_revenue_matches_orders" in checks  # meta ref
+    assert "raw/orders:great_expectations" in checks
     for key in keys:
         assert graph.get(key).description, f"{key} has no description"
     assert defs.resolve_job_def("build_warehouse")
