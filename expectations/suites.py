@@ -84,18 +84,16 @@ def raw_suite(entity: str, *, quarantine_limit: float, freshness_days: int,
         columns.append(f"nullif(trim({column}), '') as {column}")
         expectations.append(gxe.ExpectColumnValuesToNotBeNull(
             column=column, mostly=mostly, meta=_meta("error", rule="required value")))
-    for column in TIMESTAMPS.get(entity, []):
-        columns.append(f"(nullif(trim({column}), '') is null or try_cast(trim({column}) as "
-                       f"timestamptz) is not null) as {column}__parses")
+    parse_rules = [(c, f"try_cast(trim({c}) as timestamptz)", f"{c} is an ISO 8601 timestamp")
+                   for c in TIMESTAMPS.get(entity, [])]
+    parse_rules += [(c, f"try_cast(replace(trim({c}), ',', '') as double)", f"{c} is a number")
+                    for c in NUMBERS.get(entity, [])]
+    for column, parsed, rule in parse_rules:  # empty is fine here; required values are above
+        columns.append(f"(nullif(trim({column}), '') is null or {parsed} is not null)"
+                       f" as {column}__parses")
         expectations.append(gxe.ExpectColumnValuesToBeInSet(
             column=f"{column}__parses", value_set=[True], mostly=mostly,
-            meta=_meta("error", rule=f"{column} is an ISO 8601 timestamp")))
-    for column in NUMBERS.get(entity, []):
-        columns.append(f"(nullif(trim({column}), '') is null or try_cast(replace(trim({column}),"
-                       f" ',', '') as double) is not null) as {column}__parses")
-        expectations.append(gxe.ExpectColumnValuesToBeInSet(
-            column=f"{column}__parses", value_set=[True], mostly=mostly,
-            meta=_meta("error", rule=f"{column} is a number")))
+            meta=_meta("error", rule=rule)))
     for (owner, column), values in ACCEPTED.items():
         if owner == entity:
             columns.append(f"lower(nullif(trim({column}), '')) as {column}__value")
