@@ -25,7 +25,7 @@ from dagster_project.ingest.load import load_entity
 from dagster_project.sample_data import Config, generate
 from dagster_project.settings import PROJECT_ROOT
 from expectations.runner import run_suites
-from expectations.suites import mart_suites, quarantine_suite, raw_suite
+from expectations.suites import published_suites, raw_suite
 
 from .engine import run_compiled_models
 from .measure import measured
@@ -73,7 +73,7 @@ def bench_scale(scale: float, work: Path, log=print) -> dict:
                  .fetchall()]
         suites = [raw_suite(e, quarantine_limit=0.05, freshness_days=10_000, base_currency="USD",
                             rated_currencies=rated) for e in ENTITIES]
-        suites += mart_suites(quarantine_limit=0.05) + [quarantine_suite(quarantine_limit=0.05)]
+        suites += published_suites(quarantine_limit=0.05)
         run_suites(con, suites)
     out["quality_checks"] = {**_stage(m, raw_rows), "suites": len(suites)}
     log(f"  quality checks ({len(suites)} GX suites) {m.seconds:.1f} s")
@@ -123,8 +123,7 @@ def add_one_day(drop: Path) -> int:
                        ignore_index=True)
     when = pd.to_datetime(orders["ordered_at"], utc=True, format="ISO8601", errors="coerce")
     last = orders[when.dt.date == when.max().date()].copy()
-    last_when = pd.to_datetime(last["ordered_at"], utc=True, format="ISO8601")
-    last["ordered_at"] = (last_when + pd.Timedelta(days=1)).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    last["ordered_at"] = (when[last.index] + pd.Timedelta(days=1)).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     last["updated_at"] = ""
     old_ids = set(last["order_id"])
     last["order_id"] = last["order_id"] + "-next-day"

@@ -58,9 +58,11 @@ def main(argv: list[str] | None = None) -> int:
 def summary(warehouse_path: str) -> str:
     """Row counts of the marts and the load reconciliation, as a short text table."""
     with duckdb.connect(warehouse_path, read_only=True) as con:
-        marts = con.execute(
-            "select table_name, estimated_size from duckdb_tables() "
-            "where schema_name = 'marts' order by table_name").fetchall()
+        names = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts' "
+            "order by table_name").fetchall()]
+        marts = [(name, con.execute(f"select count(*) from marts.{name}").fetchall()[0][0])
+                 for name in names]
         recon = con.execute(
             "select entity, raw_row_count, loaded_row_count, quarantined_row_count, "
             "exact_duplicate_count from audit.load_reconciliation order by entity").fetchall()

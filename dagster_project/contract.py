@@ -16,10 +16,6 @@ class Entity:
     required: frozenset[str]
     is_required_entity: bool = False
 
-    @property
-    def optional(self) -> tuple[str, ...]:
-        return tuple(c for c in self.columns if c not in self.required)
-
 
 def _entity(name: str, spec: str, *, required_entity: bool = False) -> Entity:
     """Build an entity from the contract's notation: `col*` marks a required column."""

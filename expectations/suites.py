@@ -136,6 +136,12 @@ def quarantine_suite(*, quarantine_limit: float) -> Suite:
         ["entity"])
 
 
+def published_suites(*, quarantine_limit: float) -> list[Suite]:
+    """Every suite on a table dbt publishes: the marts and the quarantine share."""
+    return [*mart_suites(quarantine_limit=quarantine_limit),
+            quarantine_suite(quarantine_limit=quarantine_limit)]
+
+
 def mart_suites(*, quarantine_limit: float) -> list[Suite]:
     """Business ranges of the published marts (keys and relationships are dbt tests)."""
     share = round(1 - quarantine_limit, 6)

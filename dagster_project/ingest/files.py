@@ -142,19 +142,23 @@ def read_csv_exact(path: Path, columns: list[str]) -> pd.DataFrame:
         reader = csv.reader(fh)
         next(reader, None)
         start = reader.line_num + 1
-        for record in reader:
-            if not record:
+        try:
+            for record in reader:
+                if not record:
+                    start = reader.line_num + 1
+                    continue
+                if len(record) == width:
+                    rows.append(record)
+                    errors.append(None)
+                else:
+                    rows.append((record + [None] * width)[:width])
+                    errors.append(f"malformed record: expected {width} fields, found "
+                                  f"{len(record)} ({','.join(record)[:200]!r})")
+                lines.append(start)
                 start = reader.line_num + 1
-                continue
-            if len(record) == width:
-                rows.append(record)
-                errors.append(None)
-            else:
-                rows.append((record + [None] * width)[:width])
-                errors.append(f"malformed record: expected {width} fields, found {len(record)}"
-                              f" ({','.join(record)[:200]!r})")
-            lines.append(start)
-            start = reader.line_num + 1
+        except UnicodeDecodeError as exc:
+            raise DropError(f"{path}: not UTF-8 text after line {reader.line_num} "
+                            f"({exc.reason})") from exc
     frame = pd.DataFrame(rows, columns=columns, dtype="string")
     frame["_source_line"] = pd.array(lines, dtype="int64")
     frame["_parse_error"] = pd.array(errors, dtype="string")

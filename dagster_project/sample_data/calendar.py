@@ -36,10 +36,6 @@ def festival_boost(day: date) -> float:
     return 1.0
 
 
-def is_festival(day: date) -> bool:
-    return festival_boost(day) >= 1.9
-
-
 def daily_weights(start: date, days: int) -> np.ndarray:
     """Relative order intensity per day: weekday x yearly wave x festivals x growth trend."""
     out = np.empty(days)

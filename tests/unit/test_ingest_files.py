@@ -127,3 +127,10 @@ def test_rows_are_counted_per_file_in_the_load_log(tmp_path, con):
     assert rows(con, "select source_file, row_count from raw._load_log "
                      "where load_id = 'load-1' order by 1") == [
         ("orders-0001.csv", 7), ("orders-0002.csv", 4)]
+
+
+def test_non_utf8_body_names_the_file(tmp_path, con):
+    (tmp_path / "channels.csv").write_bytes(
+        b"channel_id,channel_name,channel_type\nCH1,Caf\xe9,email\n")
+    with pytest.raises(DropError, match=r"channels\.csv: not UTF-8 text"):
+        load_entity(con, tmp_path, "channels", "t")
