@@ -1,7 +1,11 @@
 {#- One row per channel and day with any sessions, orders or spend: traffic, orders,
     revenue, spend and the ratios of metrics.md (CTR, CPC, conversion rate, CAC, ROAS),
     each null when its denominator is zero. Orders are credited to the channel recorded on
-    the order; customers acquired to their acquisition channel on their first order date. -#}
+    the order; customers acquired to their acquisition channel on their first order date.
+    The attributed_* columns share each order's revenue (and each new customer) among the
+    channels that touched it, under the five models of fct_order_attribution, on the order
+    date; ROAS and CAC per model divide the day's spend by them. -#}
+{%- set models = ['first_touch', 'last_touch', 'linear', 'time_decay', 'position_based'] -%}
 with sessions as (
     select channel_id, session_date as date_day, count(*) as session_count
     from {{ ref('int_sessions') }}
@@ -30,6 +34,19 @@ acquisitions as (
     group by coalesce(acquisition_channel_id, {{ unknown_key() }}), first_order_date
 ),
 
+attributed as (
+    select
+        channel_id,
+        order_date as date_day,
+        {%- for model in models %}
+        sum({{ model }}_revenue_amount) as attributed_revenue_{{ model }}_amount,
+        sum(case when is_new_customer_order then {{ model }}_weight else 0 end)
+            as attributed_customers_{{ model }}_count{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ ref('fct_order_attribution') }}
+    group by channel_id, order_date
+),
+
 spend as (
     select
         channel_id,
@@ -49,6 +66,8 @@ channel_days as (
     select channel_id, date_day from acquisitions
     union
     select channel_id, date_day from spend
+    union
+    select channel_id, date_day from attributed
 ),
 
 channels as (
@@ -69,7 +88,13 @@ joined as (
         coalesce(acquisitions.customers_acquired_count, 0) as customers_acquired_count,
         coalesce(spend.impressions, 0) as impressions,
         coalesce(spend.clicks, 0) as clicks,
-        coalesce(spend.spend_amount, 0) as spend_amount
+        coalesce(spend.spend_amount, 0) as spend_amount,
+        {%- for model in models %}
+        coalesce(attributed.attributed_revenue_{{ model }}_amount, 0)
+            as attributed_revenue_{{ model }}_amount,
+        coalesce(attributed.attributed_customers_{{ model }}_count, 0)
+            as attributed_customers_{{ model }}_count{{ "," if not loop.last }}
+        {%- endfor %}
     from channel_days
     left join channels on channel_days.channel_id = channels.channel_id
     left join sessions
@@ -81,6 +106,9 @@ joined as (
         and channel_days.date_day = acquisitions.date_day
     left join spend
         on channel_days.channel_id = spend.channel_id and channel_days.date_day = spend.date_day
+    left join attributed
+        on channel_days.channel_id = attributed.channel_id
+        and channel_days.date_day = attributed.date_day
 ),
 
 final as (
@@ -90,7 +118,13 @@ final as (
         {{ safe_divide('spend_amount', 'clicks') }} as cost_per_click_amount,
         {{ safe_divide('order_count', 'session_count') }} as conversion_rate,
         {{ safe_divide('spend_amount', 'customers_acquired_count') }} as customer_acquisition_cost_amount,
-        {{ safe_divide('net_revenue_amount', 'spend_amount') }} as return_on_ad_spend
+        {{ safe_divide('net_revenue_amount', 'spend_amount') }} as return_on_ad_spend,
+        {%- for model in models %}
+        {{ safe_divide('attributed_revenue_' ~ model ~ '_amount', 'spend_amount') }}
+            as return_on_ad_spend_{{ model }},
+        {{ safe_divide('spend_amount', 'attributed_customers_' ~ model ~ '_count') }}
+            as customer_acquisition_cost_{{ model }}_amount{{ "," if not loop.last }}
+        {%- endfor %}
     from joined
 )
 

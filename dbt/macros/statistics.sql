@@ -1,0 +1,13 @@
+{% macro two_sided_p_value(z) -%}
+    {#- P(|Z| >= |z|) for a standard normal Z: 1 - erf(|z| / sqrt 2), with erf from
+        Abramowitz & Stegun 7.1.26 (absolute error under 1.5e-7). Portable SQL: exp, abs. -#}
+    (
+        (1.0 / (1.0 + 0.3275911 * abs({{ z }}) / sqrt(2.0)))
+        * (0.254829592 + (1.0 / (1.0 + 0.3275911 * abs({{ z }}) / sqrt(2.0)))
+        * (-0.284496736 + (1.0 / (1.0 + 0.3275911 * abs({{ z }}) / sqrt(2.0)))
+        * (1.421413741 + (1.0 / (1.0 + 0.3275911 * abs({{ z }}) / sqrt(2.0)))
+        * (-1.453152027 + (1.0 / (1.0 + 0.3275911 * abs({{ z }}) / sqrt(2.0)))
+        * 1.061405429))))
+        * exp(-({{ z }}) * ({{ z }}) / 2.0)
+    )
+{%- endmacro %}

@@ -1,0 +1,126 @@
+{#- One row per touch of a counted order: the customer's sessions that started in the
+    attribution_lookback_days before the order (up to its time), with the credit each of
+    five models gives the touch and the net revenue that credit carries. Business question:
+    "which channels and campaigns earn the revenue, under each way of sharing credit?"
+    Models, for an order with n touches in time order:
+    - first_touch: all credit to touch 1; last_touch: all to touch n;
+    - linear: 1/n each;
+    - time_decay: 0.5 ^ (days before the order / attribution_half_life_days), normalised;
+    - position_based: 40% first, 40% last, 20% shared by the middle (n = 2: 50/50).
+    An order with no session in the lookback (or no known customer) keeps one touch: its own
+    recorded channel and campaign (is_order_touch), so every model credits every counted
+    order exactly once and attributed revenue sums to total net revenue. -#}
+{%- set half_life = var('attribution_half_life_days') -%}
+with orders as (
+    select
+        order_id, customer_id, ordered_at, order_date, net_revenue_amount,
+        is_new_customer_order, has_unknown_customer,
+        coalesce(channel_id, {{ unknown_key() }}) as channel_id,
+        campaign_id
+    from {{ ref('fct_orders') }}
+    where is_counted
+),
+
+sessions as (
+    select session_key, customer_id, started_at, channel_id, campaign_id
+    from {{ ref('int_sessions') }}
+    where customer_id is not null
+),
+
+session_touches as (
+    select
+        orders.order_id,
+        sessions.session_key,
+        sessions.started_at as touched_at,
+        sessions.channel_id,
+        sessions.campaign_id,
+        false as is_order_touch
+    from orders
+    inner join sessions
+        on orders.customer_id = sessions.customer_id
+        and sessions.started_at <= orders.ordered_at
+        and sessions.started_at > {{ dbt.dateadd('day', -1 * var('attribution_lookback_days'), 'orders.ordered_at') }}
+    where not orders.has_unknown_customer
+),
+
+order_touches as (
+    select
+        orders.order_id,
+        cast(null as {{ dbt.type_string() }}) as session_key,
+        orders.ordered_at as touched_at,
+        orders.channel_id,
+        orders.campaign_id,
+        true as is_order_touch
+    from orders
+    where not exists (select 1 from session_touches where session_touches.order_id = orders.order_id)
+),
+
+touches as (
+    select * from session_touches
+    union all
+    select * from order_touches
+),
+
+numbered as (
+    select
+        touches.*,
+        orders.customer_id,
+        orders.order_date,
+        orders.ordered_at,
+        orders.net_revenue_amount as order_net_revenue_amount,
+        orders.is_new_customer_order,
+        row_number() over (
+            partition by touches.order_id order by touches.touched_at, touches.session_key
+        ) as touch_number,
+        count(*) over (partition by touches.order_id) as touch_count,
+        power(0.5, {{ dbt.datediff('touches.touched_at', 'orders.ordered_at', 'second') }}
+                   / (86400.0 * {{ half_life }})) as decay_factor
+    from touches
+    inner join orders on touches.order_id = orders.order_id
+),
+
+weighted as (
+    select
+        numbered.*,
+        case when touch_number = 1 then 1.0 else 0.0 end as first_touch_weight,
+        case when touch_number = touch_count then 1.0 else 0.0 end as last_touch_weight,
+        1.0 / touch_count as linear_weight,
+        decay_factor / sum(decay_factor) over (partition by order_id) as time_decay_weight,
+        case
+            when touch_count = 1 then 1.0
+            when touch_count = 2 then 0.5
+            when touch_number = 1 or touch_number = touch_count then 0.4
+            else 0.2 / (touch_count - 2)
+        end as position_based_weight
+    from numbered
+),
+
+final as (
+    select
+        order_id,
+        touch_number,
+        touch_count,
+        customer_id,
+        order_date,
+        ordered_at,
+        session_key,
+        touched_at,
+        channel_id,
+        campaign_id,
+        is_order_touch,
+        is_new_customer_order,
+        order_net_revenue_amount,
+        first_touch_weight,
+        last_touch_weight,
+        linear_weight,
+        time_decay_weight,
+        position_based_weight,
+        first_touch_weight * order_net_revenue_amount as first_touch_revenue_amount,
+        last_touch_weight * order_net_revenue_amount as last_touch_revenue_amount,
+        linear_weight * order_net_revenue_amount as linear_revenue_amount,
+        time_decay_weight * order_net_revenue_amount as time_decay_revenue_amount,
+        position_based_weight * order_net_revenue_amount as position_based_revenue_amount
+    from weighted
+)
+
+select * from final

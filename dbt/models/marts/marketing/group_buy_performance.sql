@@ -1,0 +1,66 @@
+{#- One row per group-buy campaign: groups started, completed (at least group_buy_min_size
+    counted orders, the leader's included), completion rate, average group size, and the
+    new customers sharers brought in. Business question: "do group buys spread by sharing?"
+    A group is its counted orders with one group_buy_id; its leader placed the first of them
+    (ties by order_id), the others joined through the leader's share. A joiner is a new
+    customer when the group order is their first counted order. The group's campaign is its
+    leader's. -#}
+with group_orders as (
+    select
+        group_buy_id,
+        order_id,
+        customer_id,
+        campaign_id,
+        ordered_at,
+        net_revenue_amount,
+        is_new_customer_order,
+        row_number() over (partition by group_buy_id order by ordered_at, order_id) as position_in_group
+    from {{ ref('fct_orders') }}
+    where is_counted and group_buy_id is not null
+),
+
+groups as (
+    select
+        group_buy_id,
+        max(case when position_in_group = 1 then campaign_id end) as campaign_id,
+        count(*) as group_size,
+        sum(net_revenue_amount) as net_revenue_amount,
+        sum(case when position_in_group > 1 and is_new_customer_order then 1 else 0 end)
+            as new_customer_joiner_count
+    from group_orders
+    group by group_buy_id
+),
+
+by_campaign as (
+    select
+        coalesce(campaign_id, {{ unknown_key() }}) as campaign_id,
+        count(*) as groups_started_count,
+        sum(case when group_size >= {{ var('group_buy_min_size') }} then 1 else 0 end)
+            as groups_completed_count,
+        avg(cast(group_size as double)) as average_group_size,
+        sum(group_size - 1) as joiner_order_count,
+        sum(new_customer_joiner_count) as new_customers_from_sharing_count,
+        sum(net_revenue_amount) as net_revenue_amount
+    from groups
+    group by coalesce(campaign_id, {{ unknown_key() }})
+),
+
+final as (
+    select
+        by_campaign.campaign_id,
+        campaigns.campaign_name,
+        campaigns.start_date,
+        campaigns.end_date,
+        by_campaign.groups_started_count,
+        by_campaign.groups_completed_count,
+        {{ safe_divide('by_campaign.groups_completed_count', 'by_campaign.groups_started_count') }}
+            as completion_rate,
+        by_campaign.average_group_size,
+        by_campaign.joiner_order_count,
+        by_campaign.new_customers_from_sharing_count,
+        by_campaign.net_revenue_amount
+    from by_campaign
+    left join {{ ref('dim_campaigns') }} as campaigns on by_campaign.campaign_id = campaigns.campaign_id
+)
+
+select * from final
