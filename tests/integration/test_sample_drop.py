@@ -111,3 +111,60 @@ def test_channel_revenue_per_month_matches_pandas(sample):
     assert len(expected) > 100
     pd.testing.assert_series_equal(got.sort_index().astype(float), expected.sort_index(),
                                    check_names=False, rtol=1e-9)
+
+
+def test_campaign_uplift_intervals_cover_the_true_uplift(sample):
+    _, warehouse, truth = sample
+    got = {row[0]: row[1:] for row in query(warehouse, """
+        select campaign_id, conversion_uplift, conversion_uplift_lower, conversion_uplift_upper,
+               p_value, incremental_conversion_count
+        from marts.campaign_evaluation where control_count > 0""")}
+    members = pd.DataFrame(query(warehouse, """
+        select campaign_id, test_group, has_converted from marts.fct_campaign_members"""),
+        columns=["campaign_id", "group", "converted"])
+    true_uplifts = truth["campaign_uplift"]
+    assert set(got) == set(true_uplifts)
+    covered = 0
+    for campaign_id, (uplift, lower, upper, p_value, incremental) in got.items():
+        groups = members[members["campaign_id"] == campaign_id].groupby("group")["converted"]
+        n, x = groups.size(), groups.sum()
+        expected = _newcombe(x["treatment"], n["treatment"], x["control"], n["control"])
+        assert (uplift, lower, upper, p_value) == pytest.approx(expected, abs=1e-6)
+        assert incremental == pytest.approx(uplift * n["treatment"])
+        covered += lower <= true_uplifts[campaign_id]["true_uplift"] <= upper
+    # 95% intervals: all but at most one of the seven campaigns should cover the truth.
+    assert covered >= len(got) - 1
+
+
+def _newcombe(x1: int, n1: int, x2: int, n2: int, z: float = 1.96) -> tuple[float, ...]:
+    """Uplift, Newcombe's hybrid score interval and the pooled z-test p-value, from scipy."""
+    from scipy.stats import norm
+
+    def wilson(x: int, n: int) -> tuple[float, float]:
+        p = x / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        return centre - half, centre + half
+
+    p1, p2 = x1 / n1, x2 / n2
+    (l1, u1), (l2, u2) = wilson(x1, n1), wilson(x2, n2)
+    pooled = (x1 + x2) / (n1 + n2)
+    statistic = (p1 - p2) / np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return (p1 - p2, p1 - p2 - np.hypot(p1 - l1, u2 - p2), p1 - p2 + np.hypot(u1 - p1, p2 - l2),
+            2 * norm.sf(abs(statistic)))
+
+
+def test_attributed_revenue_reconciles_under_every_model(sample):
+    _, warehouse, _ = sample
+    total = float(query(warehouse, """
+        select sum(net_revenue_amount) from marts.fct_orders where is_counted""")[0][0])
+    sums = query(warehouse, """
+        select sum(attributed_revenue_first_touch_amount), sum(attributed_revenue_last_touch_amount),
+               sum(attributed_revenue_linear_amount), sum(attributed_revenue_time_decay_amount),
+               sum(attributed_revenue_position_based_amount)
+        from marts.channels""")[0]
+    assert total > 0
+    assert [float(s) for s in sums] == pytest.approx([total] * 5, rel=1e-9)
+    multi_touch = query(warehouse, """
+        select count(*) from marts.fct_order_attribution where touch_count >= 3""")[0][0]
+    assert multi_touch > 100  # the models really do differ on this drop

@@ -100,3 +100,29 @@ def test_personal_data_is_not_in_the_marts(tiny_warehouse):
                                    " information_schema.columns where table_schema = 'marts'")}
     assert not columns & {"email", "phone", "first_name", "last_name"}
     assert "email_hash" in columns
+
+
+def test_funnel_steps_and_conversion(tiny_warehouse):
+    got = query(tiny_warehouse, """
+        select channel_id, device, session_count, product_view_session_count,
+               add_to_cart_session_count, purchase_session_count, order_count,
+               view_to_cart_rate, cart_to_checkout_rate, conversion_rate
+        from marts.funnel_daily where date_day = date '2026-01-02' order by channel_id""")
+    # Session 1 (e1..e3, CH1) views a product and purchases; session 2 (e4) has no channel.
+    # o1 is CH1's counted order that day; neither events nor orders carry a device.
+    assert got == [("-1", "unknown", 1, 0, 0, 0, 0, None, None, 0.0),
+                   ("CH1", "unknown", 1, 1, 0, 1, 1, 0.0, None, 1.0)]
+
+
+def test_attribution_falls_back_to_the_order_channel(tiny_warehouse):
+    got = query(tiny_warehouse, """
+        select order_id, channel_id, is_order_touch, touch_count, linear_weight,
+               round(time_decay_revenue_amount, 4)
+        from marts.fct_order_attribution order by order_id""")
+    # o1 follows session 1 (09:50, CH1). Session 2 starts after o1 and 32 days before o3,
+    # outside the 30-day lookback. o4 and o5 have no sessions; o9's customer is unknown.
+    assert got == [("o1", "CH1", False, 1, 1.0, 90.0),
+                   ("o3", "CH2", True, 1, 1.0, 1200.0),
+                   ("o4", "CH2", True, 1, 1.0, 126.0),
+                   ("o5", "CH2", True, 1, 1.0, 30.0),
+                   ("o9", "CH1", True, 1, 1.0, 40.0)]
