@@ -142,6 +142,9 @@ def published_suites(*, quarantine_limit: float) -> list[Suite]:
             quarantine_suite(quarantine_limit=quarantine_limit)]
 
 
+ATTRIBUTION_MODELS = ("first_touch", "last_touch", "linear", "time_decay", "position_based")
+
+
 def mart_suites(*, quarantine_limit: float) -> list[Suite]:
     """Business ranges of the published marts (keys and relationships are dbt tests)."""
     share = round(1 - quarantine_limit, 6)
@@ -187,4 +190,19 @@ def mart_suites(*, quarantine_limit: float) -> list[Suite]:
                 column="item_count", min_value=1, mostly=share,
                 meta=_meta("warn", rule="orders have lines")),
         ], ["order_id"]),
+        Suite("marts_fct_order_attribution", ["marts", "fct_order_attribution"],
+              "select * from marts.fct_order_attribution",
+              [rows()] + [rate(f"{model}_weight") for model in ATTRIBUTION_MODELS],
+              ["order_id", "touch_number"]),
+        Suite("marts_campaign_evaluation", ["marts", "campaign_evaluation"],
+              "select * from marts.campaign_evaluation", [
+            rate("p_value"),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="conversion_uplift", min_value=-1, max_value=1,
+                meta=_meta("error", rule="uplift in [-1, 1]")),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="conversion_uplift_upper", column_B="conversion_uplift_lower",
+                or_equal=True, ignore_row_if="either_value_is_missing",
+                meta=_meta("error", rule="interval upper >= lower")),
+        ], ["campaign_id"]),
     ]

@@ -33,11 +33,11 @@ def test_clean_drop_passes_every_check(clean_drop, tmp_path):
     result = run_pipeline(clean_drop, tmp_path / "wh.duckdb", freshness_days=100_000)
     assert result.success
     checks = _checks(result)
-    assert len(checks) == 12 + 6  # every raw entity, five marts and the quarantine share
+    assert len(checks) == 12 + 8  # every raw entity, seven marts and the quarantine share
     assert [key for key, e in checks.items() if not e.passed] == []
     recorded = query(tmp_path / "wh.duckdb", "select count(*), count(distinct suite),"
                                              " bool_and(success) from audit.dq_results")
-    assert recorded[0][1] == 18 and recorded[0][2] is True and recorded[0][0] > 100
+    assert recorded[0][1] == 20 and recorded[0][2] is True and recorded[0][0] > 100
 
 
 def _broken_copy(clean_drop, tmp_path, entity_glob, mutate):
