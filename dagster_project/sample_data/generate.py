@@ -47,7 +47,8 @@ def generate(cfg: Config, out: Path, log: Callable[[str], None] = print) -> dict
 
     truth: dict = {"config": {"scale": cfg.scale, "seed": cfg.seed, "start": str(cfg.start),
                               "days": cfg.days, "base_currency": "USD", "timezone": "UTC"},
-                   "entities": {}, "campaign_uplift": uplift}
+                   "entities": {}, "campaign_uplift": uplift,
+                   "companions": _companions(world.products)}
     writer = _Writer(out, truth, rng, cfg.dirty_share, log)
     writer.csv("customers", formatting.customers(world), bom_crlf=True,
                malformed_line=MALFORMED_CSV_LINE)
@@ -70,6 +71,12 @@ def generate(cfg: Config, out: Path, log: Callable[[str], None] = print) -> dict
     (out / "_truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True))
     log(f"wrote {out} in {truth['elapsed_seconds']} s")
     return truth
+
+
+def _companions(products: pd.DataFrame) -> dict[str, str]:
+    """Each product's frequently-bought-together companion, by exported product id."""
+    ids = products["product_id"].to_numpy()
+    return dict(zip(ids, ids[products["companion_idx"].to_numpy()], strict=True))
 
 
 class _Writer:

@@ -190,6 +190,14 @@ def order_items(world: World, orders: pd.DataFrame, promo: np.ndarray) -> pd.Dat
         cdf = np.cumsum(weight)
         product[rows] = np.searchsorted(cdf, rng.random(len(rows)) * cdf[-1], side="right")
     product = np.minimum(product, len(prods) - 1)
+    # Frequently bought together: each product has a companion that a quarter of the
+    # later lines of an order take instead (once launched), so affinity rules have a truth.
+    companion = rng.permutation(len(prods))
+    first = product[np.repeat(np.cumsum(n_items) - n_items, n_items)]
+    swap = ((line > 1) & (rng.random(len(order_idx)) < 0.25)
+            & (launched[companion[first]] <= day) & (companion[first] != first))
+    product = np.where(swap, companion[first], product)
+    prods["companion_idx"] = companion
     qty = 1 + (rng.random(len(order_idx)) < 0.18) + (rng.random(len(order_idx)) < 0.05)
     return pd.DataFrame({
         "order_idx": order_idx, "line_number": line, "prod_idx": product, "quantity": qty,

@@ -168,3 +168,15 @@ def test_attributed_revenue_reconciles_under_every_model(sample):
     multi_touch = query(warehouse, """
         select count(*) from marts.fct_order_attribution where touch_count >= 3""")[0][0]
     assert multi_touch > 100  # the models really do differ on this drop
+
+
+def test_frequently_bought_together_finds_the_companions(sample):
+    _, warehouse, truth = sample
+    companions = truth["companions"]
+    top = query(warehouse, """
+        select product_id, associated_product_id, lift from marts.product_affinity
+        where rule_rank = 1""")
+    true_pairs = [companions.get(a) == b or companions.get(b) == a for a, b, _ in top]
+    assert len(top) >= 10
+    assert sum(true_pairs) >= 0.8 * len(top)
+    assert min(lift for _, _, lift in top) >= 1.5
