@@ -27,56 +27,41 @@ sessions as (
     where customer_id is not null
 ),
 
-session_touches as (
+touches as (
+    {#- One left join: an order without a session in the lookback keeps one row, its own
+        channel and campaign (the order touch). -#}
     select
         orders.order_id,
         sessions.session_key,
-        sessions.started_at as touched_at,
-        sessions.channel_id,
-        sessions.campaign_id,
-        false as is_order_touch
+        coalesce(sessions.started_at, orders.ordered_at) as touched_at,
+        case when sessions.session_key is null then orders.channel_id
+             else sessions.channel_id end as channel_id,
+        case when sessions.session_key is null then orders.campaign_id
+             else sessions.campaign_id end as campaign_id,
+        sessions.session_key is null as is_order_touch,
+        orders.customer_id,
+        orders.order_date,
+        orders.ordered_at,
+        orders.net_revenue_amount as order_net_revenue_amount,
+        orders.is_new_customer_order
     from orders
-    inner join sessions
+    left join sessions
         on orders.customer_id = sessions.customer_id
+        and not orders.has_unknown_customer
         and sessions.started_at <= orders.ordered_at
         and sessions.started_at > {{ dbt.dateadd('day', -1 * var('attribution_lookback_days'), 'orders.ordered_at') }}
-    where not orders.has_unknown_customer
-),
-
-order_touches as (
-    select
-        orders.order_id,
-        cast(null as {{ dbt.type_string() }}) as session_key,
-        orders.ordered_at as touched_at,
-        orders.channel_id,
-        orders.campaign_id,
-        true as is_order_touch
-    from orders
-    where not exists (select 1 from session_touches where session_touches.order_id = orders.order_id)
-),
-
-touches as (
-    select * from session_touches
-    union all
-    select * from order_touches
 ),
 
 numbered as (
     select
         touches.*,
-        orders.customer_id,
-        orders.order_date,
-        orders.ordered_at,
-        orders.net_revenue_amount as order_net_revenue_amount,
-        orders.is_new_customer_order,
         row_number() over (
             partition by touches.order_id order by touches.touched_at, touches.session_key
         ) as touch_number,
         count(*) over (partition by touches.order_id) as touch_count,
-        power(0.5, {{ dbt.datediff('touches.touched_at', 'orders.ordered_at', 'second') }}
+        power(0.5, {{ dbt.datediff('touches.touched_at', 'touches.ordered_at', 'second') }}
                    / (86400.0 * {{ half_life }})) as decay_factor
     from touches
-    inner join orders on touches.order_id = orders.order_id
 ),
 
 weighted as (
