@@ -58,15 +58,18 @@ def raw_exports(context: AssetExecutionContext, config: IngestConfig,
                 context.log.error(str(exc))
                 failures.append(str(exc))
                 continue
-            context.log.info(
-                f"[{number}/{len(selected)}] raw.{entity}: {result.rows:,} rows from "
-                f"{len(result.files)} file(s) in {result.seconds:.1f} s")
+            what = (f"read {len(result.read_files)} of {len(result.files)} file(s)"
+                    if result.changed else "unchanged since the last load")
+            context.log.info(f"[{number}/{len(selected)}] raw.{entity}: {result.rows:,} rows, "
+                             f"{what}, {result.seconds:.1f} s")
             yield MaterializeResult(
                 asset_key=["raw", entity],
                 metadata={
                     "dagster/row_count": result.rows,
                     "drop": MetadataValue.path(str(drop)),
                     "files": MetadataValue.json(result.files),
+                    "files_read": MetadataValue.json(result.read_files),
+                    "files_removed": MetadataValue.json(result.removed_files),
                     "unparsable_records": result.parse_errors,
                     "extra_columns": ", ".join(result.extra_columns) or "none",
                     "seconds": round(result.seconds, 3),

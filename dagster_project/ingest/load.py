@@ -22,6 +22,12 @@ class LoadResult:
     parse_errors: int = 0
     extra_columns: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    read_files: list[str] = field(default_factory=list)  # files (re)read by this load
+    removed_files: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.read_files or self.removed_files)
 
     @property
     def rows_per_second(self) -> float:
@@ -34,12 +40,27 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         create table if not exists raw._load_log (
             load_id varchar, entity varchar, source_file varchar, row_count bigint,
             parse_error_count bigint, loaded_at timestamp, seconds double)""")
+    # What raw.<entity> holds now: one row per file, with the fingerprint it was read at.
+    con.execute("""
+        create table if not exists raw._files (
+            entity varchar, source_path varchar, source_file varchar, fingerprint varchar,
+            row_count bigint, load_id varchar, loaded_at timestamp)""")
+
+
+def fingerprint(path: Path) -> str:
+    """Size and modification time: a file rewritten in place gets a new fingerprint."""
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str,
                 load_id: str) -> LoadResult:
-    """Replace `raw.<entity>` with every row of the entity's files in the drop.
+    """Make `raw.<entity>` hold every row of the entity's files in the drop.
 
+    Files already loaded with the same fingerprint (size, mtime) are not read again: when
+    a drop gains or replaces files, only those are read, their old rows deleted and the
+    new ones appended; otherwise the table is replaced. Either way the table ends up
+    holding exactly the drop's current files.
     Text stays text (`00001` stays `00001`); contract columns absent from the files are
     added empty so staging can rely on them; extra columns are kept. A missing optional
     entity gives an empty table. Raises DropError naming the file for unreadable files.
@@ -51,40 +72,91 @@ def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str
     if entity.is_required_entity and not files:
         raise DropError(f"{drop}: no file for required entity {entity.name!r} "
                         f"(expected {entity.name}.csv, {entity.name}-*.csv or .parquet)")
-    parts, columns = [], []
-    for file in files:
-        sql, file_columns = relation_sql(con, file, entity)
-        name = file.path.name.replace("'", "''")
-        parts.append(f"select *, '{name}' as _source_file from ({sql})")
-        columns += [c for c in file_columns if c not in columns]
+    current = {str(f.path.resolve()): fingerprint(f.path) for f in files}
+    previous = dict(con.execute(
+        "select source_path, fingerprint from raw._files where entity = ?", [entity.name]
+    ).fetchall())
+    stale = {path for path, print_ in previous.items() if current.get(path) != print_}
+    fresh = [f for f in files if previous.get(str(f.path.resolve())) != current[str(f.path.resolve())]]
+    exists = bool(con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'raw' "
+        "and table_name = ?", [entity.name]).fetchall()[0][0])
+    # Keep the rows of unchanged files when there are any (a drop that grows by a day);
+    # otherwise, or when new files bring new columns, replace the table.
+    partial = exists and bool(previous) and len(fresh) < len(files)
+    read, columns = _read_files(con, entity, fresh if partial else files)
+    table_columns = _table_columns(con, entity.name) if partial else []
+    if partial and not set(columns) <= set(table_columns):
+        partial = False
+        read, columns = _read_files(con, entity, files)
     extra = [c for c in columns if c not in entity.columns and c not in LINEAGE_COLUMNS
              and c != "_raw_json"]
+    if partial:
+        extra = [c for c in table_columns if c not in entity.columns
+                 and c not in LINEAGE_COLUMNS and c not in ("_raw_json", "_load_id",
+                                                            "_loaded_at")]
     select = ", ".join(
         [f'"{c}"' if c in columns else f'cast(null as varchar) as "{c}"' for c in entity.columns]
-        + [f'"{c}"' for c in extra]
-        + (["_raw_json"] if any(f.fmt == "jsonl" for f in files) else [])
+        + [f'"{c}"' if c in columns else f'cast(null as varchar) as "{c}"' for c in extra]
+        + (["_raw_json"] if any(f.fmt == "jsonl" for f in (fresh if partial else files))
+           else [])
     )
-    body = " union all by name ".join(parts) if parts else (
+    body = " union all by name ".join(read) if read else (
         "select cast(null as varchar) as _source_file, cast(null as bigint) as _source_line, "
         "cast(null as varchar) as _parse_error limit 0")
+    query = f"""
+        select {select}, _source_file, _source_line, _parse_error,
+               cast(? as varchar) as _load_id, cast(now() as timestamp) as _loaded_at
+        from ({body})"""
     try:
-        con.execute(f"""
-            create or replace table raw.{entity.name} as
-            select {select}, _source_file, _source_line, _parse_error,
-                   cast(? as varchar) as _load_id, cast(now() as timestamp) as _loaded_at
-            from ({body})""", [load_id])
+        if partial:
+            names = [Path(path).name for path in stale]
+            if names:
+                con.execute(f"delete from raw.{entity.name} where _source_file in "
+                            f"({', '.join('?' for _ in names)})", names)
+            if read:
+                con.execute(f"insert into raw.{entity.name} by name {query}", [load_id])
+        else:
+            con.execute(f"create or replace table raw.{entity.name} as {query}", [load_id])
     except duckdb.Error as exc:
-        where = ", ".join(str(f.path) for f in files)
+        where = ", ".join(str(f.path) for f in (fresh if partial else files))
         raise DropError(f"{where}: cannot load {entity.name}: "
                         f"{str(exc).strip().splitlines()[0]}") from exc
     per_file = dict(con.execute(
         f"select _source_file, count(*) from raw.{entity.name} group by 1 order by 1").fetchall())
     errors = con.execute(
         f"select count(*) from raw.{entity.name} where _parse_error is not null").fetchall()[0][0]
+    read_files = [f.path.name for f in (fresh if partial else files)]
     result = LoadResult(entity.name, sum(per_file.values()), per_file, errors, extra,
-                        time.perf_counter() - started)
-    con.executemany(
-        "insert into raw._load_log values (?, ?, ?, ?, ?, now(), ?)",
-        [(load_id, entity.name, f, n, errors, result.seconds) for f, n in per_file.items()]
-        or [(load_id, entity.name, None, 0, 0, result.seconds)])
+                        time.perf_counter() - started, read_files,
+                        sorted(Path(p).name for p in set(previous) - set(current)))
+    con.execute("delete from raw._files where entity = ?", [entity.name])
+    if files:
+        con.executemany(
+            "insert into raw._files values (?, ?, ?, ?, ?, ?, now())",
+            [(entity.name, str(f.path.resolve()), f.path.name, current[str(f.path.resolve())],
+              per_file.get(f.path.name, 0), load_id) for f in files])
+    if result.changed:
+        con.executemany(
+            "insert into raw._load_log values (?, ?, ?, ?, ?, now(), ?)",
+            [(load_id, entity.name, f, per_file.get(f, 0), errors, result.seconds)
+             for f in read_files] or [(load_id, entity.name, None, 0, 0, result.seconds)])
     return result
+
+
+def _read_files(con: duckdb.DuckDBPyConnection, entity: Entity,
+                files: list) -> tuple[list[str], list[str]]:
+    """One SELECT per file (with `_source_file`) and the union of their columns."""
+    parts, columns = [], []
+    for file in files:
+        sql, file_columns = relation_sql(con, file, entity)
+        name = file.path.name.replace("'", "''")
+        parts.append(f"select *, '{name}' as _source_file from ({sql})")
+        columns += [c for c in file_columns if c not in columns]
+    return parts, columns
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [row[0] for row in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'raw' "
+        "and table_name = ? order by ordinal_position", [table]).fetchall()]

@@ -1,6 +1,7 @@
 """The dbt project as assets: every model, seed and test (as asset checks) in the lineage."""
 
 
+import hashlib
 import json
 import sys
 import time
@@ -8,7 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, Output
+import duckdb
+from dagster import AssetExecutionContext, AssetKey, Config, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from ..resources import ShopSettings, WarehouseResource
@@ -34,16 +36,41 @@ def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE)
 
 
+class DbtBuildConfig(Config):
+    """Run config of the dbt step."""
+
+    full_rebuild: bool = False  # build every model even where no entity's files changed
+
+
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT,
             dagster_dbt_translator=ShopDbtTranslator(), pool="duckdb_writer",
             name="shop_dbt_models")
-def shop_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource,
-                    warehouse: WarehouseResource, shop: ShopSettings):
-    """`dbt build`: staging, quarantine, intermediate and marts, with dbt tests as checks."""
+def shop_dbt_models(context: AssetExecutionContext, config: DbtBuildConfig,
+                    dbt: DbtCliResource, warehouse: WarehouseResource, shop: ShopSettings):
+    """`dbt build`: staging, quarantine, intermediate and marts, with dbt tests as checks.
+
+    A full materialisation builds only what the raw entities that changed since the last
+    successful build feed (`source:shop.<entity>+`): a drop that grows by a day of orders
+    does not rebuild the sessions of ten million unchanged events. A changed dbt project
+    or vars, a first build, or `full_rebuild` builds everything.
+    """
     dbt_vars = {"warehouse_path": warehouse.path, **shop.dbt_vars()}
     started = time.perf_counter()
-    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context,
-                         raise_on_error=False)
+    project = _project_digest(dbt_vars)
+    with warehouse.connect(read_only=True) as con:
+        current, built = _entity_digests(con), _built_state(con)
+    args = ["build", "--vars", json.dumps(dbt_vars)]
+    if not (context.is_subset or config.full_rebuild or built.get("_project") != project):
+        changed = sorted(e for e in set(current) | set(built) - {"_project"}
+                         if current.get(e) != built.get(e))
+        if not changed:
+            context.log.info("No entity changed since the last successful dbt build; "
+                             "nothing to build (run config full_rebuild: true forces it).")
+            return
+        context.log.info(f"Entities changed since the last build: {', '.join(changed)}")
+        # dagster-dbt selects fqn:* for a full run, so narrow it with --exclude.
+        args += ["--exclude", " ".join(_not_fed_by(changed))]
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
     # dbt holds the DuckDB file while it runs, so row counts are read once it is done.
     events = list(invocation.stream())
     with warehouse.connect(read_only=True) as con:
@@ -56,3 +83,63 @@ def shop_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource,
     context.log.info(f"dbt build finished in {time.perf_counter() - started:.1f} s")
     if not invocation.is_successful():
         raise invocation.get_error() or RuntimeError("dbt build failed")
+    if not context.is_subset:
+        with warehouse.connect() as con:
+            _record_build(con, {**current, "_project": project})
+
+
+def _not_fed_by(entities: list[str]) -> list[str]:
+    """dbt nodes (by unique-id name) that no changed source entity feeds."""
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    children = manifest["child_map"]
+    fed, todo = set(), [f"source.{manifest['metadata']['project_name']}.shop.{e}"
+                        for e in entities]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in fed:
+                fed.add(child)
+                todo.append(child)
+    buildable = [node for uid, node in manifest["nodes"].items()
+                 if node["resource_type"] in ("model", "seed", "test", "snapshot")
+                 and uid not in fed]
+    return sorted(node["name"] for node in buildable)
+
+
+def _project_digest(dbt_vars: dict) -> str:
+    """Fingerprint of the dbt project's sources and the vars it is built with."""
+    digest = hashlib.sha256(json.dumps(dbt_vars, sort_keys=True).encode())
+    root = PROJECT_ROOT / "dbt"
+    files = [root / "dbt_project.yml"] + sorted(
+        path for folder in ("models", "macros", "seeds", "tests")
+        for path in (root / folder).rglob("*") if path.is_file())
+    for path in files:
+        digest.update(str(path.relative_to(root)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _entity_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    if not _has_table(con, "_files"):
+        return {}
+    return dict(con.execute("""
+        select entity, md5(string_agg(source_path || '=' || fingerprint, ',' order by source_path))
+        from raw._files group by entity""").fetchall())
+
+
+def _built_state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    if not _has_table(con, "_dbt_build_state"):
+        return {}
+    return dict(con.execute("select entity, digest from raw._dbt_build_state").fetchall())
+
+
+def _record_build(con: duckdb.DuckDBPyConnection, state: dict[str, str]) -> None:
+    con.execute("create table if not exists raw._dbt_build_state "
+                "(entity varchar, digest varchar, built_at timestamp)")
+    con.execute("delete from raw._dbt_build_state")
+    con.executemany("insert into raw._dbt_build_state values (?, ?, now())",
+                    list(state.items()))
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'raw' "
+        "and table_name = ?", [name]).fetchall()[0][0])

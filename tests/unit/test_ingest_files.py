@@ -134,3 +134,32 @@ def test_non_utf8_body_names_the_file(tmp_path, con):
         b"channel_id,channel_name,channel_type\nCH1,Caf\xe9,email\n")
     with pytest.raises(DropError, match=r"channels\.csv: not UTF-8 text"):
         load_entity(con, tmp_path, "channels", "t")
+
+
+def test_a_grown_drop_reads_only_new_and_replaced_files(tmp_path, con):
+    drop = tmp_path / "drop"
+    write_required_entities(drop)
+    first = load_entity(con, drop, "orders", "load-1")
+    assert first.read_files == ["orders-0001.csv", "orders-0002.csv"]
+    again = load_entity(con, drop, "orders", "load-2")
+    assert again.read_files == [] and not again.changed and again.rows == first.rows
+    write(drop / "orders-0003.csv", """
+order_id,customer_id,ordered_at,status,currency,subtotal_amount,total_amount,extra_note
+o10,00001,2026-03-01T10:00:00Z,paid,USD,10,10,hello
+""")
+    grown = load_entity(con, drop, "orders", "load-3")
+    # The new file brings a column the table lacks: the table is rebuilt from all files.
+    assert grown.read_files == ["orders-0001.csv", "orders-0002.csv", "orders-0003.csv"]
+    write(drop / "orders-0003.csv", """
+order_id,customer_id,ordered_at,status,currency,subtotal_amount,total_amount
+o10,00001,2026-03-01T10:00:00Z,paid,USD,10,10
+o11,00002,2026-03-02T10:00:00Z,paid,USD,20,20
+""")
+    (drop / "orders-0002.csv").unlink()
+    replaced = load_entity(con, drop, "orders", "load-4")
+    assert replaced.read_files == ["orders-0003.csv"]
+    assert replaced.removed_files == ["orders-0002.csv"]
+    assert rows(con, "select _source_file, count(*) from raw.orders group by 1 order by 1") == [
+        ("orders-0001.csv", 7), ("orders-0003.csv", 2)]
+    assert rows(con, "select extra_note from raw.orders where order_id = 'o11'") == [(None,)]
+    assert replaced.rows == 9
