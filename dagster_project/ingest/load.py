@@ -77,7 +77,8 @@ def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str
         "select source_path, fingerprint from raw._files where entity = ?", [entity.name]
     ).fetchall())
     stale = {path for path, print_ in previous.items() if current.get(path) != print_}
-    fresh = [f for f in files if previous.get(str(f.path.resolve())) != current[str(f.path.resolve())]]
+    fresh = [f for f in files
+             if previous.get(str(f.path.resolve())) != current[str(f.path.resolve())]]
     exists = bool(con.execute(
         "select count(*) from information_schema.tables where table_schema = 'raw' "
         "and table_name = ?", [entity.name]).fetchall()[0][0])

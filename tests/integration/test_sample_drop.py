@@ -159,8 +159,10 @@ def test_attributed_revenue_reconciles_under_every_model(sample):
     total = float(query(warehouse, """
         select sum(net_revenue_amount) from marts.fct_orders where is_counted""")[0][0])
     sums = query(warehouse, """
-        select sum(attributed_revenue_first_touch_amount), sum(attributed_revenue_last_touch_amount),
-               sum(attributed_revenue_linear_amount), sum(attributed_revenue_time_decay_amount),
+        select sum(attributed_revenue_first_touch_amount),
+               sum(attributed_revenue_last_touch_amount),
+               sum(attributed_revenue_linear_amount),
+               sum(attributed_revenue_time_decay_amount),
                sum(attributed_revenue_position_based_amount)
         from marts.channels""")[0]
     assert total > 0
