@@ -28,7 +28,7 @@ def test_benchmark_produces_every_figure(tmp_path):
                                       "quality_share_of_full_build",
                                       "incremental_day_over_full"}
         assert run["incremental_day"]["orders_added"] > 0
-        assert run["quality_checks"]["suites"] == 18
+        assert run["quality_checks"]["suites"] == 20
         assert run["engine_compiled_sql"]["models"] > 40
     assert set(results["growth"]) == {"load", "dbt_build", "dagster_full_materialisation"}
     assert "| 0.006 | dagster_full_materialisation |" in next(
