@@ -33,3 +33,10 @@
     from offsets
     where day_offset <= {{ dbt.datediff(start_date, end_date, 'day') }}
 {%- endmacro %}
+
+{% macro rating_distribution(rating) -%}
+    {#- Count of reviews per star, rating_1_count .. rating_5_count (to put in a select). -#}
+    {%- for star in range(1, 6) %}
+        sum(case when {{ rating }} = {{ star }} then 1 else 0 end) as rating_{{ star }}_count{{ "," if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

@@ -23,11 +23,7 @@ by_product as (
         reviews.product_id,
         count(*) as review_count,
         avg(cast(reviews.rating as double)) as average_rating,
-        sum(case when reviews.rating = 1 then 1 else 0 end) as rating_1_count,
-        sum(case when reviews.rating = 2 then 1 else 0 end) as rating_2_count,
-        sum(case when reviews.rating = 3 then 1 else 0 end) as rating_3_count,
-        sum(case when reviews.rating = 4 then 1 else 0 end) as rating_4_count,
-        sum(case when reviews.rating = 5 then 1 else 0 end) as rating_5_count,
+        {{ rating_distribution('reviews.rating') }},
         sum(case when reviews.is_negative then 1 else 0 end) as negative_review_count,
         avg(case when reviews.review_date >= as_of.recent_start
                  then cast(reviews.rating as double) end) as recent_average_rating,
