@@ -6,6 +6,7 @@ from dagster import Definitions
 
 from .automation import build_warehouse, daily_rebuild, inbox_sensor
 from .ingest.assets import raw_exports
+from .ml.assets import churn_model, demand_forecast, inventory_reorder_alerts
 from .quality.checks import published_table_checks, raw_contract_checks
 from .resources import resources_from_settings
 from .settings import Settings
@@ -15,7 +16,8 @@ from .transform.assets import dbt_resource, shop_dbt_models
 def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or Settings.from_env()
     return Definitions(
-        assets=[raw_exports, shop_dbt_models],
+        assets=[raw_exports, shop_dbt_models, demand_forecast, inventory_reorder_alerts,
+                churn_model],
         asset_checks=[raw_contract_checks, published_table_checks],
         jobs=[build_warehouse],
         schedules=[daily_rebuild],

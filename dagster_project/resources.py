@@ -1,4 +1,4 @@
-"""Dagster resources: the DuckDB warehouse and the shop's settings."""
+"""Dagster resources: the DuckDB warehouse, the shop's settings and the model store."""
 
 from __future__ import annotations
 
@@ -40,6 +40,12 @@ class ShopSettings(ConfigurableResource):
         return {"base_currency": self.base_currency, "shop_timezone": self.timezone}
 
 
+class ModelStore(ConfigurableResource):
+    """Where trained models are saved: `<models_dir>/<model name>/<version>/`."""
+
+    models_dir: str
+
+
 def resources_from_settings(settings: Settings) -> dict:
     return {
         "warehouse": WarehouseResource(path=settings.warehouse_path),
@@ -47,4 +53,5 @@ def resources_from_settings(settings: Settings) -> dict:
                              timezone=settings.timezone,
                              quarantine_limit=settings.quarantine_limit,
                              freshness_days=settings.freshness_days),
+        "models": ModelStore(models_dir=settings.models_dir),
     }

@@ -11,6 +11,7 @@
 | SHOP_QUARANTINE_LIMIT | 0.05                        | quarantined share that fails a raw check  |
 | SHOP_FRESHNESS_DAYS   | 45                          | newest order/event older: a warning       |
 | SHOP_DUCKDB_MEMORY_LIMIT | 3GB                      | DuckDB limit (dbt/profiles.yml)          |
+| SHOP_MODELS_DIR       | data/models                 | saved ML models, one folder per version   |
 
 Relative paths are taken from the project root, so commands work from any directory.
 """
@@ -39,6 +40,7 @@ class Settings:
     timezone: str
     quarantine_limit: float
     freshness_days: int
+    models_dir: str = str(PROJECT_ROOT / "data/models")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -52,4 +54,5 @@ class Settings:
             timezone=env.get("SHOP_TIMEZONE", "UTC"),
             quarantine_limit=float(env.get("SHOP_QUARANTINE_LIMIT", "0.05")),
             freshness_days=int(env.get("SHOP_FRESHNESS_DAYS", "45")),
+            models_dir=_path(env.get("SHOP_MODELS_DIR", "data/models")),
         )

@@ -1,0 +1,227 @@
+"""ML assets: thin wrappers that read the marts, call the pure code in `ml/`, and write the
+predictions, backtests and evaluations back to schema `ml` for BI tools. Every trained model
+is saved under the model store with its record, and listed in `ml.model_registry`."""
+
+import time
+from datetime import date
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    Config,
+    MaterializeResult,
+    asset,
+    multi_asset,
+)
+
+from ml import churn, demand, inventory, plots, registry
+from ml.demand_data import load_history
+from ml.warehouse import write_table
+
+from ..resources import ModelStore, WarehouseResource
+from .metadata import markdown_table, png
+
+FORECAST = AssetKey(["ml", "fct_demand_forecast"])
+FORECAST_COLUMNS = ["product_id", "forecast_date", "p10_units", "p50_units", "p90_units",
+                    "mean_units", "model_version", "forecast_origin_date", "horizon_day"]
+WAPE_GOAL = 0.2  # the issue's goal: WAPE at least 20% below seasonal naive
+
+
+def _marts(*names: str) -> list[AssetKey]:
+    return [AssetKey(["marts", name]) for name in names]
+
+
+class DemandConfig(Config):
+    horizon_days: int = 28
+    backtest_origins: int = 3
+    origin_step_days: int = 7
+    max_train_rows: int = 300_000
+    num_boost_round: int = 120
+    num_threads: int = 2
+
+
+class ReorderConfig(Config):
+    lead_time_days: int = 7
+    service_level: float = 0.95
+
+
+class ChurnConfig(Config):
+    cutoff_date: str | None = None  # ISO date; default: the day after the newest order
+    horizon_days: int = 90
+    training_cutoffs: int = 4
+    cutoff_step_days: int = 28
+    active_days: int = 365
+    num_threads: int = 2
+
+
+@multi_asset(
+    name="demand_forecast",
+    group_name="ml",
+    pool="duckdb_writer",
+    specs=[
+        AssetSpec(FORECAST, deps=_marts("fct_order_items", "dim_products", "dim_campaigns"),
+                  description="Daily units per product for the next 28 days (p10, p50, p90 "
+                              "and expected units) from one global LightGBM model per "
+                              "quantile, with the model version and forecast origin."),
+        AssetSpec(["ml", "demand_backtest"], deps=[FORECAST],
+                  description="Rolling-origin backtest: per origin, product and date the "
+                              "actual units, the model's forecasts and the seasonal-naive "
+                              "and 28-day moving average baselines."),
+        AssetSpec(["ml", "demand_backtest_metrics"], deps=[FORECAST],
+                  description="WAPE, MAE, RMSE and bias per backtest origin (and over all) "
+                              "for the model and the baselines."),
+    ],
+)
+def demand_forecast(context: AssetExecutionContext, config: DemandConfig,
+                    warehouse: WarehouseResource, models: ModelStore):
+    """Backtest the demand model at rolling origins, retrain on all history, forecast."""
+    started = time.perf_counter()
+    settings = demand.DemandSettings(
+        horizon_days=config.horizon_days, backtest_origins=config.backtest_origins,
+        origin_step_days=config.origin_step_days, max_train_rows=config.max_train_rows,
+        num_boost_round=config.num_boost_round, num_threads=config.num_threads)
+    with warehouse.connect(read_only=True) as con:
+        history = load_history(con)
+    result = demand.run(history, settings)
+    folder = registry.save(models.models_dir, result.record, result.model.boosters)
+    metrics = result.backtest.metrics
+    with warehouse.connect() as con:
+        rows = write_table(con, "fct_demand_forecast", result.forecast[FORECAST_COLUMNS])
+        backtest_rows = write_table(con, "demand_backtest", result.backtest.predictions)
+        write_table(con, "demand_backtest_metrics", metrics)
+        registry.register(con, result.record, folder)
+    overall = metrics[metrics["forecast_origin"] == "all"].set_index("method")
+    improvement = 1 - overall.loc["lightgbm_p50", "wape"] / overall.loc["seasonal_naive", "wape"]
+    context.log.info(f"demand model {result.record.version}: WAPE {improvement:.1%} below "
+                     f"seasonal naive, saved to {folder}")
+    yield MaterializeResult(asset_key=FORECAST, metadata={
+        "dagster/row_count": rows,
+        "seconds": round(time.perf_counter() - started, 1),
+        "training_seconds": round(result.model.seconds, 1),
+        "backtest_seconds": round(result.backtest.seconds, 1),
+        "model_version": result.record.version,
+        "model_path": str(folder),
+        "forecast_origin_date": str(history.end),
+        "products": int(result.forecast["product_id"].nunique()),
+        "training_rows": result.record.data["rows"],
+        "wape_lightgbm_p50": float(overall.loc["lightgbm_p50", "wape"]),
+        "wape_seasonal_naive": float(overall.loc["seasonal_naive", "wape"]),
+        "wape_moving_average_28d": float(overall.loc["moving_average_28d", "wape"]),
+        "wape_below_seasonal_naive": float(improvement),
+        "goal_met": bool(improvement >= WAPE_GOAL),
+        "backtest_metrics": markdown_table(overall.reset_index().drop(columns="forecast_origin")),
+        "feature_importance": markdown_table(result.model.feature_importance().head(15)),
+        "backtest_plot": png(plots.backtest_plot(result.backtest.predictions, metrics),
+                             "backtest"),
+    })
+    yield MaterializeResult(asset_key=AssetKey(["ml", "demand_backtest"]),
+                            metadata={"dagster/row_count": backtest_rows,
+                                      "origins": settings.backtest_origins})
+    yield MaterializeResult(asset_key=AssetKey(["ml", "demand_backtest_metrics"]),
+                            metadata={"dagster/row_count": len(metrics),
+                                      "metrics": markdown_table(metrics)})
+
+
+@asset(
+    key=["ml", "inventory_reorder_alerts"],
+    group_name="ml",
+    pool="duckdb_writer",
+    deps=[FORECAST, *_marts("fct_inventory_snapshots", "fct_order_items", "dim_products")],
+)
+def inventory_reorder_alerts(context: AssetExecutionContext, config: ReorderConfig,
+                             warehouse: WarehouseResource) -> MaterializeResult:
+    """Inventory early warning per product: safety stock and reorder point from the
+    forecast's spread and the lead time, stock position, and stock-out dates."""
+    started = time.perf_counter()
+    with warehouse.connect() as con:
+        forecast = con.execute("select * from ml.fct_demand_forecast").df()
+        origin = forecast["forecast_origin_date"].max()
+        alerts = inventory.reorder_alerts(forecast, inventory.stock_positions(con, origin),
+                                          config.lead_time_days, config.service_level)
+        alerts = inventory.product_labels(con).merge(alerts, on="product_id", how="right")
+        rows = write_table(con, "inventory_reorder_alerts", alerts)
+    levels = alerts["alert_level"].value_counts()
+    urgent = alerts[alerts["alert_level"] != "ok"].sort_values(
+        ["stockout_risk_date", "product_id"]).head(10)
+    context.log.info(f"{rows} products, alert levels {levels.to_dict()}")
+    return MaterializeResult(metadata={
+        "dagster/row_count": rows,
+        "seconds": round(time.perf_counter() - started, 1),
+        **{f"products_{level}": int(levels.get(level, 0))
+           for level in ("stock_out_risk", "reorder", "ok", "no_stock_data")},
+        "most_urgent": markdown_table(urgent[[
+            "product_id", "product_name", "alert_level", "stock_position_units",
+            "reorder_point_units", "stockout_risk_date", "suggested_order_units"]], digits=1),
+    })
+
+
+@multi_asset(
+    name="churn_model",
+    group_name="ml",
+    pool="duckdb_writer",
+    specs=[
+        AssetSpec(["ml", "customer_churn_scores"],
+                  deps=_marts("fct_orders", "fct_events", "fct_reviews",
+                              "fct_campaign_members", "dim_customers", "dim_channels"),
+                  description="Churn probability of every active customer at the cutoff, "
+                              "with risk tier, top reasons and a suggested win-back action "
+                              "(messages only for customers who opted in to marketing)."),
+        AssetSpec(["ml", "churn_evaluation"], deps=[AssetKey(["ml", "customer_churn_scores"])],
+                  description="Held-out cutoff: per customer the churn label and the scores "
+                              "of the model, the recency rule and BG/NBD."),
+        AssetSpec(["ml", "churn_evaluation_metrics"],
+                  deps=[AssetKey(["ml", "customer_churn_scores"])],
+                  description="ROC AUC, PR AUC, Brier score and top-decile lift of the model "
+                              "and the baselines on the held-out cutoff."),
+    ],
+)
+def churn_model(context: AssetExecutionContext, config: ChurnConfig,
+                warehouse: WarehouseResource, models: ModelStore):
+    """Train the churn model on past cutoffs, evaluate on a later one, score the cutoff."""
+    started = time.perf_counter()
+    settings = churn.ChurnSettings(
+        horizon_days=config.horizon_days, training_cutoffs=config.training_cutoffs,
+        cutoff_step_days=config.cutoff_step_days, active_days=config.active_days,
+        num_threads=config.num_threads)
+    cutoff = date.fromisoformat(config.cutoff_date) if config.cutoff_date else None
+    with warehouse.connect(read_only=True) as con:
+        result = churn.run(con, settings, cutoff)
+    folder = registry.save(models.models_dir, result.record, {"model": result.model.booster})
+    evaluation = result.evaluation
+    with warehouse.connect() as con:
+        rows = write_table(con, "customer_churn_scores", result.scores)
+        evaluation_rows = write_table(con, "churn_evaluation", evaluation.predictions)
+        write_table(con, "churn_evaluation_metrics", evaluation.metrics)
+        registry.register(con, result.record, folder)
+    metrics = evaluation.metrics.set_index("method")
+    beats = bool(metrics.loc["lightgbm", "roc_auc"] > metrics.drop("lightgbm")["roc_auc"].max())
+    predictions = evaluation.predictions
+    roc = plots.roc_plot(predictions["is_churned"], {
+        "LightGBM": predictions["lightgbm_probability"].to_numpy(),
+        "recency rule": predictions["recency_days"].to_numpy(),
+        "BG/NBD expected purchases": -predictions["bgnbd_expected_purchases"].to_numpy()})
+    context.log.info(f"churn model {result.record.version}: AUC "
+                     f"{metrics.loc['lightgbm', 'roc_auc']:.3f}, saved to {folder}")
+    yield MaterializeResult(asset_key=AssetKey(["ml", "customer_churn_scores"]), metadata={
+        "dagster/row_count": rows,
+        "seconds": round(time.perf_counter() - started, 1),
+        "model_version": result.record.version,
+        "model_path": str(folder),
+        "scoring_cutoff_date": str(result.plan.scoring),
+        "evaluation_cutoff_date": str(result.plan.evaluation),
+        "training_cutoffs": ", ".join(str(c) for c in result.plan.scoring_training),
+        "roc_auc_lightgbm": float(metrics.loc["lightgbm", "roc_auc"]),
+        "roc_auc_recency_rule": float(metrics.loc["recency_rule", "roc_auc"]),
+        "roc_auc_bgnbd": float(metrics.loc["bgnbd_expected_purchases", "roc_auc"]),
+        "goal_met": beats,
+        "evaluation_metrics": markdown_table(evaluation.metrics.drop(columns="cutoff_date")),
+        "feature_importance": markdown_table(result.model.feature_importance().head(15)),
+        "roc_plot": png(roc, "ROC"),
+        "risk_tiers": markdown_table(result.scores["risk_tier"].value_counts().reset_index()),
+        "actions": markdown_table(result.scores["suggested_action"].value_counts().reset_index()),
+    })
+    yield MaterializeResult(asset_key=AssetKey(["ml", "churn_evaluation"]),
+                            metadata={"dagster/row_count": evaluation_rows})
+    yield MaterializeResult(asset_key=AssetKey(["ml", "churn_evaluation_metrics"]),
+                            metadata={"dagster/row_count": len(evaluation.metrics)})

@@ -1,0 +1,266 @@
+"""Churn model: LightGBM on point-in-time features stacked over past cutoffs.
+
+Cutoffs, for a scoring cutoff S (default: the day after the newest order) and horizon H:
+- evaluation cutoff E = S - H: its labels end on the last day of data;
+- the evaluation model trains on cutoffs E - H, E - H - step, ... (labels complete before E)
+  and is scored on E against the recency rule and BG/NBD (fitted on the history before E);
+- the scoring model trains on E, E - step, ... (labels complete before S) and scores S.
+Nothing at or after S is read, so a run at an earlier S replays the past exactly.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+
+import duckdb
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from .bgnbd import BgNbd
+from .churn_actions import reason_features, risk_tier, suggested_action, top_reasons
+from .churn_features import CATEGORICAL, FEATURES, churn_frame, last_order_date
+from .metrics import classification_metrics
+from .registry import ModelRecord, data_fingerprint
+
+
+@dataclass(frozen=True)
+class ChurnSettings:
+    horizon_days: int = 90
+    training_cutoffs: int = 4
+    cutoff_step_days: int = 28
+    active_days: int = 365
+    num_boost_round: int = 300
+    learning_rate: float = 0.03
+    num_leaves: int = 15
+    min_data_in_leaf: int = 40
+    seed: int = 7
+    num_threads: int = 2
+    high_risk: float = 0.75  # churn probability from which a customer is high risk
+    medium_risk: float = 0.5
+    high_value_share: float = 0.2  # top share of 365-day revenue that counts as high value
+
+    def lightgbm_params(self) -> dict:
+        return {
+            "objective": "binary", "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves, "min_data_in_leaf": self.min_data_in_leaf,
+            "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
+            "lambda_l2": 1.0, "seed": self.seed, "deterministic": True,
+            "force_row_wise": True, "num_threads": self.num_threads, "verbosity": -1,
+        }
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CutoffPlan:
+    scoring: date
+    evaluation: date
+    evaluation_training: tuple[date, ...]
+    scoring_training: tuple[date, ...]
+
+
+def cutoff_plan(scoring: date, settings: ChurnSettings) -> CutoffPlan:
+    horizon, step = timedelta(days=settings.horizon_days), timedelta(settings.cutoff_step_days)
+    evaluation = scoring - horizon
+    return CutoffPlan(
+        scoring=scoring, evaluation=evaluation,
+        evaluation_training=tuple(evaluation - horizon - step * j
+                                  for j in range(settings.training_cutoffs)),
+        scoring_training=tuple(evaluation - step * j for j in range(settings.training_cutoffs)),
+    )
+
+
+@dataclass
+class ChurnModel:
+    booster: lgb.Booster
+    categories: dict[str, list[str]]
+    cutoffs: tuple[date, ...]
+    training: pd.DataFrame = field(repr=False)
+    seconds: float = 0.0
+
+    def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return encode(frame, self.categories)
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.booster.predict(self.matrix(frame), num_threads=self.booster_threads)
+
+    def contributions(self, frame: pd.DataFrame) -> np.ndarray:
+        """Per customer and feature, the push on the log-odds of churn (TreeSHAP)."""
+        return self.booster.predict(self.matrix(frame), pred_contrib=True,
+                                    num_threads=self.booster_threads)[:, :-1]
+
+    @property
+    def booster_threads(self) -> int:
+        return int(self.booster.params.get("num_threads", 1))
+
+    def feature_importance(self) -> pd.DataFrame:
+        gain = self.booster.feature_importance(importance_type="gain")
+        frame = pd.DataFrame({"feature": self.booster.feature_name(), "gain": gain})
+        frame["gain_share"] = frame["gain"] / max(frame["gain"].sum(), 1e-12)
+        return frame.sort_values("gain_share", ascending=False, ignore_index=True)
+
+
+def encode(frame: pd.DataFrame, categories: dict[str, list[str]]) -> pd.DataFrame:
+    """The feature matrix, with categorical columns on the training categories (an unseen
+    value becomes missing) and booleans as 0/1."""
+    matrix = frame[FEATURES].copy()
+    for column in CATEGORICAL:
+        matrix[column] = pd.Categorical(matrix[column], categories=categories[column])
+    matrix["is_marketing_opt_in"] = matrix["is_marketing_opt_in"].astype(np.int8)
+    return matrix
+
+
+def stacked_frames(con: duckdb.DuckDBPyConnection, cutoffs, settings: ChurnSettings
+                   ) -> pd.DataFrame:
+    frames = [churn_frame(con, c, settings.horizon_days, settings.active_days) for c in cutoffs]
+    return pd.concat(frames, ignore_index=True)
+
+
+def fit(training: pd.DataFrame, cutoffs, settings: ChurnSettings) -> ChurnModel:
+    started = time.perf_counter()
+    if training.empty or training["is_churned"].nunique() < 2:
+        raise ValueError(f"churn training data at cutoffs {[str(c) for c in cutoffs]} has "
+                         f"{len(training)} customers and needs both churned and retained ones")
+    categories = {c: sorted(training[c].dropna().unique().tolist()) for c in CATEGORICAL}
+    dataset = lgb.Dataset(encode(training, categories),
+                          label=training["is_churned"].astype(int).to_numpy(),
+                          categorical_feature=CATEGORICAL, free_raw_data=False)
+    booster = lgb.train(settings.lightgbm_params(), dataset,
+                        num_boost_round=settings.num_boost_round)
+    return ChurnModel(booster, categories, tuple(cutoffs), training,
+                      time.perf_counter() - started)
+
+
+@dataclass
+class Evaluation:
+    cutoff: date
+    metrics: pd.DataFrame  # one row per method
+    predictions: pd.DataFrame  # per customer: label and each method's score
+    model: ChurnModel
+    bgnbd: BgNbd
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, plan: CutoffPlan, settings: ChurnSettings
+             ) -> Evaluation:
+    """Train on the earlier cutoffs, score the evaluation cutoff, compare with baselines."""
+    model = fit(stacked_frames(con, plan.evaluation_training, settings),
+                plan.evaluation_training, settings)
+    held_out = churn_frame(con, plan.evaluation, settings.horizon_days, settings.active_days)
+    # BG/NBD learns from every customer with a purchase before the cutoff, lapsed ones too.
+    everyone = churn_frame(con, plan.evaluation, settings.horizon_days, active_days=100_000)
+    bgnbd = BgNbd.fit(everyone["bgnbd_frequency"], everyone["bgnbd_recency"],
+                      everyone["bgnbd_age"])
+    summary = [held_out[c] for c in ("bgnbd_frequency", "bgnbd_recency", "bgnbd_age")]
+    predictions = pd.DataFrame({
+        "customer_id": held_out["customer_id"], "cutoff_date": held_out["cutoff_date"],
+        "is_churned": held_out["is_churned"].astype(bool),
+        "lightgbm_probability": model.predict(held_out),
+        "recency_days": held_out["recency_days"],
+        "bgnbd_expected_purchases": bgnbd.expected_purchases(settings.horizon_days, *summary),
+        "bgnbd_probability_no_purchase": bgnbd.probability_no_purchase(
+            settings.horizon_days, *summary),
+    })
+    label = predictions["is_churned"].to_numpy()
+    metrics = pd.DataFrame([
+        {"method": "lightgbm", **classification_metrics(
+            label, predictions["lightgbm_probability"], predictions["lightgbm_probability"])},
+        {"method": "recency_rule", **classification_metrics(label, predictions["recency_days"])},
+        {"method": "bgnbd_expected_purchases", **classification_metrics(
+            label, -predictions["bgnbd_expected_purchases"],
+            predictions["bgnbd_probability_no_purchase"])},
+    ])
+    metrics.insert(0, "cutoff_date", plan.evaluation)
+    return Evaluation(plan.evaluation, metrics, predictions, model, bgnbd)
+
+
+def score(con: duckdb.DuckDBPyConnection, plan: CutoffPlan, settings: ChurnSettings
+          ) -> tuple[ChurnModel, pd.DataFrame]:
+    """Train on the newest labelled cutoffs and score every active customer at the scoring
+    cutoff: probability, risk tier, top reasons and a suggested action."""
+    model = fit(stacked_frames(con, plan.scoring_training, settings), plan.scoring_training,
+                settings)
+    current = churn_frame(con, plan.scoring, settings.horizon_days, settings.active_days)
+    return model, scores_table(model, current, settings)
+
+
+def scores_table(model: ChurnModel, current: pd.DataFrame, settings: ChurnSettings
+                 ) -> pd.DataFrame:
+    probability = model.predict(current) if len(current) else np.array([])
+    contributions = (model.contributions(current) if len(current)
+                     else np.zeros((0, len(FEATURES))))
+    tiers = risk_tier(probability, settings.high_risk, settings.medium_risk)
+    revenue = current["revenue_365d"].to_numpy()
+    high_value = revenue >= np.quantile(revenue, 1 - settings.high_value_share) if len(
+        current) else np.array([], dtype=bool)
+    reasons = top_reasons(current, contributions, FEATURES)
+    drivers = reason_features(contributions, FEATURES)
+    opted_in = current["is_marketing_opt_in"].to_numpy(dtype=bool)
+    return pd.DataFrame({
+        "customer_id": current["customer_id"],
+        "scored_at_cutoff_date": current["cutoff_date"],
+        "churn_score": probability,
+        "risk_tier": tiers,
+        "top_reasons": ["; ".join(r) for r in reasons],
+        "suggested_action": [suggested_action(t, o, v, d) for t, o, v, d in
+                             zip(tiers, opted_in, high_value, drivers, strict=True)],
+        "is_marketing_opt_in": opted_in,
+        "is_high_value": high_value,
+        "revenue_365d_amount": revenue,
+        "recency_days": current["recency_days"].to_numpy(),
+    })
+
+
+@dataclass
+class ChurnRun:
+    plan: CutoffPlan
+    evaluation: Evaluation
+    model: ChurnModel
+    scores: pd.DataFrame
+    record: ModelRecord
+
+
+def run(con: duckdb.DuckDBPyConnection, settings: ChurnSettings, cutoff: date | None = None
+        ) -> ChurnRun:
+    """Evaluate against the baselines, then train the scoring model and score the cutoff
+    (default: the day after the newest order)."""
+    last_day = last_order_date(con)
+    scoring = cutoff or last_day + timedelta(days=1)
+    if scoring > last_day + timedelta(days=1):
+        raise ValueError(f"cutoff {scoring} is after the data, whose newest order date is "
+                         f"{last_day}: labels for the evaluation would be incomplete")
+    plan = cutoff_plan(scoring, settings)
+    evaluation = evaluate(con, plan, settings)
+    model, scores = score(con, plan, settings)
+    label = model.training["is_churned"].astype(int).to_numpy()
+    metrics = evaluation.metrics.set_index("method")
+    record = ModelRecord(
+        model_name="churn", settings=settings.as_dict(),
+        training_first_date=str(min(plan.scoring_training)),
+        training_last_date=str(plan.scoring - timedelta(days=1)),
+        training_points=[str(c) for c in plan.scoring_training], features=FEATURES,
+        data=data_fingerprint(model.matrix(model.training), label),
+        metrics={method: {k: float(v) for k, v in row.items() if k != "cutoff_date"}
+                 for method, row in metrics.iterrows()},
+        extra={"categories": model.categories, "evaluation_cutoff": str(plan.evaluation),
+               "scoring_cutoff": str(plan.scoring),
+               "bgnbd": asdict(evaluation.bgnbd)},
+    )
+    scores["model_version"] = record.version
+    return ChurnRun(plan, evaluation, model, scores, record)
+
+
+def refit(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> ChurnModel:
+    """Train again from a saved record; the warehouse must still hold the same data."""
+    settings = ChurnSettings(**record.settings)
+    cutoffs = [date.fromisoformat(c) for c in record.training_points]
+    model = fit(stacked_frames(con, cutoffs, settings), cutoffs, settings)
+    found = data_fingerprint(model.matrix(model.training),
+                             model.training["is_churned"].astype(int).to_numpy())
+    if found != record.data:
+        raise ValueError(f"model {record.model_name} {record.version} was trained on "
+                         f"{record.data}, the warehouse now gives {found}")
+    return model

@@ -1,0 +1,253 @@
+"""Demand forecast: global LightGBM models over all products, direct multi-horizon.
+
+The origin is the last day whose demand is known; the forecast covers the 28 days after it.
+Rows are (origin, product, horizon day) with features as of the origin (see
+demand_features.py), so one model forecasts all 28 days at once and never feeds its own
+forecasts back. Training origins step back from the forecast origin in whole weeks
+(`origin_step_days`), and a row is used only when its target day is on or before the day
+the model is trained at: a backtest origin never trains on the days it is scored on.
+
+Four boosters share the rows: quantile models for p10, p50 and p90 (p50 is the point
+forecast scored by WAPE, which the median minimises), and a Poisson model of the expected
+units. For intermittent demand the median is often 0, so sums of p50 over days understate
+demand; inventory alerts add up expected units instead.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from .demand_data import DemandHistory
+from .demand_features import CATEGORICAL, FEATURES, Prefix, feature_frame, prefix_sums
+from .metrics import forecast_metrics
+from .registry import ModelRecord, data_fingerprint
+
+QUANTILES = {"p10_units": 0.1, "p50_units": 0.5, "p90_units": 0.9}
+MEAN = "mean_units"  # expected units (Poisson objective): sums over days stay unbiased
+
+
+@dataclass(frozen=True)
+class DemandSettings:
+    horizon_days: int = 28
+    backtest_origins: int = 3
+    origin_step_days: int = 7
+    min_history_days: int = 28
+    max_train_rows: int = 300_000
+    num_boost_round: int = 120
+    learning_rate: float = 0.1
+    num_leaves: int = 31
+    min_data_in_leaf: int = 200
+    max_bin: int = 63
+    seed: int = 7
+    num_threads: int = 2
+
+    def lightgbm_params(self, output: str) -> dict:
+        objective = ({"objective": "poisson"} if output == MEAN
+                     else {"objective": "quantile", "alpha": QUANTILES[output]})
+        return {
+            **objective, "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves, "min_data_in_leaf": self.min_data_in_leaf,
+            "max_bin": self.max_bin, "feature_fraction": 0.8, "bagging_fraction": 0.8,
+            "bagging_freq": 1, "seed": self.seed, "deterministic": True,
+            "force_row_wise": True, "num_threads": self.num_threads, "verbosity": -1,
+        }
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrainingSet:
+    features: pd.DataFrame
+    target: np.ndarray
+    origin: np.ndarray  # each row's origin (day index)
+
+
+@dataclass
+class DemandModel:
+    boosters: dict[str, lgb.Booster]  # per output column: p10/p50/p90 and mean units
+    trained_through: int  # last day index whose demand the model saw
+    training: TrainingSet
+    seconds: float
+
+    def predict(self, features: pd.DataFrame) -> pd.DataFrame:
+        """p10/p50/p90 units, at least zero and sorted so the quantiles never cross, and the
+        expected units."""
+        def run(output: str) -> np.ndarray:
+            booster = self.boosters[output]
+            threads = int(booster.params.get("num_threads", 1))
+            return booster.predict(features[FEATURES], num_threads=threads)
+
+        quantiles = np.sort(np.clip(np.column_stack([run(c) for c in QUANTILES]), 0, None),
+                            axis=1)
+        frame = pd.DataFrame(quantiles, columns=list(QUANTILES), index=features.index)
+        frame[MEAN] = run(MEAN)
+        return frame
+
+    def feature_importance(self) -> pd.DataFrame:
+        """Total gain per feature of the median model, as a share of the whole."""
+        booster = self.boosters["p50_units"]
+        gain = booster.feature_importance(importance_type="gain")
+        frame = pd.DataFrame({"feature": booster.feature_name(), "gain": gain})
+        frame["gain_share"] = frame["gain"] / max(frame["gain"].sum(), 1e-12)
+        return frame.sort_values("gain_share", ascending=False, ignore_index=True)
+
+
+def training_set(history: DemandHistory, prefix: Prefix, trained_through: int,
+                 settings: DemandSettings) -> TrainingSet:
+    """Rows whose target day is on or before `trained_through`, from origins every
+    `origin_step_days` before it; sampled down to `max_train_rows` with the seed."""
+    step, horizon = settings.origin_step_days, settings.horizon_days
+    first = settings.min_history_days - 1
+    origins = np.arange(trained_through - step, first - 1, -step)[::-1]
+    if len(origins) == 0:
+        raise ValueError(f"{history.days} days of demand are too few to train on: need "
+                         f"{settings.min_history_days + step} days before the forecast origin")
+    available = history.products["available_from"].to_numpy()
+    o, p = np.meshgrid(origins, np.arange(len(available)), indexing="ij")
+    keep = available[p] <= o
+    o, p = o[keep], p[keep]
+    o = np.repeat(o, horizon)
+    p = np.repeat(p, horizon)
+    h = np.tile(np.arange(1, horizon + 1), len(o) // horizon)
+    known = o + h <= trained_through
+    o, p, h = o[known], p[known], h[known]
+    if len(o) > settings.max_train_rows:
+        rng = np.random.default_rng(settings.seed)
+        pick = np.sort(rng.choice(len(o), settings.max_train_rows, replace=False))
+        o, p, h = o[pick], p[pick], h[pick]
+    features = feature_frame(history, prefix, o, p, h)
+    return TrainingSet(features=features, target=history.units[p, o + h], origin=o)
+
+
+def fit(history: DemandHistory, prefix: Prefix, trained_through: int,
+        settings: DemandSettings) -> DemandModel:
+    started = time.perf_counter()
+    data = training_set(history, prefix, trained_through, settings)
+    dataset = lgb.Dataset(data.features, label=data.target, feature_name=FEATURES,
+                          categorical_feature=CATEGORICAL, free_raw_data=False,
+                          params={"max_bin": settings.max_bin, "verbosity": -1})
+    boosters = {output: lgb.train(settings.lightgbm_params(output), dataset,
+                                  num_boost_round=settings.num_boost_round)
+                for output in [*QUANTILES, MEAN]}
+    return DemandModel(boosters, trained_through, data, time.perf_counter() - started)
+
+
+def origin_rows(history: DemandHistory, origin: int, horizon: int) -> tuple[np.ndarray, ...]:
+    """(origin, product, horizon day) for every product available on the origin."""
+    products = np.flatnonzero(history.products["available_from"].to_numpy() <= origin)
+    p = np.repeat(products, horizon)
+    return np.full(len(p), origin), p, np.tile(np.arange(1, horizon + 1), len(products))
+
+
+def forecast(history: DemandHistory, prefix: Prefix, model: DemandModel,
+             origin: int, horizon: int) -> pd.DataFrame:
+    """Quantile forecasts for the days after `origin`, one row per product and date,
+    with the baselines known at the origin beside them."""
+    o, p, h = origin_rows(history, origin, horizon)
+    features = feature_frame(history, prefix, o, p, h)
+    frame = pd.DataFrame({
+        "product_id": history.products["product_id"].to_numpy()[p],
+        "forecast_origin_date": history.date_of(o),
+        "forecast_date": history.date_of(o + h),
+        "horizon_day": h,
+        # Seasonal naive: the same weekday in the last week known at the origin.
+        "seasonal_naive_units": features["same_weekday_last"].to_numpy(),
+        "moving_average_28d_units": features["units_mean_28d"].to_numpy(),
+    })
+    return pd.concat([frame, model.predict(features).reset_index(drop=True)], axis=1)
+
+
+@dataclass
+class Backtest:
+    predictions: pd.DataFrame  # per origin, product and date: actual, model and baselines
+    metrics: pd.DataFrame  # per origin (and "all") and method: WAPE, MAE, RMSE, bias
+    seconds: float
+
+
+METHODS = {"lightgbm_p50": "p50_units", "lightgbm_mean": MEAN,
+           "seasonal_naive": "seasonal_naive_units",
+           "moving_average_28d": "moving_average_28d_units"}
+
+
+def backtest(history: DemandHistory, settings: DemandSettings,
+             prefix: Prefix | None = None) -> Backtest:
+    """Rolling origins 28, 56, 84... days before the last day: each model is trained only on
+    days up to its origin and scored on the 28 days after it."""
+    started = time.perf_counter()
+    prefix = prefix_sums(history) if prefix is None else prefix
+    horizon = settings.horizon_days
+    last = history.days - 1
+    frames = []
+    for k in range(settings.backtest_origins, 0, -1):
+        origin = last - horizon * k
+        model = fit(history, prefix, origin, settings)
+        frame = forecast(history, prefix, model, origin, horizon)
+        product = pd.Index(history.products["product_id"]).get_indexer(frame["product_id"])
+        frame["actual_units"] = history.units[product, origin + frame["horizon_day"].to_numpy()]
+        frames.append(frame)
+    predictions = pd.concat(frames, ignore_index=True)
+    return Backtest(predictions, backtest_metrics(predictions), time.perf_counter() - started)
+
+
+def backtest_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    groups = [("all", predictions)] + [
+        (str(origin.date()), group)
+        for origin, group in predictions.groupby("forecast_origin_date")]
+    for origin, group in groups:
+        # Share of actuals within [p10, p90] (nominally 80%; ties at 0 units count as in).
+        inside = float(group["actual_units"].between(group["p10_units"],
+                                                     group["p90_units"]).mean())
+        for method, column in METHODS.items():
+            rows.append({"forecast_origin": origin, "method": method,
+                         **forecast_metrics(group["actual_units"], group[column]),
+                         "p10_p90_coverage": inside if column == "p50_units" else np.nan})
+    return pd.DataFrame(rows)
+
+
+
+@dataclass
+class DemandRun:
+    backtest: Backtest
+    model: DemandModel
+    forecast: pd.DataFrame  # fct_demand_forecast rows, with the baselines beside them
+    record: ModelRecord
+
+
+def run(history: DemandHistory, settings: DemandSettings) -> DemandRun:
+    """Backtest, then train on all the history and forecast the days after its last day."""
+    prefix = prefix_sums(history)
+    result = backtest(history, settings, prefix)
+    last = history.days - 1
+    model = fit(history, prefix, last, settings)
+    future = forecast(history, prefix, model, last, settings.horizon_days)
+    overall = result.metrics[result.metrics["forecast_origin"] == "all"]
+    record = ModelRecord(
+        model_name="demand_forecast", settings=settings.as_dict(),
+        training_first_date=str(history.start),
+        training_last_date=str(history.date_of(model.trained_through)),
+        training_points=[str(d) for d in history.date_of(np.unique(model.training.origin))],
+        features=FEATURES, data=data_fingerprint(model.training.features, model.training.target),
+        metrics={row.method: {k: getattr(row, k) for k in ("wape", "mae", "rmse", "bias")}
+                 for row in overall.itertuples()},
+    )
+    future["model_version"] = record.version
+    return DemandRun(result, model, future, record)
+
+
+def refit(history: DemandHistory, record: ModelRecord) -> DemandModel:
+    """Train again from a saved record; the warehouse must still hold the same data."""
+    settings = DemandSettings(**record.settings)
+    model = fit(history, prefix_sums(history), history.day_index(record.training_last_date),
+                settings)
+    found = data_fingerprint(model.training.features, model.training.target)
+    if found != record.data:
+        raise ValueError(f"model {record.model_name} {record.version} was trained on "
+                         f"{record.data}, the warehouse now gives {found}")
+    return model

@@ -1,0 +1,177 @@
+"""The ML assets on a generated drop (scale 0.05: 250 products, 5,000 customers, two years):
+tables and row counts, the models against their baselines, no leakage, and retraining
+from a saved record. One warehouse is built for the whole module."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from dagster import materialize
+
+from dagster_project.ml.assets import churn_model, demand_forecast, inventory_reorder_alerts
+from dagster_project.resources import ModelStore, WarehouseResource
+from dagster_project.sample_data import Config, generate
+from ml import churn, demand, registry
+from ml.calendar import festival_name
+from ml.churn_features import FEATURES as CHURN_FEATURES
+from ml.churn_features import churn_frame
+from ml.demand_data import load_history
+from ml.demand_features import feature_frame, prefix_sums
+from ml.inventory import stock_positions
+from tests.conftest import query, run_pipeline
+
+pytestmark = pytest.mark.xdist_group("ml")
+# Tests run two at a time on two cores: one thread each, and the demand model on a 40k-row
+# sample with 80 rounds (the defaults, 300k rows and 120 rounds, take a minute here).
+DEMAND_CONFIG = {"config": {"num_threads": 1, "max_train_rows": 40_000, "num_boost_round": 80}}
+CHURN_CONFIG = {"config": {"num_threads": 1}}
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("ml")
+    generate(Config(scale=0.05, seed=7), root / "drop", log=lambda _: None)
+    warehouse = root / "wh.duckdb"
+    assert run_pipeline(root / "drop", warehouse).success
+    result = materialize(
+        [demand_forecast, inventory_reorder_alerts, churn_model],
+        resources={"warehouse": WarehouseResource(path=str(warehouse)),
+                   "models": ModelStore(models_dir=str(root / "models"))},
+        run_config={"ops": {"demand_forecast": DEMAND_CONFIG, "churn_model": CHURN_CONFIG}},
+        raise_on_error=False,
+    )
+    assert result.success
+    return {"warehouse": warehouse, "models": root / "models", "result": result}
+
+
+def test_assets_write_forecasts_alerts_and_scores_with_the_expected_rows(shop):
+    warehouse = shop["warehouse"]
+    last_day = query(warehouse, "select max(order_date) from marts.fct_order_items "
+                                "where is_counted")[0][0]
+    # Forecast: 28 days for every product launched or sold by the last day.
+    products = query(warehouse, f"""
+        select count(*) from marts.dim_products as products
+        where not is_unknown_member and (cast(launched_at as date) <= date '{last_day}'
+            or product_id in (select product_id from marts.fct_order_items where is_counted))
+    """)[0][0]
+    forecast = pd.DataFrame(query(warehouse, """
+        select product_id, forecast_date, p10_units, p50_units, p90_units, mean_units
+        from ml.fct_demand_forecast"""), columns=["product", "day", "p10", "p50", "p90", "mean"])
+    assert len(forecast) == 28 * products and not forecast.duplicated(["product", "day"]).any()
+    assert forecast["day"].min() == last_day + timedelta(days=1)
+    assert forecast["day"].max() == last_day + timedelta(days=28)
+    assert ((forecast["p10"] <= forecast["p50"]) & (forecast["p50"] <= forecast["p90"])).all()
+    assert (forecast["mean"] >= 0).all() and forecast["mean"].sum() > 0
+    assert query(warehouse, "select count(*) from ml.inventory_reorder_alerts")[0][0] == products
+    # Churn scores: every customer with a counted order in the 365 days before the cutoff.
+    cutoff = last_day + timedelta(days=1)
+    active = query(warehouse, f"""
+        select count(distinct customer_id) from marts.fct_orders
+        where is_counted and customer_id <> '-1' and ordered_at < date '{cutoff}'
+          and ordered_at >= date '{cutoff}' - interval 365 day""")[0][0]
+    scores = pd.DataFrame(query(warehouse, """
+        select churn_score, risk_tier, suggested_action, is_marketing_opt_in, top_reasons
+        from ml.customer_churn_scores"""), columns=["score", "tier", "action", "opt_in",
+                                                    "reasons"])
+    assert len(scores) == active > 1000
+    assert scores["score"].between(0, 1).all() and set(scores["tier"]) == {"high", "medium",
+                                                                          "low"}
+    # Customers who did not opt in to marketing are never sent a message.
+    assert set(scores.loc[~scores["opt_in"], "action"]) == {
+        "no action", "no message (not opted in): on-site offer at the next visit"}
+    assert scores.loc[scores["opt_in"], "action"].str.endswith("message").any()
+    assert scores.loc[scores["tier"] != "low", "reasons"].str.len().gt(0).all()
+    models = dict(query(warehouse, "select model_name, count(*) from ml.model_registry "
+                                   "group by 1"))
+    assert models == {"demand_forecast": 1, "churn": 1}
+
+
+def test_models_beat_their_baselines_on_held_out_data(shop):
+    warehouse = shop["warehouse"]
+    backtest = pd.DataFrame(query(warehouse, """
+        select forecast_origin_date, product_id, forecast_date, actual_units, p50_units,
+               seasonal_naive_units, moving_average_28d_units
+        from ml.demand_backtest"""), columns=["origin", "product", "day", "actual", "p50",
+                                              "naive", "ma28"])
+    assert backtest["origin"].nunique() == 3
+    # The actuals are the demand of counted orders (metrics.md), read again here.
+    demand_rows = dict(((p, d), u) for p, d, u in query(warehouse, """
+        select product_id, order_date, sum(quantity) from marts.fct_order_items
+        where is_counted group by 1, 2"""))
+    expected = [demand_rows.get((p, d), 0) for p, d in zip(backtest["product"], backtest["day"],
+                                                          strict=True)]
+    np.testing.assert_array_equal(backtest["actual"], expected)
+
+    def wape(column: str) -> float:
+        return (backtest[column] - backtest["actual"]).abs().sum() / backtest["actual"].sum()
+
+    assert wape("p50") <= 0.8 * wape("naive")  # the issue's goal: at least 20% below
+    assert wape("p50") < wape("ma28")
+    metrics = dict(query(warehouse, "select method, wape from ml.demand_backtest_metrics "
+                                    "where forecast_origin = 'all'"))
+    assert metrics["lightgbm_p50"] == pytest.approx(wape("p50"))
+    auc = dict(query(warehouse, "select method, roc_auc from ml.churn_evaluation_metrics"))
+    assert auc["lightgbm"] > max(auc["recency_rule"], auc["bgnbd_expected_purchases"])
+
+
+def _truncated_copy(warehouse: Path, tmp_path: Path, cutoff: date) -> Path:
+    """The warehouse as it would have been at the cutoff: every fact from then on deleted."""
+    copy = tmp_path / "before-cutoff.duckdb"
+    shutil.copy(warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        for table, column in [("fct_orders", "ordered_at"), ("fct_order_items", "order_date"),
+                              ("fct_events", "occurred_at"), ("fct_reviews", "created_at"),
+                              ("fct_campaign_members", "assigned_at"),
+                              ("fct_inventory_snapshots", "snapshot_date")]:
+            con.execute(f"delete from marts.{table} where {column} >= date '{cutoff}'")
+    return copy
+
+
+def test_features_at_a_cutoff_do_not_change_when_later_rows_are_deleted(shop, tmp_path):
+    cutoff = date(2026, 6, 1)
+    origin = cutoff - timedelta(days=1)  # the demand forecast's last known day
+    copy = _truncated_copy(shop["warehouse"], tmp_path, cutoff)
+    frames = {}
+    for name, path in [("full", shop["warehouse"]), ("cut", copy)]:
+        with duckdb.connect(str(path), read_only=True) as con:
+            history = load_history(con)
+            index = history.day_index(origin)
+            products = np.flatnonzero(history.products["available_from"].to_numpy() <= index)
+            p = np.repeat(products, 28)
+            h = np.tile(np.arange(1, 29), len(products))
+            frames[name] = (
+                churn_frame(con, cutoff)[["customer_id", *CHURN_FEATURES, "bgnbd_frequency",
+                                          "bgnbd_recency", "bgnbd_age"]],
+                feature_frame(history, prefix_sums(history), np.full(len(p), index), p, h),
+                stock_positions(con, origin).sort_values("product_id", ignore_index=True),
+            )
+    assert len(frames["full"][0]) > 1000 and len(frames["full"][1]) > 28 * 200
+    for full, cut in zip(frames["full"], frames["cut"], strict=True):
+        pd.testing.assert_frame_equal(full, cut)
+
+
+def test_latest_models_retrain_identically_from_their_records(shop):
+    with duckdb.connect(str(shop["warehouse"]), read_only=True) as con:
+        record, boosters = registry.load(registry.latest(shop["models"], "demand_forecast"))
+        model = demand.refit(load_history(con), record)
+        features = model.training.features.iloc[:5000]
+        for output, booster in boosters.items():
+            np.testing.assert_array_equal(model.boosters[output].predict(features),
+                                          booster.predict(features))
+        record, boosters = registry.load(registry.latest(shop["models"], "churn"))
+        model = churn.refit(con, record)
+        matrix = model.matrix(model.training)
+        np.testing.assert_array_equal(model.booster.predict(matrix),
+                                      boosters["model"].predict(matrix))
+
+
+def test_future_festivals_follow_the_dim_date_rule(shop):
+    days = query(shop["warehouse"], "select date_day, festival_name from marts.dim_date")
+    assert len(days) > 700
+    assert all(festival_name(day) == name for day, name in days)

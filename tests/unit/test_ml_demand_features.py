@@ -1,0 +1,119 @@
+"""Demand features on a made-up history whose values are worked out by hand, and the
+point-in-time property: nothing after the origin changes a feature."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.demand import DemandSettings, training_set
+from ml.demand_data import DemandHistory
+from ml.demand_features import FEATURES, feature_frame, prefix_sums
+
+START = date(2025, 1, 6)  # a Monday
+DAYS = 400
+ORIGIN = 380
+
+
+def _history() -> DemandHistory:
+    """Product 0 sells (day % 7) units every day, at 10 a unit, with a 25% promotion on days
+    378-380. Product 1 sells 1 unit a day from its launch on day 100. A discount campaign
+    runs on days 375-390, a flash sale on 385-395."""
+    day = np.arange(DAYS)
+    units = np.stack([day % 7, np.where(day >= 100, 1, 0)]).astype(float)
+    gross = units * 10
+    discount = np.zeros_like(gross)
+    discount[0, 378:381] = gross[0, 378:381] * 0.25
+    products = pd.DataFrame({"product_id": ["P0", "P1"], "category": ["Toys", "Food"],
+                             "list_price": [10.0, 10.0], "is_active": [True, True],
+                             "available_from": [0, 100]})
+    campaigns = pd.DataFrame({"start_day": [375, 385], "end_day": [390, 395],
+                              "is_demand_type": [True, True]})
+    start = np.datetime64(START, "D")
+    return DemandHistory(start=start, end=start + DAYS - 1, products=products, units=units,
+                         gross=gross, discount=discount, campaigns=campaigns)
+
+
+def _features(history: DemandHistory, origin: int = ORIGIN, horizon: int = 28) -> pd.DataFrame:
+    o = np.full(2 * horizon, origin)
+    p = np.repeat([0, 1], horizon)
+    h = np.tile(np.arange(1, horizon + 1), 2)
+    return feature_frame(history, prefix_sums(history), o, p, h)
+
+
+def test_window_features_match_hand_computed_values():
+    f = _features(_history())
+    p0, p1 = f.iloc[0], f.iloc[28]
+    assert p0["units_last_1d"] == 380 % 7 == 2
+    assert p0["units_mean_7d"] == pytest.approx(3)  # one whole week of 0..6
+    assert p0["units_mean_28d"] == pytest.approx(3)
+    assert p0["days_since_last_sale"] == 0
+    assert p0["discount_share_3d"] == pytest.approx(0.25)  # days 378 (no sale), 379, 380
+    assert p0["discount_share_28d"] == pytest.approx(0.25 * 30 / 840)
+    assert p0["promo_days_14d"] == 2
+    assert p0["price_index_28d"] == pytest.approx((840 - 7.5) / 84 / 10)
+    # Product 1 is averaged over the days it was on sale only.
+    assert p1["days_available"] == 281
+    assert p1["units_mean_364d"] == pytest.approx(1)
+    assert p1["zero_day_share_28d"] == 0
+
+
+def test_target_day_features_step_back_to_days_known_at_the_origin():
+    f = _features(_history())
+    for h in range(1, 29):
+        row = f.iloc[h - 1]
+        target = START + timedelta(days=ORIGIN + h)
+        assert row["same_weekday_last"] == (ORIGIN + h) % 7  # the same weekday, known
+        assert row["target_iso_dow"] == target.isoweekday()
+        assert row["target_day_of_month"] == target.day
+        # Started by the origin: the discount campaign (to day 390); not the flash sale.
+        assert row["campaigns_active"] == (1 if ORIGIN + h <= 390 else 0)
+    assert f.iloc[0]["last_year_mean_7d"] == pytest.approx(3)  # days 14-20: one week
+    assert np.isnan(f.iloc[28]["last_year_mean_7d"])  # product 1 was not launched then
+
+
+def test_festival_features_of_the_target_day():
+    history = _history()
+    double_11 = history.day_index("2025-11-11")
+    f = _features(history, origin=double_11 - 5, horizon=7).iloc[:7]
+    # The next 11.11 after this one is a year away: capped at 60 days.
+    assert list(f["days_until_double_11"]) == [4, 3, 2, 1, 0, 60, 60]
+    assert list(f["target_festival"]) == [0, 0, 0, 0, 1, 0, 0]  # 1: double_11
+
+
+def test_nothing_after_the_origin_changes_a_feature():
+    history = _history()
+    rng = np.random.default_rng(0)
+    future = {name: getattr(history, name).copy() for name in ("units", "gross", "discount")}
+    for matrix in future.values():
+        matrix[:, ORIGIN + 1:] = rng.integers(0, 50, matrix[:, ORIGIN + 1:].shape)
+    changed = replace(history, **future)
+    pd.testing.assert_frame_equal(_features(history), _features(changed))
+
+
+def test_training_rows_never_target_a_day_after_the_training_day():
+    history = _history()
+    settings = DemandSettings(horizon_days=28, origin_step_days=7, max_train_rows=10_000)
+    data = training_set(history, prefix_sums(history), 300, settings)
+    assert list(data.features.columns) == FEATURES
+    horizon = data.features["horizon_day"].to_numpy()
+    assert (data.origin + horizon <= 300).all()
+    origins = np.unique(data.origin)
+    assert list(origins[-2:]) == [286, 293] and origins.min() >= 27  # weekly, 28 days known
+    # Every (origin, available product, horizon day) whose target is known, none missing.
+    assert len(horizon) == sum(min(28, 300 - o) * (1 if o < 100 else 2) for o in origins)
+    product = np.where(data.features["category_code"] == 1, 0, 1)  # Food 0, Toys 1
+    np.testing.assert_array_equal(data.target, history.units[product, data.origin + horizon])
+
+
+def test_rows_are_sampled_down_reproducibly():
+    history = _history()
+    settings = DemandSettings(max_train_rows=500, seed=3)
+    first = training_set(history, prefix_sums(history), 300, settings)
+    second = training_set(history, prefix_sums(history), 300, settings)
+    assert len(first.target) == 500
+    pd.testing.assert_frame_equal(first.features, second.features)
