@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--drop", help="export drop folder (default: SHOP_DROP_DIR)")
     parser.add_argument("--warehouse", help="DuckDB file (default: SHOP_WAREHOUSE_PATH)")
+    parser.add_argument("--only", choices=["warehouse", "models"],
+                        help="build only the warehouse (load, dbt, checks) or only the ML "
+                             "models on an existing warehouse (default: everything)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.drop:
@@ -41,7 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
     quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    result = job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False)
+    selection = None
+    if args.only:
+        ml_keys = {key for key in job.asset_layer.executable_asset_keys if key.path[0] == "ml"}
+        selection = sorted(ml_keys if args.only == "models"
+                           else set(job.asset_layer.executable_asset_keys) - ml_keys)
+    result = job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False,
+                                    asset_selection=selection)
     seconds = time.perf_counter() - started
     if not result.success:
         for event in result.all_events:
@@ -63,6 +72,10 @@ def summary(warehouse_path: str) -> str:
             "order by table_name").fetchall()]
         marts = [(name, con.execute(f"select count(*) from marts.{name}").fetchall()[0][0])
                  for name in names]
+        models = [(name, con.execute(f"select count(*) from ml.{name}").fetchall()[0][0])
+                  for (name,) in con.execute(
+                      "select table_name from duckdb_tables() where schema_name = 'ml' "
+                      "order by table_name").fetchall()]
         recon = con.execute(
             "select entity, raw_row_count, loaded_row_count, quarantined_row_count, "
             "exact_duplicate_count from audit.load_reconciliation order by entity").fetchall()
@@ -71,6 +84,9 @@ def summary(warehouse_path: str) -> str:
               for e, r, lo, q, d in recon]
     lines += ["", "Marts (schema marts):"]
     lines += [f"  {name:<28} {rows:>12,} rows" for name, rows in marts]
+    if models:
+        lines += ["", "Forecasts, churn scores and their evaluations (schema ml):"]
+        lines += [f"  {name:<28} {rows:>12,} rows" for name, rows in models]
     return "\n".join(lines)
 
 
