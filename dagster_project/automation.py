@@ -1,4 +1,5 @@
-"""Schedules and sensors: a daily rebuild, and a run for each new drop in the inbox."""
+"""Jobs, schedules and sensors: a daily rebuild, a run for each new drop in the inbox, and
+the models retrained after every successful rebuild."""
 
 
 import time
@@ -6,23 +7,36 @@ from pathlib import Path
 
 from dagster import (
     AssetSelection,
+    DagsterRunStatus,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
+    RunStatusSensorContext,
     ScheduleDefinition,
     SensorEvaluationContext,
     SkipReason,
     define_asset_job,
+    run_status_sensor,
     sensor,
 )
 
 from .contract import ENTITIES
 from .ingest.files import entity_files
 
+ML = AssetSelection.groups("ml")
+
 build_warehouse = define_asset_job(
     "build_warehouse",
-    selection=AssetSelection.all(),
-    description="Load the drop, build every dbt model with its tests, run the checks and models.",
+    selection=AssetSelection.all() - ML,
+    description="Load the drop, build the dbt models with their tests, run the checks. "
+                "Incremental: only new files are read and only what they feed is rebuilt.",
+)
+
+train_models = define_asset_job(
+    "train_models",
+    selection=ML,
+    description="Backtest and retrain the demand forecast and the churn model on the marts, "
+                "and write forecasts, reorder alerts and churn scores to schema ml.",
 )
 
 daily_rebuild = ScheduleDefinition(
@@ -70,3 +84,12 @@ def inbox_sensor(inbox_dir: str):
         return requests or SkipReason(f"no new ready drop in {inbox}")
 
     return new_drop_in_inbox
+
+
+@run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=[build_warehouse],
+                   request_job=train_models, name="retrain_after_build",
+                   default_status=DefaultSensorStatus.RUNNING,
+                   description="Retrains the models after every successful `build_warehouse`, "
+                               "so forecasts and churn scores follow the newest data.")
+def retrain_after_build(context: RunStatusSensorContext):
+    return RunRequest(run_key=context.dagster_run.run_id)

@@ -2,8 +2,8 @@
 
     python -m dagster_project.build --drop /path/to/export --warehouse /path/to/wh.duckdb
 
-Runs the `build_warehouse` job in this process against the project's Dagster instance
-(DAGSTER_HOME), so the run and its metadata also show in the UI afterwards.
+Runs the `build_warehouse` job, then `train_models`, in this process against the project's
+Dagster instance (DAGSTER_HOME), so the runs and their metadata also show in the UI.
 """
 
 from __future__ import annotations
@@ -39,28 +39,26 @@ def main(argv: list[str] | None = None) -> int:
     from .definitions import build_definitions
 
     defs = build_definitions(settings)
-    job = defs.resolve_job_def("build_warehouse")
+    jobs = {"warehouse": ["build_warehouse"], "models": ["train_models"]}.get(
+        args.only, ["build_warehouse", "train_models"])
     print(f"Building {settings.warehouse_path}\n  from drop {settings.drop_dir}")
     started = time.perf_counter()
     instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
     quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    selection = None
-    if args.only:
-        ml_keys = {key for key in job.asset_layer.executable_asset_keys if key.path[0] == "ml"}
-        selection = sorted(ml_keys if args.only == "models"
-                           else set(job.asset_layer.executable_asset_keys) - ml_keys)
-    result = job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False,
-                                    asset_selection=selection)
-    seconds = time.perf_counter() - started
-    if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                print(f"FAILED {event.step_key}: {event.event_specific_data.error.message}",
-                      file=sys.stderr)
-        print(f"Build failed after {seconds:.0f} s (run {result.run_id}).", file=sys.stderr)
-        return 1
+    for name in jobs:
+        result = defs.resolve_job_def(name).execute_in_process(
+            run_config=quiet, instance=instance, raise_on_error=False)
+        seconds = time.perf_counter() - started
+        if not result.success:
+            for event in result.all_events:
+                if event.is_step_failure:
+                    print(f"FAILED {event.step_key}: {event.event_specific_data.error.message}",
+                          file=sys.stderr)
+            print(f"{name} failed after {seconds:.0f} s (run {result.run_id}).", file=sys.stderr)
+            return 1
+        print(f"{name} done after {seconds:.0f} s (run {result.run_id}).")
     print(summary(settings.warehouse_path))
-    print(f"Built in {seconds:.0f} s (run {result.run_id}).")
+    print(f"Built in {seconds:.0f} s. Warehouse: {settings.warehouse_path}")
     return 0
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dagster import Definitions
 
-from .automation import build_warehouse, daily_rebuild, inbox_sensor
+from .automation import (
+    build_warehouse,
+    daily_rebuild,
+    inbox_sensor,
+    retrain_after_build,
+    train_models,
+)
 from .ingest.assets import raw_exports
 from .ml.assets import churn_model, demand_forecast, inventory_reorder_alerts
 from .quality.checks import published_table_checks, raw_contract_checks
@@ -19,9 +25,9 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         assets=[raw_exports, shop_dbt_models, demand_forecast, inventory_reorder_alerts,
                 churn_model],
         asset_checks=[raw_contract_checks, published_table_checks],
-        jobs=[build_warehouse],
+        jobs=[build_warehouse, train_models],
         schedules=[daily_rebuild],
-        sensors=[inbox_sensor(settings.inbox_dir)],
+        sensors=[inbox_sensor(settings.inbox_dir), retrain_after_build],
         resources={**resources_from_settings(settings), "dbt": dbt_resource()},
     )
 

@@ -84,9 +84,11 @@ def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str
         "and table_name = ?", [entity.name]).fetchall()[0][0])
     # Keep the rows of unchanged files when there are any (a drop that grows by a day);
     # otherwise, or when new files bring new columns, replace the table.
-    partial = exists and bool(previous) and len(fresh) < len(files)
+    table_columns = _table_columns(con, entity.name) if exists else []
+    # A table from an older contract (fewer columns) is rebuilt too.
+    partial = (exists and bool(previous) and len(fresh) < len(files)
+               and set(entity.columns) <= set(table_columns))
     read, columns = _read_files(con, entity, fresh if partial else files)
-    table_columns = _table_columns(con, entity.name) if partial else []
     if partial and not set(columns) <= set(table_columns):
         partial = False
         read, columns = _read_files(con, entity, files)
@@ -109,9 +111,11 @@ def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str
         select {select}, _source_file, _source_line, _parse_error,
                cast(? as varchar) as _load_id, cast(now() as timestamp) as _loaded_at
         from ({body})"""
+    # One transaction: the table and its file list change together or not at all.
+    con.execute("begin transaction")
     try:
         if partial:
-            names = [Path(path).name for path in stale]
+            names = sorted({Path(path).name for path in stale} | {f.path.name for f in fresh})
             if names:
                 con.execute(f"delete from raw.{entity.name} where _source_file in "
                             f"({', '.join('?' for _ in names)})", names)
@@ -120,6 +124,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str
         else:
             con.execute(f"create or replace table raw.{entity.name} as {query}", [load_id])
     except duckdb.Error as exc:
+        con.execute("rollback")
         where = ", ".join(str(f.path) for f in (fresh if partial else files))
         raise DropError(f"{where}: cannot load {entity.name}: "
                         f"{str(exc).strip().splitlines()[0]}") from exc
@@ -142,6 +147,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str
             "insert into raw._load_log values (?, ?, ?, ?, ?, now(), ?)",
             [(load_id, entity.name, f, per_file.get(f, 0), errors, result.seconds)
              for f in read_files] or [(load_id, entity.name, None, 0, 0, result.seconds)])
+    con.execute("commit")
     return result
 
 

@@ -70,6 +70,9 @@ def shop_dbt_models(context: AssetExecutionContext, config: DbtBuildConfig,
         context.log.info(f"Entities changed since the last build: {', '.join(changed)}")
         # dagster-dbt selects fqn:* for a full run, so narrow it with --exclude.
         args += ["--exclude", " ".join(_not_fed_by(changed))]
+    with warehouse.connect() as con:
+        # Until this build succeeds, the next one cannot trust the last recorded state.
+        _record_build(con, {})
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     # dbt holds the DuckDB file while it runs, so row counts are read once it is done.
     events = list(invocation.stream())

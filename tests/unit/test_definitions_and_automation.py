@@ -62,3 +62,19 @@ def test_inbox_sensor_requests_one_run_per_ready_drop(tmp_path):
     assert request.run_config == {
         "ops": {"raw_exports": {"config": {"drop_dir": str(tmp_path / "drop-a")}}}}
     assert request.run_key.startswith("drop-a@")
+
+
+def test_models_retrain_in_their_own_job_after_each_successful_build():
+    defs = build_definitions()
+    build, train = defs.resolve_job_def("build_warehouse"), defs.resolve_job_def("train_models")
+    built = set(build.asset_layer.executable_asset_keys)
+    trained = set(train.asset_layer.executable_asset_keys)
+    assert AssetKey(["ml", "customer_churn_scores"]) in trained
+    assert AssetKey(["ml", "fct_demand_forecast"]) in trained
+    assert all(key.path[0] == "ml" for key in trained)
+    # An incremental build leaves unchanged marts alone, which would skip ML steps in the
+    # same run; a separate job retrains on whatever the build left.
+    assert not any(key.path[0] == "ml" for key in built)
+    assert AssetKey(["marts", "customers"]) in built
+    sensor = defs.resolve_sensor_def("retrain_after_build")
+    assert sensor.job_name == "train_models"

@@ -25,18 +25,25 @@ by_channel as (
     group by acquisition_channel_id
 ),
 
+channel_ids as (
+    {#- A paid channel that won nobody still shows, with its spend. -#}
+    select channel_id from by_channel
+    union
+    select channel_id from spend
+),
+
 final as (
     select
-        by_channel.channel_id,
+        channel_ids.channel_id,
         channels.channel_name,
         channels.channel_type,
         channels.is_paid,
-        by_channel.customers_acquired_count,
-        by_channel.repeat_customer_count,
+        coalesce(by_channel.customers_acquired_count, 0) as customers_acquired_count,
+        coalesce(by_channel.repeat_customer_count, 0) as repeat_customer_count,
         {{ safe_divide('by_channel.repeat_customer_count', 'by_channel.customers_acquired_count') }}
             as repurchase_rate,
-        by_channel.order_count,
-        by_channel.net_revenue_amount,
+        coalesce(by_channel.order_count, 0) as order_count,
+        coalesce(by_channel.net_revenue_amount, 0) as net_revenue_amount,
         by_channel.average_historical_clv_amount,
         by_channel.average_clv_first_90_days_amount,
         by_channel.average_clv_first_365_days_amount,
@@ -46,9 +53,10 @@ final as (
         {{ safe_divide('by_channel.average_historical_clv_amount',
                        safe_divide('spend.spend_amount', 'by_channel.customers_acquired_count')) }}
             as clv_to_cac_ratio
-    from by_channel
-    left join {{ ref('dim_channels') }} as channels on by_channel.channel_id = channels.channel_id
-    left join spend on by_channel.channel_id = spend.channel_id
+    from channel_ids
+    left join by_channel on channel_ids.channel_id = by_channel.channel_id
+    left join {{ ref('dim_channels') }} as channels on channel_ids.channel_id = channels.channel_id
+    left join spend on channel_ids.channel_id = spend.channel_id
 )
 
 select * from final

@@ -37,10 +37,14 @@ activity as (
         cast({{ dbt.date_trunc('month', 'orders.order_date') }} as date)
 ),
 
+last_month as (
+    select max(activity_month) as activity_month from activity
+),
+
 months as (
-    select distinct month_start_date as activity_month
-    from {{ ref('dim_date') }}
-    where month_start_date <= (select max(activity_month) from activity)
+    select distinct dates.month_start_date as activity_month
+    from {{ ref('dim_date') }} as dates
+    inner join last_month on dates.month_start_date <= last_month.activity_month
 ),
 
 grid as (

@@ -72,8 +72,11 @@ session_counts as (
     select
         windows.customer_id,
         sum(case when sessions.activity_date >= windows.recent_start then 1 else 0 end) as recent_sessions,
+        {#- The baseline counts from the first order, like baseline_days. -#}
         sum(case when sessions.activity_date < windows.recent_start
-                  and sessions.activity_date >= windows.baseline_start then 1 else 0 end) as baseline_sessions
+                  and sessions.activity_date >= windows.baseline_start
+                  and sessions.activity_date >= windows.first_order_date then 1 else 0 end)
+            as baseline_sessions
     from windows
     inner join sessions
         on windows.customer_id = sessions.customer_id

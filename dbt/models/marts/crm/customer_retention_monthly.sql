@@ -22,9 +22,9 @@ first_orders as (
 ),
 
 months as (
-    select distinct month_start_date as month_start
-    from {{ ref('dim_date') }}
-    where month_start_date <= (select as_of_date from last_order_date)
+    select distinct dates.month_start_date as month_start
+    from {{ ref('dim_date') }} as dates
+    inner join last_order_date on dates.month_start_date <= last_order_date.as_of_date
 ),
 
 monthly_customers as (

@@ -1,4 +1,4 @@
-{#- One row per campaign: cost and return (ROI, ROAS on credited and on attributed revenue),
+{#- One row per campaign: cost and return (ROI and ROAS on credited revenue, ROI per attribution model),
     a before/after comparison, and for campaigns with a control group the A/B result.
     Business question: "did the campaign pay, and did it cause the sales it claims?"
     - Before/after: the audience's counted orders and net revenue in the campaign window
@@ -32,6 +32,10 @@ members as (
     select * from {{ ref('fct_campaign_members') }}
 ),
 
+audience as (
+    select distinct campaign_id, customer_id from members
+),
+
 orders as (
     select customer_id, order_date, net_revenue_amount
     from {{ ref('fct_orders') }}
@@ -60,8 +64,7 @@ audience_orders as (
     union all
     select windows.campaign_id, orders.order_date, orders.net_revenue_amount
     from windows
-    inner join (select distinct campaign_id, customer_id from members) as audience
-        on windows.campaign_id = audience.campaign_id
+    inner join audience on windows.campaign_id = audience.campaign_id
     inner join orders
         on audience.customer_id = orders.customer_id
         and orders.order_date >= windows.before_start_date
