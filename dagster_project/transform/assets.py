@@ -138,8 +138,9 @@ def _record_build(con: duckdb.DuckDBPyConnection, state: dict[str, str]) -> None
     con.execute("create table if not exists raw._dbt_build_state "
                 "(entity varchar, digest varchar, built_at timestamp)")
     con.execute("delete from raw._dbt_build_state")
-    con.executemany("insert into raw._dbt_build_state values (?, ?, now())",
-                    list(state.items()))
+    if state:
+        con.executemany("insert into raw._dbt_build_state values (?, ?, now())",
+                        list(state.items()))
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
