@@ -1,6 +1,6 @@
 {#- One row per known product in the latest inventory snapshot: stock on hand and on order
-    (all warehouses), average daily demand over the last 28 days (metrics.md demand), days of
-    cover, stock-outs and overstock, and annual turnover. Business question: "what will run
+    (all warehouses), average daily demand over the last 28 days (metrics.md demand; over the
+    days on sale for a product launched within them), days of cover, stock-outs and overstock, and annual turnover. Business question: "what will run
     out, what is sitting idle, and how fast does stock turn?"
     - days_of_cover: on hand / average daily demand (null without demand);
     - stock-out share: of the last 365 days' (snapshot, warehouse) rows, the share at zero;
@@ -64,7 +64,12 @@ measured as (
         latest.on_hand_qty,
         latest.on_order_qty,
         latest.stock_value_amount,
-        coalesce(demand.units_last_28_days, 0) / 28.0 as average_daily_demand_units,
+        {#- A product launched within the 28 days is averaged over its days on sale. -#}
+        coalesce(demand.units_last_28_days, 0) / case
+            when cast(products.launched_at as date) > {{ dbt.dateadd('day', -28, 'as_of.as_of_date') }}
+                then {{ dbt.datediff('cast(products.launched_at as date)', 'as_of.as_of_date', 'day') }} + 1.0
+            else 28.0
+        end as average_daily_demand_units,
         coalesce(demand.units_last_365_days, 0) as units_sold_last_365_days,
         coalesce(demand.units_last_365_days, 0) * products.unit_cost_base_amount
             as cost_of_goods_sold_last_365_days_amount,
