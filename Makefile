@@ -46,7 +46,7 @@ build: dbt/target/manifest.json
 
 demo: sample build
 	@echo
-	@echo "Warehouse: $(abspath $(WAREHOUSE))  (DuckDB; schemas raw, staging, intermediate, marts, audit)"
+	@echo "Warehouse: $(abspath $(WAREHOUSE))  (DuckDB; schemas raw, staging, intermediate, marts, ml, audit)"
 	@echo "Query it:  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(WAREHOUSE)', read_only=True).sql('select * from marts.channels limit 5'))\""
 	@echo "Dagster UI: make ui   then open http://127.0.0.1:3000"
 
