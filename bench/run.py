@@ -25,7 +25,7 @@ from dagster_project.ingest.load import load_entity
 from dagster_project.sample_data import Config, generate
 from dagster_project.settings import PROJECT_ROOT
 from expectations.runner import run_suites
-from expectations.suites import published_suites, raw_suite
+from expectations.suites import published_suites, rated_currencies, raw_suite
 
 from .engine import run_compiled_models
 from .measure import measured
@@ -69,8 +69,7 @@ def bench_scale(scale: float, work: Path, log=print) -> dict:
     out["dbt_run_models_only"] = _stage(m, raw_rows)
 
     with measured() as m, duckdb.connect(warehouse) as con:
-        rated = [r[0] for r in con.execute("select distinct currency from raw.fx_rates")
-                 .fetchall()]
+        rated = rated_currencies(con)
         suites = [raw_suite(e, quarantine_limit=0.05, freshness_days=10_000, base_currency="USD",
                             rated_currencies=rated) for e in ENTITIES]
         suites += published_suites(quarantine_limit=0.05)

@@ -21,7 +21,7 @@ from dagster import (
 )
 
 from .contract import ENTITIES
-from .ingest.files import entity_files
+from .ingest.files import DropError, entity_files
 
 ML = AssetSelection.groups("ml")
 
@@ -55,8 +55,11 @@ def drop_is_ready(folder: Path, now: float | None = None) -> bool:
     """A drop is ready when it has every required entity and either a `_READY` marker or no
     file changed for QUIET_SECONDS (so a drop still being copied is not loaded half-way)."""
     required = [e for e in ENTITIES.values() if e.is_required_entity]
-    if not all(entity_files(folder, e.name) for e in required):
-        return False
+    try:
+        if not all(entity_files(folder, e.name) for e in required):
+            return False
+    except DropError:
+        pass  # e.g. orders.xlsx: once the folder is settled, the run fails naming the file
     if (folder / "_READY").exists():
         return True
     newest = max(p.stat().st_mtime for p in folder.iterdir())

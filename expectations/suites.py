@@ -66,6 +66,14 @@ def _meta(severity: str, **extra) -> dict:
     return {"severity": severity, **extra}
 
 
+def rated_currencies(con) -> list[str]:
+    """Currencies with a positive rate in `raw.fx_rates`: the referential rule of the raw
+    money columns (a currency without a rate is quarantined downstream)."""
+    return [r[0] for r in con.execute(
+        "select distinct upper(trim(currency)) from raw.fx_rates "
+        "where try_cast(replace(rate_to_base, ',', '') as double) > 0").fetchall() if r[0]]
+
+
 def raw_suite(entity: str, *, quarantine_limit: float, freshness_days: int,
               base_currency: str, rated_currencies: list[str]) -> Suite:
     """The contract of one raw entity as expectations (see module docstring)."""

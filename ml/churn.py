@@ -22,7 +22,7 @@ import pandas as pd
 from .bgnbd import BgNbd
 from .churn_actions import reason_features, risk_tier, suggested_action, top_reasons
 from .churn_features import CATEGORICAL, FEATURES, churn_frame, last_order_date
-from .metrics import classification_metrics
+from .metrics import classification_metrics, gain_shares
 from .registry import ModelRecord, data_fingerprint
 
 
@@ -98,10 +98,7 @@ class ChurnModel:
         return int(self.booster.params.get("num_threads", 1))
 
     def feature_importance(self) -> pd.DataFrame:
-        gain = self.booster.feature_importance(importance_type="gain")
-        frame = pd.DataFrame({"feature": self.booster.feature_name(), "gain": gain})
-        frame["gain_share"] = frame["gain"] / max(frame["gain"].sum(), 1e-12)
-        return frame.sort_values("gain_share", ascending=False, ignore_index=True)
+        return gain_shares(self.booster)
 
 
 def encode(frame: pd.DataFrame, categories: dict[str, list[str]]) -> pd.DataFrame:
@@ -114,10 +111,23 @@ def encode(frame: pd.DataFrame, categories: dict[str, list[str]]) -> pd.DataFram
     return matrix
 
 
-def stacked_frames(con: duckdb.DuckDBPyConnection, cutoffs, settings: ChurnSettings
-                   ) -> pd.DataFrame:
-    frames = [churn_frame(con, c, settings.horizon_days, settings.active_days) for c in cutoffs]
-    return pd.concat(frames, ignore_index=True)
+def active_frame(con: duckdb.DuckDBPyConnection, cutoff: date, settings: ChurnSettings,
+                 cache: dict | None = None) -> pd.DataFrame:
+    """The active customers' frame at a cutoff, read once per run when given a cache (the
+    evaluation cutoff is also the newest training cutoff of the scoring model)."""
+    if cache is None:
+        return churn_frame(con, cutoff, settings.horizon_days, settings.active_days)
+    if cutoff not in cache:
+        cache[cutoff] = churn_frame(con, cutoff, settings.horizon_days, settings.active_days)
+    return cache[cutoff]
+
+
+def stacked_frames(con: duckdb.DuckDBPyConnection, cutoffs, settings: ChurnSettings,
+                   cache: dict | None = None) -> pd.DataFrame:
+    if not cutoffs:
+        raise ValueError("the churn model needs at least one training cutoff")
+    return pd.concat([active_frame(con, c, settings, cache) for c in cutoffs],
+                     ignore_index=True)
 
 
 def fit(training: pd.DataFrame, cutoffs, settings: ChurnSettings) -> ChurnModel:
@@ -144,12 +154,15 @@ class Evaluation:
     bgnbd: BgNbd
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, plan: CutoffPlan, settings: ChurnSettings
-             ) -> Evaluation:
+def evaluate(con: duckdb.DuckDBPyConnection, plan: CutoffPlan, settings: ChurnSettings,
+             cache: dict | None = None) -> Evaluation:
     """Train on the earlier cutoffs, score the evaluation cutoff, compare with baselines."""
-    model = fit(stacked_frames(con, plan.evaluation_training, settings),
+    model = fit(stacked_frames(con, plan.evaluation_training, settings, cache),
                 plan.evaluation_training, settings)
-    held_out = churn_frame(con, plan.evaluation, settings.horizon_days, settings.active_days)
+    held_out = active_frame(con, plan.evaluation, settings, cache)
+    if held_out["is_churned"].nunique() < 2:
+        raise ValueError(f"the evaluation cutoff {plan.evaluation} has {len(held_out)} active "
+                         f"customers and needs both churned and retained ones")
     # BG/NBD learns from every customer with a purchase before the cutoff, lapsed ones too.
     everyone = churn_frame(con, plan.evaluation, settings.horizon_days, active_days=100_000)
     bgnbd = BgNbd.fit(everyone["bgnbd_frequency"], everyone["bgnbd_recency"],
@@ -177,12 +190,12 @@ def evaluate(con: duckdb.DuckDBPyConnection, plan: CutoffPlan, settings: ChurnSe
     return Evaluation(plan.evaluation, metrics, predictions, model, bgnbd)
 
 
-def score(con: duckdb.DuckDBPyConnection, plan: CutoffPlan, settings: ChurnSettings
-          ) -> tuple[ChurnModel, pd.DataFrame]:
+def score(con: duckdb.DuckDBPyConnection, plan: CutoffPlan, settings: ChurnSettings,
+          cache: dict | None = None) -> tuple[ChurnModel, pd.DataFrame]:
     """Train on the newest labelled cutoffs and score every active customer at the scoring
     cutoff: probability, risk tier, top reasons and a suggested action."""
-    model = fit(stacked_frames(con, plan.scoring_training, settings), plan.scoring_training,
-                settings)
+    model = fit(stacked_frames(con, plan.scoring_training, settings, cache),
+                plan.scoring_training, settings)
     current = churn_frame(con, plan.scoring, settings.horizon_days, settings.active_days)
     return model, scores_table(model, current, settings)
 
@@ -233,8 +246,9 @@ def run(con: duckdb.DuckDBPyConnection, settings: ChurnSettings, cutoff: date | 
         raise ValueError(f"cutoff {scoring} is after the data, whose newest order date is "
                          f"{last_day}: labels for the evaluation would be incomplete")
     plan = cutoff_plan(scoring, settings)
-    evaluation = evaluate(con, plan, settings)
-    model, scores = score(con, plan, settings)
+    frames: dict = {}
+    evaluation = evaluate(con, plan, settings, frames)
+    model, scores = score(con, plan, settings, frames)
     label = model.training["is_churned"].astype(int).to_numpy()
     metrics = evaluation.metrics.set_index("method")
     record = ModelRecord(

@@ -14,7 +14,7 @@ who lapsed longer ago are not scored: they would make every method look good). L
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 import pandas as pd
@@ -190,7 +190,7 @@ order by population.customer_id
 def churn_frame(con: duckdb.DuckDBPyConnection, cutoff: date, horizon_days: int = 90,
                 active_days: int = 365) -> pd.DataFrame:
     """Features, BG/NBD summary and label of every active customer at the cutoff. The label
-    is only meaningful when the data reaches cutoff + horizon (see label_is_complete)."""
+    is only meaningful when the data reaches cutoff + horizon - 1 days."""
     frame = con.execute(_SQL, {"cutoff": pd.Timestamp(cutoff).to_pydatetime(),
                                "horizon_days": horizon_days,
                                "active_days": active_days}).df()
@@ -207,6 +207,3 @@ def last_order_date(con: duckdb.DuckDBPyConnection) -> date:
         raise ValueError("marts.fct_orders is empty: there is nothing to learn churn from")
     return value
 
-
-def label_is_complete(cutoff: date, horizon_days: int, last_day: date) -> bool:
-    return cutoff + timedelta(days=horizon_days - 1) <= last_day

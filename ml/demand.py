@@ -24,7 +24,7 @@ import pandas as pd
 
 from .demand_data import DemandHistory
 from .demand_features import CATEGORICAL, FEATURES, Prefix, feature_frame, prefix_sums
-from .metrics import forecast_metrics
+from .metrics import forecast_metrics, gain_shares
 from .registry import ModelRecord, data_fingerprint
 
 QUANTILES = {"p10_units": 0.1, "p50_units": 0.5, "p90_units": 0.9}
@@ -91,11 +91,7 @@ class DemandModel:
 
     def feature_importance(self) -> pd.DataFrame:
         """Total gain per feature of the median model, as a share of the whole."""
-        booster = self.boosters["p50_units"]
-        gain = booster.feature_importance(importance_type="gain")
-        frame = pd.DataFrame({"feature": booster.feature_name(), "gain": gain})
-        frame["gain_share"] = frame["gain"] / max(frame["gain"].sum(), 1e-12)
-        return frame.sort_values("gain_share", ascending=False, ignore_index=True)
+        return gain_shares(self.boosters["p50_units"])
 
 
 def training_set(history: DemandHistory, prefix: Prefix, trained_through: int,

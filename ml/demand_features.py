@@ -7,8 +7,8 @@ on day t = o + h, h = 1..28. Every feature is either
 - a fact about the target date t that is known in advance: its calendar, festivals, and the
   campaigns that had started by the origin and are scheduled to run on t.
 So no feature reads a day after the origin, whatever the horizon: windows are built from
-prefix sums indexed at most at o (asserted below), and "same weekday" and "last year"
-lookups step back in whole weeks until they land on or before o.
+prefix sums indexed at most at o (tested by deleting the days after it), and "same weekday"
+and "last year" lookups step back in whole weeks until they land on or before o.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 
@@ -43,3 +44,11 @@ def classification_metrics(label, score, probability=None) -> dict[str, float]:
         "churn_rate": float(label.mean()),
         "customers": int(len(label)),
     }
+
+
+def gain_shares(booster) -> pd.DataFrame:
+    """Total gain per feature of a LightGBM booster, as a share of the whole."""
+    gain = booster.feature_importance(importance_type="gain")
+    frame = pd.DataFrame({"feature": booster.feature_name(), "gain": gain})
+    frame["gain_share"] = frame["gain"] / max(frame["gain"].sum(), 1e-12)
+    return frame.sort_values("gain_share", ascending=False, ignore_index=True)

@@ -68,16 +68,19 @@ def relation_sql(con: duckdb.DuckDBPyConnection, file: DropFile,
     Raises DropError for unreadable files and files missing a required column.
     """
     path = str(file.path).replace("'", "''")
-    if file.fmt == "parquet":
-        sql = (f"select * exclude (file_row_number), cast(file_row_number + 1 as bigint) as "
-               f"_source_line, cast(null as varchar) as _parse_error "
-               f"from read_parquet('{path}', file_row_number = true)")
-        columns = _columns(con, f"select * from read_parquet('{path}')", file)
-        sql = _as_text(sql, columns)
-    elif file.fmt == "jsonl":
-        sql, columns = _jsonl_sql(con, path, file, entity)
-    else:
-        sql, columns = _csv_sql(con, path, file)
+    try:
+        if file.fmt == "parquet":
+            sql = (f"select * exclude (file_row_number), cast(file_row_number + 1 as bigint) "
+                   f"as _source_line, cast(null as varchar) as _parse_error "
+                   f"from read_parquet('{path}', file_row_number = true)")
+            columns = _columns(con, f"select * from read_parquet('{path}')", file)
+            sql = _as_text(sql, columns)
+        elif file.fmt == "jsonl":
+            sql, columns = _jsonl_sql(con, path, file, entity)
+        else:
+            sql, columns = _csv_sql(con, path, file)
+    except (csv.Error, duckdb.Error) as exc:  # e.g. a field or line over the readers' limits
+        raise DropError(f"{file.path}: cannot be read as {file.fmt}: {_first_line(exc)}") from exc
     missing = sorted(entity.required - set(columns))
     if missing:
         raise DropError(f"{file.path}: missing required column(s) {', '.join(missing)} "
@@ -184,7 +187,8 @@ def _jsonl_sql(con: duckdb.DuckDBPyConnection, path: str, file: DropFile,
     sql = (f"select {fields}, line as _raw_json, _source_line, case when not json_valid(line) "
            f"or json_type(line) <> 'OBJECT' then 'malformed record: not a JSON object ('"
            f" || left(line, 200) || ')' end as _parse_error from ({extracted})")
-    return sql, list(entity.columns)
+    # `_raw_json` is a column of its own: a table loaded from CSV gets rebuilt, not appended to.
+    return sql, [*entity.columns, "_raw_json"]
 
 
 def _first_line(exc: Exception) -> str:

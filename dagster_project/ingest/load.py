@@ -11,7 +11,7 @@ import duckdb
 from ..contract import ENTITIES, LINEAGE_COLUMNS, Entity
 from .files import DropError, entity_files, relation_sql
 
-__all__ = ["DropError", "LoadResult", "load_entity", "ensure_raw_schema"]
+__all__ = ["DropError", "LoadResult", "load_entity", "ensure_raw_schema", "raw_columns"]
 
 
 @dataclass
@@ -79,25 +79,18 @@ def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str
     stale = {path for path, print_ in previous.items() if current.get(path) != print_}
     fresh = [f for f in files
              if previous.get(str(f.path.resolve())) != current[str(f.path.resolve())]]
-    exists = bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'raw' "
-        "and table_name = ?", [entity.name]).fetchall()[0][0])
     # Keep the rows of unchanged files when there are any (a drop that grows by a day);
-    # otherwise, or when new files bring new columns, replace the table.
-    table_columns = _table_columns(con, entity.name) if exists else []
-    # A table from an older contract (fewer columns) is rebuilt too.
-    partial = (exists and bool(previous) and len(fresh) < len(files)
+    # otherwise, when new files bring new columns, or when the table is from an older
+    # contract (fewer columns), replace the table.
+    table_columns = raw_columns(con, entity.name)  # empty: no table yet
+    partial = (bool(table_columns) and bool(previous) and len(fresh) < len(files)
                and set(entity.columns) <= set(table_columns))
     read, columns = _read_files(con, entity, fresh if partial else files)
     if partial and not set(columns) <= set(table_columns):
         partial = False
         read, columns = _read_files(con, entity, files)
-    extra = [c for c in columns if c not in entity.columns and c not in LINEAGE_COLUMNS
-             and c != "_raw_json"]
-    if partial:
-        extra = [c for c in table_columns if c not in entity.columns
-                 and c not in LINEAGE_COLUMNS and c not in ("_raw_json", "_load_id",
-                                                            "_loaded_at")]
+    internal = {*entity.columns, *LINEAGE_COLUMNS, "_raw_json"}
+    extra = [c for c in (table_columns if partial else columns) if c not in internal]
     select = ", ".join(
         [f'"{c}"' if c in columns else f'cast(null as varchar) as "{c}"' for c in entity.columns]
         + [f'"{c}"' if c in columns else f'cast(null as varchar) as "{c}"' for c in extra]
@@ -128,10 +121,11 @@ def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str
         where = ", ".join(str(f.path) for f in (fresh if partial else files))
         raise DropError(f"{where}: cannot load {entity.name}: "
                         f"{str(exc).strip().splitlines()[0]}") from exc
-    per_file = dict(con.execute(
-        f"select _source_file, count(*) from raw.{entity.name} group by 1 order by 1").fetchall())
-    errors = con.execute(
-        f"select count(*) from raw.{entity.name} where _parse_error is not null").fetchall()[0][0]
+    counts = {name: (rows, errors) for name, rows, errors in con.execute(
+        f"select _source_file, count(*), count(_parse_error) from raw.{entity.name} "
+        f"group by 1 order by 1").fetchall()}
+    per_file = {name: rows for name, (rows, _) in counts.items()}
+    errors = sum(errors for _, errors in counts.values())
     read_files = [f.path.name for f in (fresh if partial else files)]
     result = LoadResult(entity.name, sum(per_file.values()), per_file, errors, extra,
                         time.perf_counter() - started, read_files,
@@ -145,7 +139,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str
     if result.changed:
         con.executemany(
             "insert into raw._load_log values (?, ?, ?, ?, ?, now(), ?)",
-            [(load_id, entity.name, f, per_file.get(f, 0), errors, result.seconds)
+            [(load_id, entity.name, f, *counts.get(f, (0, 0)), result.seconds)
              for f in read_files] or [(load_id, entity.name, None, 0, 0, result.seconds)])
     con.execute("commit")
     return result
@@ -163,7 +157,8 @@ def _read_files(con: duckdb.DuckDBPyConnection, entity: Entity,
     return parts, columns
 
 
-def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+def raw_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """Columns of `raw.<table>`, empty when the table does not exist."""
     return [row[0] for row in con.execute(
         "select column_name from information_schema.columns where table_schema = 'raw' "
         "and table_name = ? order by ordinal_position", [table]).fetchall()]

@@ -14,6 +14,7 @@ from dagster import (
     asset,
     multi_asset,
 )
+from pydantic import Field
 
 from ml import churn, demand, inventory, plots, registry
 from ml.demand_data import load_history
@@ -32,13 +33,18 @@ def _marts(*names: str) -> list[AssetKey]:
     return [AssetKey(["marts", name]) for name in names]
 
 
+_DEMAND, _CHURN = demand.DemandSettings(), churn.ChurnSettings()
+
+
 class DemandConfig(Config):
-    horizon_days: int = 28
-    backtest_origins: int = 3
-    origin_step_days: int = 7
-    max_train_rows: int = 300_000
-    num_boost_round: int = 120
-    num_threads: int = 2
+    """Run config of the demand forecast; defaults are `ml.demand.DemandSettings`."""
+
+    horizon_days: int = Field(default=_DEMAND.horizon_days, ge=1)
+    backtest_origins: int = Field(default=_DEMAND.backtest_origins, ge=1)
+    origin_step_days: int = Field(default=_DEMAND.origin_step_days, ge=1)
+    max_train_rows: int = Field(default=_DEMAND.max_train_rows, ge=1)
+    num_boost_round: int = Field(default=_DEMAND.num_boost_round, ge=1)
+    num_threads: int = Field(default=_DEMAND.num_threads, ge=1)
 
 
 class ReorderConfig(Config):
@@ -47,12 +53,14 @@ class ReorderConfig(Config):
 
 
 class ChurnConfig(Config):
+    """Run config of the churn model; defaults are `ml.churn.ChurnSettings`."""
+
     cutoff_date: str | None = None  # ISO date; default: the day after the newest order
-    horizon_days: int = 90
-    training_cutoffs: int = 4
-    cutoff_step_days: int = 28
-    active_days: int = 365
-    num_threads: int = 2
+    horizon_days: int = Field(default=_CHURN.horizon_days, ge=1)
+    training_cutoffs: int = Field(default=_CHURN.training_cutoffs, ge=1)
+    cutoff_step_days: int = Field(default=_CHURN.cutoff_step_days, ge=1)
+    active_days: int = Field(default=_CHURN.active_days, ge=1)
+    num_threads: int = Field(default=_CHURN.num_threads, ge=1)
 
 
 @multi_asset(
@@ -77,10 +85,7 @@ def demand_forecast(context: AssetExecutionContext, config: DemandConfig,
                     warehouse: WarehouseResource, models: ModelStore):
     """Backtest the demand model at rolling origins, retrain on all history, forecast."""
     started = time.perf_counter()
-    settings = demand.DemandSettings(
-        horizon_days=config.horizon_days, backtest_origins=config.backtest_origins,
-        origin_step_days=config.origin_step_days, max_train_rows=config.max_train_rows,
-        num_boost_round=config.num_boost_round, num_threads=config.num_threads)
+    settings = demand.DemandSettings(**config.model_dump())
     with warehouse.connect(read_only=True) as con:
         history = load_history(con)
     result = demand.run(history, settings)
@@ -180,10 +185,7 @@ def churn_model(context: AssetExecutionContext, config: ChurnConfig,
                 warehouse: WarehouseResource, models: ModelStore):
     """Train the churn model on past cutoffs, evaluate on a later one, score the cutoff."""
     started = time.perf_counter()
-    settings = churn.ChurnSettings(
-        horizon_days=config.horizon_days, training_cutoffs=config.training_cutoffs,
-        cutoff_step_days=config.cutoff_step_days, active_days=config.active_days,
-        num_threads=config.num_threads)
+    settings = churn.ChurnSettings(**config.model_dump(exclude={"cutoff_date"}))
     cutoff = date.fromisoformat(config.cutoff_date) if config.cutoff_date else None
     with warehouse.connect(read_only=True) as con:
         result = churn.run(con, settings, cutoff)

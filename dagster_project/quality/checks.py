@@ -19,7 +19,7 @@ from dagster import (
 )
 
 from expectations.runner import SuiteResult, run_suites
-from expectations.suites import published_suites, raw_suite
+from expectations.suites import published_suites, rated_currencies, raw_suite
 
 from ..contract import ENTITIES
 from ..resources import ShopSettings, WarehouseResource
@@ -46,9 +46,7 @@ def raw_contract_checks(context: AssetCheckExecutionContext, warehouse: Warehous
                         shop: ShopSettings):
     entities = [key.asset_key.path[-1] for key in context.selected_asset_check_keys]
     with warehouse.connect() as con:
-        rated = [r[0] for r in con.execute(
-            "select distinct upper(trim(currency)) from raw.fx_rates "
-            "where try_cast(replace(rate_to_base, ',', '') as double) > 0").fetchall() if r[0]]
+        rated = rated_currencies(con)
     suites = [raw_suite(e, quarantine_limit=shop.quarantine_limit,
                         freshness_days=shop.freshness_days, base_currency=shop.base_currency,
                         rated_currencies=rated) for e in ENTITIES if e in entities]

@@ -13,6 +13,7 @@ import duckdb
 from dagster import AssetExecutionContext, AssetKey, Config, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from ..ingest.load import raw_columns
 from ..resources import ShopSettings, WarehouseResource
 from ..settings import PROJECT_ROOT
 
@@ -61,7 +62,7 @@ def shop_dbt_models(context: AssetExecutionContext, config: DbtBuildConfig,
         current, built = _entity_digests(con), _built_state(con)
     args = ["build", "--vars", json.dumps(dbt_vars)]
     if not (context.is_subset or config.full_rebuild or built.get("_project") != project):
-        changed = sorted(e for e in set(current) | set(built) - {"_project"}
+        changed = sorted(e for e in (set(current) | set(built)) - {"_project"}
                          if current.get(e) != built.get(e))
         if not changed:
             context.log.info("No entity changed since the last successful dbt build; "
@@ -121,7 +122,7 @@ def _project_digest(dbt_vars: dict) -> str:
 
 
 def _entity_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    if not _has_table(con, "_files"):
+    if not raw_columns(con, "_files"):
         return {}
     return dict(con.execute("""
         select entity, md5(string_agg(source_path || '=' || fingerprint, ',' order by source_path))
@@ -129,7 +130,7 @@ def _entity_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def _built_state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    if not _has_table(con, "_dbt_build_state"):
+    if not raw_columns(con, "_dbt_build_state"):
         return {}
     return dict(con.execute("select entity, digest from raw._dbt_build_state").fetchall())
 
@@ -142,8 +143,3 @@ def _record_build(con: duckdb.DuckDBPyConnection, state: dict[str, str]) -> None
         con.executemany("insert into raw._dbt_build_state values (?, ?, now())",
                         list(state.items()))
 
-
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'raw' "
-        "and table_name = ?", [name]).fetchall()[0][0])

@@ -11,3 +11,12 @@
         * exp(-({{ z }}) * ({{ z }}) / 2.0)
     )
 {%- endmacro %}
+
+{% macro wilson_bound(rate, n, z, sign) -%}
+    {#- Lower (sign '-') or upper ('+') bound of the Wilson score interval of a rate
+        observed in n trials. -#}
+    (({{ rate }} + {{ z }} * {{ z }} / (2.0 * {{ n }}))
+     {{ sign }} {{ z }} * sqrt({{ rate }} * (1 - {{ rate }}) / {{ n }}
+                              + {{ z }} * {{ z }} / (4.0 * {{ n }} * {{ n }})))
+    / (1 + {{ z }} * {{ z }} / {{ n }})
+{%- endmacro %}

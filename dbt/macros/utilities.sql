@@ -40,3 +40,8 @@
         sum(case when {{ rating }} = {{ star }} then 1 else 0 end) as rating_{{ star }}_count{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{% macro attribution_models() -%}
+    {#- The five models whose weights and revenue fct_order_attribution computes. -#}
+    {{ return(['first_touch', 'last_touch', 'linear', 'time_decay', 'position_based']) }}
+{%- endmacro %}

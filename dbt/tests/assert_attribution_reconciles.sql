@@ -1,7 +1,7 @@
 {{ config(meta={'dagster': {'ref': {'name': 'channels'}}}) }}
 {#- Under every attribution model the channels' attributed revenue sums to the net revenue of
     all counted orders, and each order's touch weights sum to 1. Returns offending rows. -#}
-{%- set models = ['first_touch', 'last_touch', 'linear', 'time_decay', 'position_based'] -%}
+{%- set models = attribution_models() -%}
 with orders as (
     select sum(net_revenue_amount) as net_revenue_amount
     from {{ ref('fct_orders') }}

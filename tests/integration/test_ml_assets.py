@@ -141,14 +141,11 @@ def test_features_at_a_cutoff_do_not_change_when_later_rows_are_deleted(shop, tm
     for name, path in [("full", shop["warehouse"]), ("cut", copy)]:
         with duckdb.connect(str(path), read_only=True) as con:
             history = load_history(con)
-            index = history.day_index(origin)
-            products = np.flatnonzero(history.products["available_from"].to_numpy() <= index)
-            p = np.repeat(products, 28)
-            h = np.tile(np.arange(1, 29), len(products))
+            rows = demand.origin_rows(history, history.day_index(origin), 28)
             frames[name] = (
                 churn_frame(con, cutoff)[["customer_id", *CHURN_FEATURES, "bgnbd_frequency",
                                           "bgnbd_recency", "bgnbd_age"]],
-                feature_frame(history, prefix_sums(history), np.full(len(p), index), p, h),
+                feature_frame(history, prefix_sums(history), *rows),
                 stock_positions(con, origin).sort_values("product_id", ignore_index=True),
             )
     assert len(frames["full"][0]) > 1000 and len(frames["full"][1]) > 28 * 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from dagster import AssetKey, build_sensor_context
 
@@ -78,3 +79,10 @@ def test_models_retrain_in_their_own_job_after_each_successful_build():
     assert AssetKey(["marts", "customers"]) in built
     sensor = defs.resolve_sensor_def("retrain_after_build")
     assert sensor.job_name == "train_models"
+
+
+def test_an_unsupported_file_does_not_stop_the_sensor(tmp_path):
+    drop = tmp_path / "drop"
+    write_required_entities(drop)
+    (drop / "orders.xlsx").write_bytes(b"PK")
+    assert drop_is_ready(drop, now=time.time() + 3600)  # the run will name the file

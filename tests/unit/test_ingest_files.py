@@ -129,6 +129,35 @@ def test_rows_are_counted_per_file_in_the_load_log(tmp_path, con):
         ("orders-0001.csv", 7), ("orders-0002.csv", 4)]
 
 
+def test_parse_errors_are_counted_per_file_in_the_load_log(tmp_path, con):
+    write(tmp_path / "channels-1.csv", "channel_id,channel_name,channel_type\n"
+                                       "CH1,Search,paid_search\nCH2,x,email,extra\n")
+    write(tmp_path / "channels-2.csv", "channel_id,channel_name,channel_type\nCH3,Mail,email\n")
+    assert load_entity(con, tmp_path, "channels", "load-1").parse_errors == 1
+    assert rows(con, "select source_file, row_count, parse_error_count from raw._load_log "
+                     "order by 1") == [("channels-1.csv", 2, 1), ("channels-2.csv", 1, 0)]
+
+
+def test_a_field_over_the_csv_limit_fails_naming_the_file(tmp_path, con):
+    # A multi-line record sends the file to Python's csv module, whose field limit is 128 KB.
+    write(tmp_path / "channels.csv", 'channel_id,channel_name\nCH1,"two\nlines"\n'
+          f"CH2,{'x' * 200_000}\n")
+    with pytest.raises(DropError, match=r"channels\.csv: cannot be read as csv"):
+        load_entity(con, tmp_path, "channels", "t")
+
+
+def test_events_first_from_csv_then_jsonl_rebuild_the_table(tmp_path, con):
+    write(tmp_path / "events.csv", "event_id,occurred_at,event_type\n"
+                                   "e1,2026-01-01T00:00:00Z,page_view\n")
+    load_entity(con, tmp_path, "events", "load-1")
+    write(tmp_path / "events-2.jsonl", '{"event_id": "e2", "occurred_at": '
+                                       '"2026-01-02T00:00:00Z", "event_type": "purchase"}\n')
+    grown = load_entity(con, tmp_path, "events", "load-2")
+    assert grown.read_files == ["events-2.jsonl", "events.csv"]  # rebuilt: a new column
+    assert rows(con, "select event_id, _raw_json is null from raw.events order by 1") == [
+        ("e1", True), ("e2", False)]
+
+
 def test_non_utf8_body_names_the_file(tmp_path, con):
     (tmp_path / "channels.csv").write_bytes(
         b"channel_id,channel_name,channel_type\nCH1,Caf\xe9,email\n")

@@ -12,12 +12,13 @@ import pandas as pd
 from ml import registry
 
 
-def _record(data: pd.DataFrame, target, **settings) -> registry.ModelRecord:
+def _record(data: pd.DataFrame, target, roc_auc: float = 0.9, **settings
+            ) -> registry.ModelRecord:
     return registry.ModelRecord(
         model_name="toy", settings={"seed": 1, **settings}, training_first_date="2026-01-01",
         training_last_date="2026-01-31", training_points=["2026-01-31"],
         features=list(data.columns), data=registry.data_fingerprint(data, target),
-        metrics={"lightgbm": {"roc_auc": np.float64(0.9), "brier": float("nan")}})
+        metrics={"lightgbm": {"roc_auc": np.float64(roc_auc), "brier": float("nan")}})
 
 
 def test_version_changes_with_data_and_settings_only():
@@ -28,6 +29,7 @@ def test_version_changes_with_data_and_settings_only():
     assert _record(data.assign(a=[1.0, 2.0, 3.5]), target).version != same.version
     assert _record(data, [0, 1, 0]).version != same.version
     assert _record(data, target, seed=2).version != same.version
+    assert _record(data, target, roc_auc=0.5).version == same.version  # results are not inputs
     assert same.data["rows"] == 3
 
 

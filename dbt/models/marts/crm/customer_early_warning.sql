@@ -38,14 +38,12 @@ windows as (
     from bounds
 ),
 
-orders as (
-    select customer_id, order_date as activity_date
+activity as (
+    select customer_id, order_date as activity_date, 1 as is_order
     from {{ ref('fct_orders') }}
     where is_counted and not has_unknown_customer
-),
-
-sessions as (
-    select customer_id, session_date as activity_date
+    union all
+    select customer_id, session_date as activity_date, 0 as is_order
     from {{ ref('int_sessions') }}
     where customer_id is not null
 ),
@@ -55,32 +53,25 @@ reviews as (
     from {{ ref('fct_reviews') }}
 ),
 
-order_counts as (
+activity_counts as (
+    {#- Orders and sessions per window; the baseline counts from the first order, like
+        baseline_days (only sessions can precede it). -#}
     select
         windows.customer_id,
-        sum(case when orders.activity_date >= windows.recent_start then 1 else 0 end) as recent_orders,
-        sum(case when orders.activity_date < windows.recent_start
-                  and orders.activity_date >= windows.baseline_start then 1 else 0 end) as baseline_orders
+        {%- for kind, flag in [('orders', 1), ('sessions', 0)] %}
+        sum(case when activity.is_order = {{ flag }}
+                  and activity.activity_date >= windows.recent_start then 1 else 0 end)
+            as recent_{{ kind }},
+        sum(case when activity.is_order = {{ flag }}
+                  and activity.activity_date < windows.recent_start
+                  and activity.activity_date >= windows.baseline_start
+                  and activity.activity_date >= windows.first_order_date then 1 else 0 end)
+            as baseline_{{ kind }}{{ "," if not loop.last }}
+        {%- endfor %}
     from windows
-    inner join orders
-        on windows.customer_id = orders.customer_id
-        and orders.activity_date <= windows.as_of_date
-    group by windows.customer_id
-),
-
-session_counts as (
-    select
-        windows.customer_id,
-        sum(case when sessions.activity_date >= windows.recent_start then 1 else 0 end) as recent_sessions,
-        {#- The baseline counts from the first order, like baseline_days. -#}
-        sum(case when sessions.activity_date < windows.recent_start
-                  and sessions.activity_date >= windows.baseline_start
-                  and sessions.activity_date >= windows.first_order_date then 1 else 0 end)
-            as baseline_sessions
-    from windows
-    inner join sessions
-        on windows.customer_id = sessions.customer_id
-        and sessions.activity_date <= windows.as_of_date
+    inner join activity
+        on windows.customer_id = activity.customer_id
+        and activity.activity_date <= windows.as_of_date
     group by windows.customer_id
 ),
 
@@ -107,11 +98,11 @@ rates as (
         windows.customer_id,
         windows.as_of_date,
         windows.baseline_days,
-        coalesce(order_counts.recent_orders, 0) * 30.0 / {{ recent }} as recent_orders_per_30_days,
-        {{ safe_divide('coalesce(order_counts.baseline_orders, 0) * 30.0', 'windows.baseline_days') }}
+        coalesce(activity_counts.recent_orders, 0) * 30.0 / {{ recent }} as recent_orders_per_30_days,
+        {{ safe_divide('coalesce(activity_counts.baseline_orders, 0) * 30.0', 'windows.baseline_days') }}
             as baseline_orders_per_30_days,
-        coalesce(session_counts.recent_sessions, 0) * 30.0 / {{ recent }} as recent_sessions_per_30_days,
-        {{ safe_divide('coalesce(session_counts.baseline_sessions, 0) * 30.0', 'windows.baseline_days') }}
+        coalesce(activity_counts.recent_sessions, 0) * 30.0 / {{ recent }} as recent_sessions_per_30_days,
+        {{ safe_divide('coalesce(activity_counts.baseline_sessions, 0) * 30.0', 'windows.baseline_days') }}
             as baseline_sessions_per_30_days,
         coalesce(rating_stats.review_count, 0) as review_count,
         rating_stats.average_rating,
@@ -123,8 +114,7 @@ rates as (
         rating_stats.recent_average_rating,
         rating_stats.baseline_average_rating
     from windows
-    left join order_counts on windows.customer_id = order_counts.customer_id
-    left join session_counts on windows.customer_id = session_counts.customer_id
+    left join activity_counts on windows.customer_id = activity_counts.customer_id
     left join rating_stats on windows.customer_id = rating_stats.customer_id
 ),
 

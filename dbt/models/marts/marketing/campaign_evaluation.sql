@@ -12,7 +12,7 @@
       difference in converted revenue per member, with its own interval (Welch standard error).
       Incremental conversions and revenue scale the uplift to the treatment group. -#}
 {%- set z = var('uplift_confidence_z') -%}
-{%- set models = ['first_touch', 'last_touch', 'linear', 'time_decay', 'position_based'] -%}
+{%- set models = attribution_models() -%}
 with campaigns as (
     select * from {{ ref('campaigns') }}
 ),
@@ -86,13 +86,9 @@ before_after as (
     group by audience_orders.campaign_id
 ),
 
-groups as (
+member_revenue as (
     select
         campaign_id,
-        sum(case when test_group = 'treatment' then 1 else 0 end) as n_t,
-        sum(case when test_group = 'control' then 1 else 0 end) as n_c,
-        sum(case when test_group = 'treatment' and has_converted then 1 else 0 end) as x_t,
-        sum(case when test_group = 'control' and has_converted then 1 else 0 end) as x_c,
         avg(case when test_group = 'treatment' then converted_revenue_amount end) as revenue_t,
         avg(case when test_group = 'control' then converted_revenue_amount end) as revenue_c,
         var_samp(case when test_group = 'treatment' then converted_revenue_amount end) as variance_t,
@@ -102,25 +98,31 @@ groups as (
 ),
 
 rates as (
+    {#- Group sizes and conversions as the campaigns mart counts them. -#}
     select
-        groups.*,
-        cast(x_t as double) / n_t as p_t,
-        cast(x_c as double) / n_c as p_c,
-        cast(x_t + x_c as double) / (n_t + n_c) as p_pooled
-    from groups
-    where n_t > 0 and n_c > 0
+        campaigns.campaign_id,
+        campaigns.treatment_count as n_t,
+        campaigns.control_count as n_c,
+        campaigns.treatment_conversion_rate as p_t,
+        campaigns.control_conversion_rate as p_c,
+        cast(campaigns.treatment_conversion_count + campaigns.control_conversion_count as double)
+            / (campaigns.treatment_count + campaigns.control_count) as p_pooled,
+        member_revenue.revenue_t,
+        member_revenue.revenue_c,
+        member_revenue.variance_t,
+        member_revenue.variance_c
+    from campaigns
+    inner join member_revenue on campaigns.campaign_id = member_revenue.campaign_id
+    where campaigns.treatment_count > 0 and campaigns.control_count > 0
 ),
 
 wilson as (
-    {#- Wilson score interval of each group's rate: centre +- half width. -#}
     select
         rates.*,
-        (p_t + {{ z }} * {{ z }} / (2.0 * n_t)) / (1 + {{ z }} * {{ z }} / n_t) as centre_t,
-        {{ z }} / (1 + {{ z }} * {{ z }} / n_t)
-            * sqrt(p_t * (1 - p_t) / n_t + {{ z }} * {{ z }} / (4.0 * n_t * n_t)) as half_t,
-        (p_c + {{ z }} * {{ z }} / (2.0 * n_c)) / (1 + {{ z }} * {{ z }} / n_c) as centre_c,
-        {{ z }} / (1 + {{ z }} * {{ z }} / n_c)
-            * sqrt(p_c * (1 - p_c) / n_c + {{ z }} * {{ z }} / (4.0 * n_c * n_c)) as half_c
+        {{ wilson_bound('p_t', 'n_t', z, '-') }} as lower_t,
+        {{ wilson_bound('p_t', 'n_t', z, '+') }} as upper_t,
+        {{ wilson_bound('p_c', 'n_c', z, '-') }} as lower_c,
+        {{ wilson_bound('p_c', 'n_c', z, '+') }} as upper_c
     from rates
 ),
 
@@ -128,11 +130,10 @@ uplift as (
     select
         campaign_id,
         p_t - p_c as conversion_uplift,
-        p_t - p_c - sqrt((p_t - (centre_t - half_t)) * (p_t - (centre_t - half_t))
-                         + ((centre_c + half_c) - p_c) * ((centre_c + half_c) - p_c))
+        {#- Newcombe's hybrid score interval from the two Wilson intervals. -#}
+        p_t - p_c - sqrt((p_t - lower_t) * (p_t - lower_t) + (upper_c - p_c) * (upper_c - p_c))
             as conversion_uplift_lower,
-        p_t - p_c + sqrt(((centre_t + half_t) - p_t) * ((centre_t + half_t) - p_t)
-                         + (p_c - (centre_c - half_c)) * (p_c - (centre_c - half_c)))
+        p_t - p_c + sqrt((upper_t - p_t) * (upper_t - p_t) + (p_c - lower_c) * (p_c - lower_c))
             as conversion_uplift_upper,
         {{ safe_divide('p_t - p_c', 'sqrt(p_pooled * (1 - p_pooled) * (1.0 / n_t + 1.0 / n_c))') }}
             as z_statistic,

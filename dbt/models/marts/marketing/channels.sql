@@ -5,7 +5,7 @@
     The attributed_* columns share each order's revenue (and each new customer) among the
     channels that touched it, under the five models of fct_order_attribution, on the order
     date; ROAS and CAC per model divide the day's spend by them. -#}
-{%- set models = ['first_touch', 'last_touch', 'linear', 'time_decay', 'position_based'] -%}
+{%- set models = attribution_models() -%}
 with sessions as (
     select channel_id, session_date as date_day, count(*) as session_count
     from {{ ref('int_sessions') }}
