@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export UV_COMPILE_BYTECODE := 1
-export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export DAGSTER_DISABLE_TELEMETRY := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 SCALE ?= 0.05
@@ -18,7 +18,7 @@ help:
 	@echo "make demo    install, generate a sample drop (SCALE=$(SCALE)) and build everything"
 	@echo "make test    install test dependencies and run lint + the whole test suite"
 	@echo "make ui      open the Dagster UI on http://127.0.0.1:3000"
-	@echo "make build   build the warehouse from any drop: make build DROP=/path WAREHOUSE=/path.duckdb"
+	@echo "make build   build the warehouse from any drop: make build DROP=/path WAREHOUSE=/path.duckdb [BUILD_ARGS=--full-rebuild]"
 	@echo "make sample  generate a sample drop only (SCALE, SEED, DROP)"
 	@echo "make bench   run the benchmark, results in bench/results/"
 	@echo "make clean   remove generated data, the venv and build output"
@@ -42,7 +42,7 @@ sample: $(VENV)/.installed
 	$(BIN)/python -m dagster_project.sample_data --scale $(SCALE) --seed $(SEED) --out $(DROP)
 
 build: dbt/target/manifest.json
-	$(BIN)/python -m dagster_project.build --drop $(DROP) --warehouse $(WAREHOUSE)
+	$(BIN)/python -m dagster_project.build --drop $(DROP) --warehouse $(WAREHOUSE) $(BUILD_ARGS)
 
 demo: sample build
 	@echo
@@ -51,7 +51,7 @@ demo: sample build
 	@echo "Dagster UI: make ui   then open http://127.0.0.1:3000"
 
 ui: dbt/target/manifest.json
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	SHOP_WAREHOUSE_PATH=$(WAREHOUSE) SHOP_DROP_DIR=$(DROP) $(BIN)/python -m dagster_project.ui -h 127.0.0.1 -p 3000
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check dagster_project ml tests bench expectations
@@ -65,4 +65,3 @@ bench: dbt/target/manifest.json
 clean:
 	rm -rf data dbt/target dbt/logs $(VENV) .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
-	find .dagster_home -mindepth 1 ! -name dagster.yaml -exec rm -rf {} + 2>/dev/null || true

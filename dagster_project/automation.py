@@ -11,17 +11,23 @@ from dagster import (
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
+    RunsFilter,
     RunStatusSensorContext,
     ScheduleDefinition,
+    ScheduleEvaluationContext,
     SensorEvaluationContext,
     SkipReason,
     define_asset_job,
     run_status_sensor,
+    schedule,
     sensor,
 )
 
 from .contract import ENTITIES
 from .ingest.files import DropError, entity_files
+from .settings import Settings
+from .state import inputs_digest
+from .transform.assets import project_digest
 
 ML = AssetSelection.groups("ml")
 
@@ -39,14 +45,49 @@ train_models = define_asset_job(
                 "and write forecasts, reorder alerts and churn scores to schema ml.",
 )
 
-daily_rebuild = ScheduleDefinition(
-    name="daily_rebuild",
-    job=build_warehouse,
-    cron_schedule="0 3 * * *",
-    execution_timezone="UTC",
-    default_status=DefaultScheduleStatus.RUNNING,
-    description="Rebuild the warehouse from the configured drop every day at 03:00 UTC.",
-)
+DROP_TAG, INPUTS_TAG = "shop/drop", "shop/inputs"
+
+
+def build_inputs(settings: Settings, drop_dir: str) -> str:
+    """Digest of everything a build reads (drop files, settings, dbt project): a run tag, so
+    an unchanged drop is not rebuilt and the UI shows what each run was built from."""
+    dbt_vars = {"warehouse_path": settings.warehouse_path, "base_currency":
+                settings.base_currency, "shop_timezone": settings.timezone}
+    return inputs_digest(drop_dir, settings.results_settings(), project_digest(dbt_vars))
+
+
+def latest_run(instance, job_name: str, *, succeeded: bool = False):
+    """The newest run of a job in this warehouse's instance (optionally only successes)."""
+    statuses = [DagsterRunStatus.SUCCESS] if succeeded else []
+    runs = instance.get_runs(RunsFilter(job_name=job_name, statuses=statuses), limit=1)
+    return runs[0] if runs else None
+
+
+def rebuild_request(instance, settings: Settings) -> RunRequest | SkipReason:
+    """Rebuild the drop the warehouse holds: the drop of its latest build (a drop the inbox
+    sensor loaded that day included), else the configured one; skip when nothing changed
+    since the latest successful build."""
+    last = latest_run(instance, "build_warehouse")
+    drop = (last.tags.get(DROP_TAG) if last else None) or settings.drop_dir
+    inputs = build_inputs(settings, drop)
+    done = latest_run(instance, "build_warehouse", succeeded=True)
+    if done is not None and done.tags.get(INPUTS_TAG) == inputs:
+        return SkipReason(f"drop {drop} unchanged since run {done.run_id[:8]}: nothing to "
+                          f"rebuild")
+    return RunRequest(run_key=None, tags={DROP_TAG: drop, INPUTS_TAG: inputs},
+                      run_config={"ops": {"raw_exports": {"config": {"drop_dir": drop}}}})
+
+
+def daily_rebuild(settings: Settings) -> ScheduleDefinition:
+    @schedule(name="daily_rebuild", job=build_warehouse, cron_schedule="0 3 * * *",
+              execution_timezone="UTC", default_status=DefaultScheduleStatus.RUNNING,
+              description="Every day at 03:00 UTC, rebuild the drop the warehouse holds (the "
+                          "latest build's, which may be an inbox drop) if it changed.")
+    def _daily_rebuild(context: ScheduleEvaluationContext):
+        return rebuild_request(context.instance, settings)
+
+    return _daily_rebuild
+
 
 QUIET_SECONDS = 60
 
@@ -66,7 +107,9 @@ def drop_is_ready(folder: Path, now: float | None = None) -> bool:
     return (now or time.time()) - newest >= QUIET_SECONDS
 
 
-def inbox_sensor(inbox_dir: str):
+def inbox_sensor(settings: Settings):
+    inbox_dir = settings.inbox_dir
+
     @sensor(name="new_drop_in_inbox", job=build_warehouse, minimum_interval_seconds=30,
             default_status=DefaultSensorStatus.RUNNING,
             description=f"Starts `build_warehouse` for each new drop folder in {inbox_dir}.")
@@ -82,7 +125,7 @@ def inbox_sensor(inbox_dir: str):
             requests.append(RunRequest(
                 run_key=f"{folder.name}@{stamp}",
                 run_config={"ops": {"raw_exports": {"config": {"drop_dir": str(folder)}}}},
-                tags={"shop/drop": folder.name},
+                tags={DROP_TAG: str(folder), INPUTS_TAG: build_inputs(settings, str(folder))},
             ))
         return requests or SkipReason(f"no new ready drop in {inbox}")
 

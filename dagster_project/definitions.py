@@ -26,8 +26,8 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
                 churn_model],
         asset_checks=[raw_contract_checks, published_table_checks],
         jobs=[build_warehouse, train_models],
-        schedules=[daily_rebuild],
-        sensors=[inbox_sensor(settings.inbox_dir), retrain_after_build],
+        schedules=[daily_rebuild(settings)],
+        sensors=[inbox_sensor(settings), retrain_after_build],
         resources={**resources_from_settings(settings), "dbt": dbt_resource()},
     )
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import duckdb
 from dagster import ConfigurableResource
 
 from .settings import Settings
+from .state import write_lock
 
 
 class WarehouseResource(ConfigurableResource):
@@ -26,15 +27,22 @@ class WarehouseResource(ConfigurableResource):
         finally:
             con.close()
 
+    def lock(self, context) -> AbstractContextManager:
+        """Hold the warehouse's writer lock for a step (waits, saying for whom, while
+        another step of any run holds it; released even when the process is killed)."""
+        what = f"{context.run.job_name}/{context.op_def.name} run {context.run.run_id[:8]}"
+        return write_lock(self.path, what, log=context.log.info)
+
 
 class ShopSettings(ConfigurableResource):
     """Which drop to load and how to read it (time zone, base currency)."""
 
     drop_dir: str
-    base_currency: str = "USD"
-    timezone: str = "UTC"
-    quarantine_limit: float = 0.05
-    freshness_days: int = 45
+    base_currency: str = Settings.base_currency
+    timezone: str = Settings.timezone
+    quarantine_limit: float = Settings.quarantine_limit
+    quarantine_min_rows: int = Settings.quarantine_min_rows
+    freshness_days: int = Settings.freshness_days
 
     def dbt_vars(self) -> dict[str, str]:
         return {"base_currency": self.base_currency, "shop_timezone": self.timezone}
@@ -52,6 +60,7 @@ def resources_from_settings(settings: Settings) -> dict:
         "shop": ShopSettings(drop_dir=settings.drop_dir, base_currency=settings.base_currency,
                              timezone=settings.timezone,
                              quarantine_limit=settings.quarantine_limit,
+                             quarantine_min_rows=settings.quarantine_min_rows,
                              freshness_days=settings.freshness_days),
         "models": ModelStore(models_dir=settings.models_dir),
     }

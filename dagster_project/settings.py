@@ -1,28 +1,50 @@
-"""Settings from environment variables, read once when definitions are built.
+"""Settings from environment variables, validated once when definitions are built.
 
-| variable              | default                     | meaning                                   |
-|-----------------------|-----------------------------|-------------------------------------------|
-| SHOP_DROP_DIR         | data/drops/sample           | the export drop to load                   |
-| SHOP_WAREHOUSE_PATH   | data/warehouse.duckdb       | the DuckDB warehouse file                 |
-| SHOP_SERVING_DIR      | data/serving                | read-only copy for BI tools               |
-| SHOP_INBOX_DIR        | data/inbox                  | new drop folders here trigger a run       |
-| SHOP_BASE_CURRENCY    | USD                         | currency marts report money in            |
-| SHOP_TIMEZONE         | UTC                         | zone of timestamps without an offset      |
-| SHOP_QUARANTINE_LIMIT | 0.05                        | quarantined share that fails a raw check  |
-| SHOP_FRESHNESS_DAYS   | 45                          | newest order/event older: a warning       |
-| SHOP_DUCKDB_MEMORY_LIMIT | 3GB                      | DuckDB limit (dbt/profiles.yml)          |
-| SHOP_MODELS_DIR       | data/models                 | saved ML models, one folder per version   |
+| variable                  | default                  | meaning|
+|---|---|---|
+| SHOP_DROP_DIR             | data/drops/sample        | the export drop to load|
+| SHOP_WAREHOUSE_PATH       | data/warehouse.duckdb    | the DuckDB warehouse file|
+| SHOP_INBOX_DIR            | data/inbox               | new drop folders here trigger a run|
+| SHOP_BASE_CURRENCY        | USD                      | ISO 4217 currency marts report money in|
+| SHOP_TIMEZONE             | UTC                      | IANA zone of timestamps without an offset|
+| SHOP_QUARANTINE_LIMIT     | 0.05                     | quarantined share that fails a raw check|
+| SHOP_QUARANTINE_MIN_ROWS  | 10                       | bad rows always tolerated (small exports)|
+| SHOP_FRESHNESS_DAYS       | 45                       | newest order/event older: a warning|
+| SHOP_DUCKDB_MEMORY_LIMIT  | 3GB                      | DuckDB limit (dbt/profiles.yml)|
+| SHOP_MODELS_DIR           | <warehouse>.state/models | saved ML models, one folder per version|
 
-Relative paths are taken from the project root, so commands work from any directory.
+Relative paths are taken from the project root, so commands work from any directory. A
+bad value fails before any work with one line naming the variable and the rule
+(`SettingsError`); values reach SQL only after this check, and then as quoted literals.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+import zoneinfo
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+DEFAULTS = {  # the one place each default is written
+    "SHOP_DROP_DIR": "data/drops/sample",
+    "SHOP_WAREHOUSE_PATH": "data/warehouse.duckdb",
+    "SHOP_INBOX_DIR": "data/inbox",
+    "SHOP_BASE_CURRENCY": "USD",
+    "SHOP_TIMEZONE": "UTC",
+    "SHOP_QUARANTINE_LIMIT": "0.05",
+    "SHOP_QUARANTINE_MIN_ROWS": "10",
+    "SHOP_FRESHNESS_DAYS": "45",
+    "SHOP_DUCKDB_MEMORY_LIMIT": "3GB",
+}
+CURRENCY = re.compile(r"[A-Z]{3}")
+MEMORY = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the variable and the rule."""
 
 
 def _path(value: str) -> str:
@@ -30,29 +52,89 @@ def _path(value: str) -> str:
     return str(path if path.is_absolute() else PROJECT_ROOT / path)
 
 
+def valid_timezone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return bool(re.fullmatch(r"[A-Za-z0-9_+\-/]+", name))
+
+
 @dataclass(frozen=True)
 class Settings:
     drop_dir: str
     warehouse_path: str
-    serving_dir: str
     inbox_dir: str
-    base_currency: str
-    timezone: str
-    quarantine_limit: float
-    freshness_days: int
-    models_dir: str = str(PROJECT_ROOT / "data/models")
+    base_currency: str = DEFAULTS["SHOP_BASE_CURRENCY"]
+    timezone: str = DEFAULTS["SHOP_TIMEZONE"]
+    quarantine_limit: float = float(DEFAULTS["SHOP_QUARANTINE_LIMIT"])
+    quarantine_min_rows: int = int(DEFAULTS["SHOP_QUARANTINE_MIN_ROWS"])
+    freshness_days: int = int(DEFAULTS["SHOP_FRESHNESS_DAYS"])
+    memory_limit: str = DEFAULTS["SHOP_DUCKDB_MEMORY_LIMIT"]
+    models_dir: str = ""  # empty: <warehouse>.state/models
+
+    def __post_init__(self) -> None:
+        if not self.models_dir:
+            from .state import state_dir
+
+            object.__setattr__(self, "models_dir", str(state_dir(self.warehouse_path) / "models"))
+        self.validate()
+
+    def validate(self) -> None:
+        """Every rule at once, before any work: a bad setting never reaches SQL."""
+        problems = []
+        if not CURRENCY.fullmatch(self.base_currency):
+            problems.append(f"SHOP_BASE_CURRENCY={self.base_currency!r}: not an ISO 4217 code "
+                            f"(three letters, e.g. USD, EUR, CNY)")
+        if not valid_timezone(self.timezone):
+            problems.append(f"SHOP_TIMEZONE={self.timezone!r}: not an IANA time zone name "
+                            f"(e.g. UTC, Europe/Berlin, Asia/Shanghai)")
+        if not 0 <= self.quarantine_limit < 1:
+            problems.append(f"SHOP_QUARANTINE_LIMIT={self.quarantine_limit!r}: a share in "
+                            f"[0, 1), e.g. 0.05")
+        if self.quarantine_min_rows < 0:
+            problems.append(f"SHOP_QUARANTINE_MIN_ROWS={self.quarantine_min_rows!r}: a count "
+                            f">= 0")
+        if self.freshness_days < 1:
+            problems.append(f"SHOP_FRESHNESS_DAYS={self.freshness_days!r}: days >= 1")
+        if not MEMORY.fullmatch(self.memory_limit):
+            problems.append(f"SHOP_DUCKDB_MEMORY_LIMIT={self.memory_limit!r}: a size such as "
+                            f"3GB or 512MB")
+        if Path(self.warehouse_path).suffix.lower() not in (".duckdb", ".db"):
+            problems.append(f"SHOP_WAREHOUSE_PATH={self.warehouse_path!r}: a file ending in "
+                            f".duckdb")
+        if problems:
+            raise SettingsError("; ".join(problems))
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
+
+        def get(name: str) -> str:
+            return env.get(name, DEFAULTS.get(name, "")).strip()
+
+        def number(name: str, kind: type):
+            try:
+                return kind(get(name))
+            except ValueError:
+                what = "an integer" if kind is int else "a number"
+                raise SettingsError(f"{name}={get(name)!r}: not {what}") from None
+
         return cls(
-            drop_dir=_path(env.get("SHOP_DROP_DIR", "data/drops/sample")),
-            warehouse_path=_path(env.get("SHOP_WAREHOUSE_PATH", "data/warehouse.duckdb")),
-            serving_dir=_path(env.get("SHOP_SERVING_DIR", "data/serving")),
-            inbox_dir=_path(env.get("SHOP_INBOX_DIR", "data/inbox")),
-            base_currency=env.get("SHOP_BASE_CURRENCY", "USD").upper(),
-            timezone=env.get("SHOP_TIMEZONE", "UTC"),
-            quarantine_limit=float(env.get("SHOP_QUARANTINE_LIMIT", "0.05")),
-            freshness_days=int(env.get("SHOP_FRESHNESS_DAYS", "45")),
-            models_dir=_path(env.get("SHOP_MODELS_DIR", "data/models")),
+            drop_dir=_path(get("SHOP_DROP_DIR")),
+            warehouse_path=_path(get("SHOP_WAREHOUSE_PATH")),
+            inbox_dir=_path(get("SHOP_INBOX_DIR")),
+            base_currency=get("SHOP_BASE_CURRENCY").upper(),
+            timezone=get("SHOP_TIMEZONE"),
+            quarantine_limit=number("SHOP_QUARANTINE_LIMIT", float),
+            quarantine_min_rows=number("SHOP_QUARANTINE_MIN_ROWS", int),
+            freshness_days=number("SHOP_FRESHNESS_DAYS", int),
+            memory_limit=get("SHOP_DUCKDB_MEMORY_LIMIT"),
+            models_dir=_path(get("SHOP_MODELS_DIR")) if get("SHOP_MODELS_DIR") else "",
         )
+
+    def results_settings(self) -> dict:
+        """The settings that change what a build computes (part of its inputs digest)."""
+        keep = {"base_currency", "timezone", "quarantine_limit", "quarantine_min_rows",
+                "freshness_days"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in keep}

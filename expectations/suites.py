@@ -3,8 +3,10 @@
 Raw columns are text, so the query derives what an expectation needs (`<col>__parses`,
 `<col>__value`, `<col>__age_days`) with DuckDB's try_cast: the work stays in the engine.
 Every expectation carries `meta.severity`: "error" blocks what depends on the asset,
-"warn" is shown but does not block. Row-level raw rules tolerate the quarantine limit
-(`mostly = 1 - limit`): a few bad rows are quarantined, a broken export is stopped.
+"warn" is shown but does not block. Row-level raw rules tolerate the quarantine limit:
+a share of the rows (`SHOP_QUARANTINE_LIMIT`), but never fewer than a count
+(`SHOP_QUARANTINE_MIN_ROWS`), so two bad rows in a first export of seven are quarantined
+while a broken export of thousands is stopped.
 """
 
 from __future__ import annotations
@@ -74,11 +76,19 @@ def rated_currencies(con) -> list[str]:
         "where try_cast(replace(rate_to_base, ',', '') as double) > 0").fetchall() if r[0]]
 
 
+def tolerated_share(quarantine_limit: float, quarantine_min_rows: int, row_count: int) -> float:
+    """Share of bad rows a row rule tolerates: the limit, or min_rows of the table when that
+    is more (a table of 7 rows with min_rows 10 tolerates all of them being quarantined)."""
+    floor = quarantine_min_rows / row_count if row_count else 0.0
+    return min(1.0, max(quarantine_limit, floor))
+
+
 def raw_suite(entity: str, *, quarantine_limit: float, freshness_days: int,
-              base_currency: str, rated_currencies: list[str]) -> Suite:
+              base_currency: str, rated_currencies: list[str], quarantine_min_rows: int = 0,
+              row_count: int = 0) -> Suite:
     """The contract of one raw entity as expectations (see module docstring)."""
     spec = ENTITIES[entity]
-    mostly = round(1 - quarantine_limit, 6)
+    mostly = round(1 - tolerated_share(quarantine_limit, quarantine_min_rows, row_count), 6)
     columns = ["_source_file", "_source_line"]
     expectations = [
         gxe.ExpectTableColumnsToMatchSet(
@@ -132,22 +142,28 @@ def raw_suite(entity: str, *, quarantine_limit: float, freshness_days: int,
                  expectations=expectations, index_columns=["_source_file", "_source_line"])
 
 
-def quarantine_suite(*, quarantine_limit: float) -> Suite:
-    """Share of each entity's raw rows that staging quarantined (all rules together)."""
+def quarantine_suite(*, quarantine_limit: float, quarantine_min_rows: int = 0) -> Suite:
+    """Share of each entity's raw rows that staging quarantined (all rules together), held
+    to the same tolerance as the raw row rules (`tolerated_share`)."""
+    limit, floor = float(quarantine_limit), int(quarantine_min_rows)
     return Suite(
         "audit_quarantine_share", ["audit", "load_reconciliation"],
-        "select entity, cast(quarantined_row_count as double) / nullif(raw_row_count, 0)"
-        " as quarantined_share from audit.load_reconciliation",
-        [gxe.ExpectColumnValuesToBeBetween(
-            column="quarantined_share", min_value=0, max_value=quarantine_limit,
-            meta=_meta("error", rule=f"at most {quarantine_limit:.0%} of an entity quarantined"))],
-        ["entity"])
+        f"select entity, quarantined_row_count, cast(quarantined_row_count as double) / "
+        f"nullif(raw_row_count, 0) as quarantined_share, quarantined_row_count <= "
+        f"greatest({floor}, {limit} * raw_row_count) as within_limit "
+        f"from audit.load_reconciliation",
+        [gxe.ExpectColumnValuesToBeInSet(
+            column="within_limit", value_set=[True],
+            meta=_meta("error", rule=f"at most {quarantine_limit:.0%} (or {floor} rows) of an "
+                                     f"entity quarantined"))],
+        ["entity", "quarantined_row_count", "quarantined_share"])
 
 
-def published_suites(*, quarantine_limit: float) -> list[Suite]:
+def published_suites(*, quarantine_limit: float, quarantine_min_rows: int = 0) -> list[Suite]:
     """Every suite on a table dbt publishes: the marts and the quarantine share."""
     return [*mart_suites(quarantine_limit=quarantine_limit),
-            quarantine_suite(quarantine_limit=quarantine_limit)]
+            quarantine_suite(quarantine_limit=quarantine_limit,
+                             quarantine_min_rows=quarantine_min_rows)]
 
 
 ATTRIBUTION_MODELS = ("first_touch", "last_touch", "linear", "time_decay", "position_based")

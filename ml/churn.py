@@ -11,6 +11,7 @@ Nothing at or after S is read, so a run at an earlier S replays the past exactly
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
@@ -21,7 +22,14 @@ import pandas as pd
 
 from .bgnbd import BgNbd
 from .churn_actions import reason_features, risk_tier, suggested_action, top_reasons
-from .churn_features import CATEGORICAL, FEATURES, churn_frame, last_order_date
+from .churn_features import (
+    CATEGORICAL,
+    FEATURES,
+    churn_frame,
+    first_order_date,
+    last_order_date,
+)
+from .errors import NotEnoughData
 from .metrics import classification_metrics, gain_shares
 from .registry import ModelRecord, data_fingerprint
 
@@ -63,15 +71,33 @@ class CutoffPlan:
     scoring_training: tuple[date, ...]
 
 
-def cutoff_plan(scoring: date, settings: ChurnSettings) -> CutoffPlan:
+def cutoff_plan(scoring: date, settings: ChurnSettings, first_order: date | None = None
+                ) -> CutoffPlan:
+    """The scoring cutoff, the held-out evaluation cutoff one horizon before it, and the
+    training cutoffs of each (one horizon before the cutoff they serve, then every
+    `cutoff_step_days` back). With `first_order`, a training cutoff needs `cutoff_step_days`
+    of orders before it; a history too short for the configured number of cutoffs gets as
+    many as fit, and one with none raises NotEnoughData."""
     horizon, step = timedelta(days=settings.horizon_days), timedelta(settings.cutoff_step_days)
     evaluation = scoring - horizon
-    return CutoffPlan(
+
+    def usable(cutoffs):
+        return tuple(c for c in cutoffs if first_order is None or c - step >= first_order)
+
+    plan = CutoffPlan(
         scoring=scoring, evaluation=evaluation,
-        evaluation_training=tuple(evaluation - horizon - step * j
-                                  for j in range(settings.training_cutoffs)),
-        scoring_training=tuple(evaluation - step * j for j in range(settings.training_cutoffs)),
+        evaluation_training=usable(evaluation - horizon - step * j
+                                   for j in range(settings.training_cutoffs)),
+        scoring_training=usable(evaluation - step * j for j in range(settings.training_cutoffs)),
     )
+    if not plan.evaluation_training:
+        days = (scoring - first_order).days if first_order else 0
+        raise NotEnoughData(
+            f"needs {2 * settings.horizon_days + settings.cutoff_step_days} days of order "
+            f"history ({settings.cutoff_step_days} before a training cutoff, then the "
+            f"{settings.horizon_days}-day churn horizon twice: training labels and the held-out "
+            f"evaluation), has {days}")
+    return plan
 
 
 @dataclass
@@ -133,7 +159,7 @@ def stacked_frames(con: duckdb.DuckDBPyConnection, cutoffs, settings: ChurnSetti
 def fit(training: pd.DataFrame, cutoffs, settings: ChurnSettings) -> ChurnModel:
     started = time.perf_counter()
     if training.empty or training["is_churned"].nunique() < 2:
-        raise ValueError(f"churn training data at cutoffs {[str(c) for c in cutoffs]} has "
+        raise NotEnoughData(f"churn training data at cutoffs {[str(c) for c in cutoffs]} has "
                          f"{len(training)} customers and needs both churned and retained ones")
     categories = {c: sorted(training[c].dropna().unique().tolist()) for c in CATEGORICAL}
     dataset = lgb.Dataset(encode(training, categories),
@@ -161,7 +187,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, plan: CutoffPlan, settings: ChurnSe
                 plan.evaluation_training, settings)
     held_out = active_frame(con, plan.evaluation, settings, cache)
     if held_out["is_churned"].nunique() < 2:
-        raise ValueError(f"the evaluation cutoff {plan.evaluation} has {len(held_out)} active "
+        raise NotEnoughData(f"the evaluation cutoff {plan.evaluation} has {len(held_out)} active "
                          f"customers and needs both churned and retained ones")
     # BG/NBD learns from every customer with a purchase before the cutoff, lapsed ones too.
     everyone = churn_frame(con, plan.evaluation, settings.horizon_days, active_days=100_000)
@@ -236,8 +262,8 @@ class ChurnRun:
     record: ModelRecord
 
 
-def run(con: duckdb.DuckDBPyConnection, settings: ChurnSettings, cutoff: date | None = None
-        ) -> ChurnRun:
+def run(con: duckdb.DuckDBPyConnection, settings: ChurnSettings, cutoff: date | None = None,
+        log: Callable[[str], None] = lambda _: None) -> ChurnRun:
     """Evaluate against the baselines, then train the scoring model and score the cutoff
     (default: the day after the newest order)."""
     last_day = last_order_date(con)
@@ -245,9 +271,13 @@ def run(con: duckdb.DuckDBPyConnection, settings: ChurnSettings, cutoff: date | 
     if scoring > last_day + timedelta(days=1):
         raise ValueError(f"cutoff {scoring} is after the data, whose newest order date is "
                          f"{last_day}: labels for the evaluation would be incomplete")
-    plan = cutoff_plan(scoring, settings)
+    plan = cutoff_plan(scoring, settings, first_order_date(con))
+    log(f"churn: evaluation cutoff {plan.evaluation}, training cutoffs "
+        f"{', '.join(str(c) for c in plan.evaluation_training)}")
     frames: dict = {}
     evaluation = evaluate(con, plan, settings, frames)
+    log(f"churn: evaluated on {len(evaluation.predictions):,} customers; training the "
+        f"scoring model")
     model, scores = score(con, plan, settings, frames)
     label = model.training["is_churned"].astype(int).to_numpy()
     metrics = evaluation.metrics.set_index("method")

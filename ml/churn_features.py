@@ -19,6 +19,8 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from .errors import NotEnoughData
+
 CATEGORICAL = ["acquisition_channel", "membership_level"]
 FEATURES = [
     "recency_days", "tenure_days", "customer_age_days", "order_count", "order_days",
@@ -202,8 +204,17 @@ def churn_frame(con: duckdb.DuckDBPyConnection, cutoff: date, horizon_days: int 
 
 def last_order_date(con: duckdb.DuckDBPyConnection) -> date:
     """The newest order date in the warehouse: labels are complete up to it."""
-    value = con.execute("select max(order_date) from marts.fct_orders").fetchone()[0]
+    return _order_date(con, "max")
+
+
+def first_order_date(con: duckdb.DuckDBPyConnection) -> date:
+    """The oldest order date in the warehouse: no cutoff before it has history."""
+    return _order_date(con, "min")
+
+
+def _order_date(con: duckdb.DuckDBPyConnection, which: str) -> date:
+    value = con.execute(f"select {which}(order_date) from marts.fct_orders").fetchone()[0]
     if value is None:
-        raise ValueError("marts.fct_orders is empty: there is nothing to learn churn from")
+        raise NotEnoughData("marts.fct_orders is empty: there is nothing to learn churn from")
     return value
 

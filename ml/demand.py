@@ -16,6 +16,7 @@ demand; inventory alerts add up expected units instead.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import lightgbm as lgb
@@ -24,11 +25,16 @@ import pandas as pd
 
 from .demand_data import DemandHistory
 from .demand_features import CATEGORICAL, FEATURES, Prefix, feature_frame, prefix_sums
+from .errors import NotEnoughData
 from .metrics import forecast_metrics, gain_shares
 from .registry import ModelRecord, data_fingerprint
 
 QUANTILES = {"p10_units": 0.1, "p50_units": 0.5, "p90_units": 0.9}
 MEAN = "mean_units"  # expected units (Poisson objective): sums over days stay unbiased
+
+
+def _quiet(_: str) -> None:
+    """Default progress logger of the long steps: says nothing."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,7 @@ def training_set(history: DemandHistory, prefix: Prefix, trained_through: int,
     first = settings.min_history_days - 1
     origins = np.arange(trained_through - step, first - 1, -step)[::-1]
     if len(origins) == 0:
-        raise ValueError(f"{history.days} days of demand are too few to train on: need "
+        raise NotEnoughData(f"{history.days} days of demand are too few to train on: need "
                          f"{settings.min_history_days + step} days before the forecast origin")
     available = history.products["available_from"].to_numpy()
     o, p = np.meshgrid(origins, np.arange(len(available)), indexing="ij")
@@ -171,18 +177,43 @@ METHODS = {"lightgbm_p50": "p50_units", "lightgbm_mean": MEAN,
            "moving_average_28d": "moving_average_28d_units"}
 
 
+def required_days(settings: DemandSettings, origins: int = 1) -> int:
+    """Days of demand history needed to train at a backtest origin and score the horizon
+    after it: `min_history_days` before the first training origin, `origin_step_days` from
+    there to the origin, and one horizon per backtest origin."""
+    return settings.min_history_days + settings.origin_step_days + settings.horizon_days * origins
+
+
+def backtest_origins(history: DemandHistory, settings: DemandSettings) -> int:
+    """As many of the configured backtest origins as the history holds (at least one), or
+    NotEnoughData naming what is needed."""
+    fit_in = (history.days - settings.min_history_days - settings.origin_step_days) \
+        // settings.horizon_days
+    if fit_in < 1:
+        raise NotEnoughData(
+            f"needs {required_days(settings)} days of demand history ({settings.min_history_days}"
+            f" to learn from, {settings.origin_step_days} to the first training origin, "
+            f"{settings.horizon_days} to backtest), has {history.days}")
+    return min(settings.backtest_origins, fit_in)
+
+
 def backtest(history: DemandHistory, settings: DemandSettings,
-             prefix: Prefix | None = None) -> Backtest:
+             prefix: Prefix | None = None, log: Callable[[str], None] = _quiet) -> Backtest:
     """Rolling origins 28, 56, 84... days before the last day: each model is trained only on
-    days up to its origin and scored on the 28 days after it."""
+    days up to its origin and scored on the 28 days after it. A history too short for the
+    configured number of origins gets as many as fit."""
     started = time.perf_counter()
     prefix = prefix_sums(history) if prefix is None else prefix
     horizon = settings.horizon_days
     last = history.days - 1
+    origins = backtest_origins(history, settings)
     frames = []
-    for k in range(settings.backtest_origins, 0, -1):
+    for number, k in enumerate(range(origins, 0, -1), start=1):
         origin = last - horizon * k
+        log(f"demand backtest origin {number}/{origins} ({history.date_of(origin)}): training")
         model = fit(history, prefix, origin, settings)
+        log(f"demand backtest origin {number}/{origins}: trained on "
+            f"{len(model.training.target):,} rows in {model.seconds:.1f} s; forecasting")
         frame = forecast(history, prefix, model, origin, horizon)
         product = pd.Index(history.products["product_id"]).get_indexer(frame["product_id"])
         frame["actual_units"] = history.units[product, origin + frame["horizon_day"].to_numpy()]
@@ -216,12 +247,18 @@ class DemandRun:
     record: ModelRecord
 
 
-def run(history: DemandHistory, settings: DemandSettings) -> DemandRun:
-    """Backtest, then train on all the history and forecast the days after its last day."""
+def run(history: DemandHistory, settings: DemandSettings,
+        log: Callable[[str], None] = _quiet) -> DemandRun:
+    """Backtest, then train on all the history and forecast the days after its last day.
+    Raises NotEnoughData when the history cannot hold one backtest origin."""
+    backtest_origins(history, settings)  # fail fast, before any work
     prefix = prefix_sums(history)
-    result = backtest(history, settings, prefix)
+    result = backtest(history, settings, prefix, log)
     last = history.days - 1
+    log("demand model: training on all history")
     model = fit(history, prefix, last, settings)
+    log(f"demand model: trained on {len(model.training.target):,} rows in {model.seconds:.1f} s;"
+        f" forecasting {settings.horizon_days} days")
     future = forecast(history, prefix, model, last, settings.horizon_days)
     overall = result.metrics[result.metrics["forecast_origin"] == "all"]
     record = ModelRecord(

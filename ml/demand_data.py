@@ -13,6 +13,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from .errors import NotEnoughData
+
 DEMAND_CAMPAIGN_TYPES = ("discount", "flash_sale", "group_buy")
 
 
@@ -47,7 +49,7 @@ def load_history(con: duckdb.DuckDBPyConnection) -> DemandHistory:
         group by all
     """).df()
     if daily.empty:
-        raise ValueError("marts.fct_order_items has no counted order item of a known product: "
+        raise NotEnoughData("marts.fct_order_items has no counted order item of a known product: "
                          "there is no demand to forecast")
     products = con.execute("""
         select product_id, category, list_price_base_amount::double as list_price,

@@ -186,8 +186,8 @@ def _cumsum(matrix: np.ndarray) -> np.ndarray:
 def _window(prefix: np.ndarray, row, a, b) -> np.ndarray:
     """Sum over days a..b (inclusive) of the rows, days before 0 counting as nothing."""
     a = np.clip(a, 0, None)
-    b = np.asarray(b)
-    total = prefix[row, np.clip(b, -1, None) + 1] - prefix[row, np.minimum(a, b + 1)]
+    b = np.clip(b, -1, None)  # a window ending before day 0 is empty, whatever its start
+    total = prefix[row, b + 1] - prefix[row, np.minimum(a, b + 1)]
     return np.where(b >= a, total, 0.0)
 
 

@@ -40,10 +40,16 @@ class IngestConfig(Config):
     drop_dir: str | None = None
 
 
-@multi_asset(specs=RAW_SPECS, can_subset=True, name="raw_exports", pool="duckdb_writer",
+@multi_asset(specs=RAW_SPECS, can_subset=True, name="raw_exports",
              description="Load the export drop into the raw schema, one table per entity.")
 def raw_exports(context: AssetExecutionContext, config: IngestConfig,
                 warehouse: WarehouseResource, shop: ShopSettings):
+    with warehouse.lock(context):
+        yield from _load(context, config, warehouse, shop)
+
+
+def _load(context: AssetExecutionContext, config: IngestConfig, warehouse: WarehouseResource,
+          shop: ShopSettings):
     drop = Path(config.drop_dir or shop.drop_dir)
     if not drop.is_dir():
         raise Failure(f"Drop folder {drop} does not exist. Generate one with "

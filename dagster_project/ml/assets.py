@@ -18,6 +18,7 @@ from pydantic import Field
 
 from ml import churn, demand, inventory, plots, registry
 from ml.demand_data import load_history
+from ml.errors import NotEnoughData
 from ml.warehouse import write_table
 
 from ..resources import ModelStore, WarehouseResource
@@ -26,11 +27,28 @@ from .metadata import markdown_table, png
 FORECAST = AssetKey(["ml", "fct_demand_forecast"])
 FORECAST_COLUMNS = ["product_id", "forecast_date", "p10_units", "p50_units", "p90_units",
                     "mean_units", "model_version", "forecast_origin_date", "horizon_day"]
+DEMAND_KEYS = [FORECAST, AssetKey(["ml", "demand_backtest"]),
+               AssetKey(["ml", "demand_backtest_metrics"])]
+CHURN_KEYS = [AssetKey(["ml", name]) for name in
+              ("customer_churn_scores", "churn_evaluation", "churn_evaluation_metrics")]
 WAPE_GOAL = 0.2  # the issue's goal: WAPE at least 20% below seasonal naive
 
 
 def _marts(*names: str) -> list[AssetKey]:
     return [AssetKey(["marts", name]) for name in names]
+
+
+def _skip(context: AssetExecutionContext, warehouse: WarehouseResource, model: str,
+          keys: list[AssetKey], reason: str):
+    """A drop that cannot train the model is no failure: say why in one line and in every
+    asset's metadata, and drop the tables so no stale prediction outlives its data."""
+    context.log.warning(f"{model} skipped: {reason}")
+    with warehouse.lock(context), warehouse.connect() as con:
+        for key in keys:
+            con.execute(f'drop table if exists ml."{key.path[-1]}"')
+    for key in keys:
+        yield MaterializeResult(asset_key=key, metadata={
+            "status": "skipped", "skipped_reason": reason, "dagster/row_count": 0})
 
 
 _DEMAND, _CHURN = demand.DemandSettings(), churn.ChurnSettings()
@@ -66,7 +84,6 @@ class ChurnConfig(Config):
 @multi_asset(
     name="demand_forecast",
     group_name="ml",
-    pool="duckdb_writer",
     specs=[
         AssetSpec(FORECAST, deps=_marts("fct_order_items", "dim_products", "dim_campaigns"),
                   description="Daily units per product for the next 28 days (p10, p50, p90 "
@@ -86,12 +103,16 @@ def demand_forecast(context: AssetExecutionContext, config: DemandConfig,
     """Backtest the demand model at rolling origins, retrain on all history, forecast."""
     started = time.perf_counter()
     settings = demand.DemandSettings(**config.model_dump())
-    with warehouse.connect(read_only=True) as con:
-        history = load_history(con)
-    result = demand.run(history, settings)
+    try:
+        with warehouse.lock(context), warehouse.connect(read_only=True) as con:
+            history = load_history(con)
+        result = demand.run(history, settings, log=context.log.info)
+    except NotEnoughData as exc:
+        yield from _skip(context, warehouse, "demand forecast", DEMAND_KEYS, str(exc))
+        return
     folder = registry.save(models.models_dir, result.record, result.model.boosters)
     metrics = result.backtest.metrics
-    with warehouse.connect() as con:
+    with warehouse.lock(context), warehouse.connect() as con:
         rows = write_table(con, "fct_demand_forecast", result.forecast[FORECAST_COLUMNS])
         backtest_rows = write_table(con, "demand_backtest", result.backtest.predictions)
         write_table(con, "demand_backtest_metrics", metrics)
@@ -122,7 +143,8 @@ def demand_forecast(context: AssetExecutionContext, config: DemandConfig,
     })
     yield MaterializeResult(asset_key=AssetKey(["ml", "demand_backtest"]),
                             metadata={"dagster/row_count": backtest_rows,
-                                      "origins": settings.backtest_origins})
+                                      "origins": int(result.backtest.predictions[
+                                          "forecast_origin_date"].nunique())})
     yield MaterializeResult(asset_key=AssetKey(["ml", "demand_backtest_metrics"]),
                             metadata={"dagster/row_count": len(metrics),
                                       "metrics": markdown_table(metrics)})
@@ -131,7 +153,6 @@ def demand_forecast(context: AssetExecutionContext, config: DemandConfig,
 @asset(
     key=["ml", "inventory_reorder_alerts"],
     group_name="ml",
-    pool="duckdb_writer",
     deps=[FORECAST, *_marts("fct_inventory_snapshots", "fct_order_items", "dim_products")],
 )
 def inventory_reorder_alerts(context: AssetExecutionContext, config: ReorderConfig,
@@ -139,7 +160,15 @@ def inventory_reorder_alerts(context: AssetExecutionContext, config: ReorderConf
     """Inventory early warning per product: safety stock and reorder point from the
     forecast's spread and the lead time, stock position, and stock-out dates."""
     started = time.perf_counter()
-    with warehouse.connect() as con:
+    with warehouse.lock(context), warehouse.connect(read_only=True) as con:
+        has_forecast = bool(con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'ml' "
+            "and table_name = 'fct_demand_forecast'").fetchone()[0])
+    if not has_forecast:
+        reason = "there is no demand forecast: the demand model was skipped (see its reason)"
+        return next(_skip(context, warehouse, "reorder alerts",
+                          [AssetKey(["ml", "inventory_reorder_alerts"])], reason))
+    with warehouse.lock(context), warehouse.connect() as con:
         forecast = con.execute("select * from ml.fct_demand_forecast").df()
         origin = forecast["forecast_origin_date"].max()
         alerts = inventory.reorder_alerts(forecast, inventory.stock_positions(con, origin),
@@ -164,7 +193,6 @@ def inventory_reorder_alerts(context: AssetExecutionContext, config: ReorderConf
 @multi_asset(
     name="churn_model",
     group_name="ml",
-    pool="duckdb_writer",
     specs=[
         AssetSpec(["ml", "customer_churn_scores"],
                   deps=_marts("fct_orders", "fct_events", "fct_reviews",
@@ -187,11 +215,15 @@ def churn_model(context: AssetExecutionContext, config: ChurnConfig,
     started = time.perf_counter()
     settings = churn.ChurnSettings(**config.model_dump(exclude={"cutoff_date"}))
     cutoff = date.fromisoformat(config.cutoff_date) if config.cutoff_date else None
-    with warehouse.connect(read_only=True) as con:
-        result = churn.run(con, settings, cutoff)
+    try:
+        with warehouse.lock(context), warehouse.connect(read_only=True) as con:
+            result = churn.run(con, settings, cutoff, log=context.log.info)
+    except NotEnoughData as exc:
+        yield from _skip(context, warehouse, "churn model", CHURN_KEYS, str(exc))
+        return
     folder = registry.save(models.models_dir, result.record, {"model": result.model.booster})
     evaluation = result.evaluation
-    with warehouse.connect() as con:
+    with warehouse.lock(context), warehouse.connect() as con:
         rows = write_table(con, "customer_churn_scores", result.scores)
         evaluation_rows = write_table(con, "churn_evaluation", evaluation.predictions)
         write_table(con, "churn_evaluation_metrics", evaluation.metrics)

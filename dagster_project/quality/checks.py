@@ -41,31 +41,35 @@ PUBLISHED_SPECS = [
 
 
 @multi_asset_check(specs=RAW_SPECS, can_subset=True, name="raw_contract_checks",
-                   pool="duckdb_writer", description="GX suites for every raw entity.")
+                   description="GX suites for every raw entity.")
 def raw_contract_checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
                         shop: ShopSettings):
     entities = [key.asset_key.path[-1] for key in context.selected_asset_check_keys]
-    with warehouse.connect() as con:
+    with warehouse.lock(context), warehouse.connect(read_only=True) as con:
         rated = rated_currencies(con)
+        rows = {e: con.execute(f'select count(*) from raw."{e}"').fetchone()[0]
+                for e in entities}
     suites = [raw_suite(e, quarantine_limit=shop.quarantine_limit,
                         freshness_days=shop.freshness_days, base_currency=shop.base_currency,
-                        rated_currencies=rated) for e in ENTITIES if e in entities]
+                        rated_currencies=rated, quarantine_min_rows=shop.quarantine_min_rows,
+                        row_count=rows[e]) for e in ENTITIES if e in entities]
     yield from _validate(context, warehouse, suites)
 
 
 @multi_asset_check(specs=PUBLISHED_SPECS, can_subset=True, name="published_table_checks",
-                   pool="duckdb_writer", description="GX suites for the published marts.")
+                   description="GX suites for the published marts.")
 def published_table_checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
                            shop: ShopSettings):
     selected = {tuple(key.asset_key.path) for key in context.selected_asset_check_keys}
-    suites = [s for s in published_suites(quarantine_limit=shop.quarantine_limit)
+    suites = [s for s in published_suites(quarantine_limit=shop.quarantine_limit,
+                                          quarantine_min_rows=shop.quarantine_min_rows)
               if tuple(s.asset) in selected]
     yield from _validate(context, warehouse, suites)
 
 
 def _validate(context, warehouse: WarehouseResource, suites):
     started = time.perf_counter()
-    with warehouse.connect() as con:
+    with warehouse.lock(context), warehouse.connect() as con:
         results = run_suites(con, suites)
         record_results(con, context.run.run_id, results)
     context.log.info(f"validated {len(suites)} suite(s) in {time.perf_counter() - started:.1f} s")

@@ -44,8 +44,7 @@ class DbtBuildConfig(Config):
 
 
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT,
-            dagster_dbt_translator=ShopDbtTranslator(), pool="duckdb_writer",
-            name="shop_dbt_models")
+            dagster_dbt_translator=ShopDbtTranslator(), name="shop_dbt_models")
 def shop_dbt_models(context: AssetExecutionContext, config: DbtBuildConfig,
                     dbt: DbtCliResource, warehouse: WarehouseResource, shop: ShopSettings):
     """`dbt build`: staging, quarantine, intermediate and marts, with dbt tests as checks.
@@ -55,9 +54,15 @@ def shop_dbt_models(context: AssetExecutionContext, config: DbtBuildConfig,
     does not rebuild the sessions of ten million unchanged events. A changed dbt project
     or vars, a first build, or `full_rebuild` builds everything.
     """
+    with warehouse.lock(context):
+        yield from _build(context, config, dbt, warehouse, shop)
+
+
+def _build(context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource,
+           warehouse: WarehouseResource, shop: ShopSettings):
     dbt_vars = {"warehouse_path": warehouse.path, **shop.dbt_vars()}
     started = time.perf_counter()
-    project = _project_digest(dbt_vars)
+    project = project_digest(dbt_vars)
     with warehouse.connect(read_only=True) as con:
         current, built = _entity_digests(con), _built_state(con)
     args = ["build", "--vars", json.dumps(dbt_vars)]
@@ -109,7 +114,7 @@ def _not_fed_by(entities: list[str]) -> list[str]:
     return sorted(node["name"] for node in buildable)
 
 
-def _project_digest(dbt_vars: dict) -> str:
+def project_digest(dbt_vars: dict) -> str:
     """Fingerprint of the dbt project's sources and the vars it is built with."""
     digest = hashlib.sha256(json.dumps(dbt_vars, sort_keys=True).encode())
     root = PROJECT_ROOT / "dbt"

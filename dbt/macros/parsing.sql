@@ -35,7 +35,7 @@
     case
         when regexp_matches({{ text(column) }}, '[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$')
             then timezone('UTC', try_cast({{ text(column) }} as timestamptz))
-        else timezone('UTC', timezone('{{ var("shop_timezone") }}', try_cast({{ text(column) }} as timestamp)))
+        else timezone('UTC', timezone({{ setting_literal("shop_timezone") }}, try_cast({{ text(column) }} as timestamp)))
     end
 {%- endmacro %}
 
@@ -44,7 +44,7 @@
     case
         when {{ text(column) }} rlike '[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?\\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$'
             then cast({{ text(column) }} as timestamp)
-        else to_utc_timestamp(cast({{ text(column) }} as timestamp), '{{ var("shop_timezone") }}')
+        else to_utc_timestamp(cast({{ text(column) }} as timestamp), {{ setting_literal("shop_timezone") }})
     end
 {%- endmacro %}
 

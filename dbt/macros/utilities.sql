@@ -45,3 +45,15 @@
     {#- The five models whose weights and revenue fct_order_attribution computes. -#}
     {{ return(['first_touch', 'last_touch', 'linear', 'time_decay', 'position_based']) }}
 {%- endmacro %}
+
+{#- A dbt var that is a setting (base_currency, shop_timezone), as a quoted SQL literal.
+    The value is checked against its rule first, so nothing but a currency code or a time
+    zone name can reach the SQL, even when dbt is run by hand with odd --vars. -#}
+{% macro setting_literal(name) -%}
+    {%- set rules = {"base_currency": "^[A-Z]{3}$", "shop_timezone": "^[A-Za-z0-9_+/-]+$"} -%}
+    {%- set value = var(name) | string -%}
+    {%- if not modules.re.match(rules[name], value) -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ "=" ~ value ~ " does not match " ~ rules[name]) }}
+    {%- endif -%}
+    '{{ value | replace("'", "''") }}'
+{%- endmacro %}

@@ -3,7 +3,7 @@
     to the later of its last rate and today, so lookups are a plain equality join. -#}
 with rates as (
     select * from {{ ref('stg_shop__fx_rates') }}
-    where currency <> '{{ var("base_currency") }}'
+    where currency <> {{ setting_literal("base_currency") }}
 ),
 
 validity as (

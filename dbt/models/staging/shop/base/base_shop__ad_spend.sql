@@ -30,7 +30,7 @@ typed as (
 with_rates as (
     select
         typed.*,
-        case when typed.currency = '{{ var("base_currency") }}' then 1.0
+        case when typed.currency = {{ setting_literal("base_currency") }} then 1.0
              else fx_rates.rate_to_base end as fx_rate_to_base
     from typed
     left join fx_rates

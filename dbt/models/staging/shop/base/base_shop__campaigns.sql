@@ -19,7 +19,7 @@ typed as (
         {{ text('ends_at') }} as ends_at_text,
         {{ to_amount('budget') }} as budget,
         {{ text('budget') }} as budget_text,
-        coalesce(upper({{ text('currency') }}), '{{ var("base_currency") }}') as currency,
+        coalesce(upper({{ text('currency') }}), {{ setting_literal("base_currency") }}) as currency,
         {{ text('target_segment') }} as target_segment,
         exact_duplicate_rank,
         _source_file,
@@ -31,7 +31,7 @@ typed as (
 with_rates as (
     select
         typed.*,
-        case when typed.currency = '{{ var("base_currency") }}' then 1.0
+        case when typed.currency = {{ setting_literal("base_currency") }} then 1.0
              else fx_rates.rate_to_base end as fx_rate_to_base
     from typed
     left join fx_rates

@@ -43,7 +43,7 @@ with_rates as (
     select
         typed.*,
         cast(typed.ordered_at as date) as order_date,
-        case when typed.currency = '{{ var("base_currency") }}' then 1.0
+        case when typed.currency = {{ setting_literal("base_currency") }} then 1.0
              else fx_rates.rate_to_base end as fx_rate_to_base
     from typed
     left join fx_rates

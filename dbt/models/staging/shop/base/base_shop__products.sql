@@ -36,7 +36,7 @@ with_rates as (
     {#- A catalogue price is a current attribute: it is converted at the latest rate. -#}
     select
         typed.*,
-        case when typed.currency = '{{ var("base_currency") }}' then 1.0
+        case when typed.currency = {{ setting_literal("base_currency") }} then 1.0
              else latest_rates.rate_to_base end as fx_rate_to_base
     from typed
     left join latest_rates on typed.currency = latest_rates.currency
