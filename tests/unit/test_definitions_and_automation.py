@@ -5,11 +5,27 @@ from __future__ import annotations
 import os
 import time
 
-from dagster import AssetKey, build_sensor_context
+import pytest
+from dagster import (
+    AssetKey,
+    DagsterRun,
+    DagsterRunStatus,
+    RunRequest,
+    SkipReason,
+    build_sensor_context,
+    instance_for_test,
+)
 
-from dagster_project.automation import drop_is_ready, inbox_sensor
+from dagster_project.automation import (
+    DROP_TAG,
+    INPUTS_TAG,
+    build_inputs,
+    drop_is_ready,
+    inbox_sensor,
+    rebuild_request,
+)
 from dagster_project.definitions import build_definitions
-from dagster_project.settings import PROJECT_ROOT, Settings
+from dagster_project.settings import PROJECT_ROOT, Settings, SettingsError
 from tests.conftest import write_required_entities
 
 
@@ -56,7 +72,7 @@ def test_inbox_sensor_requests_one_run_per_ready_drop(tmp_path):
     (tmp_path / "drop-a" / "_READY").touch()
     write_required_entities(tmp_path / "drop-b")  # no marker and just written: not yet
     os.utime(tmp_path / "drop-b" / "orders-0001.csv")
-    sensor = inbox_sensor(str(tmp_path))
+    sensor = inbox_sensor(Settings.from_env({"SHOP_INBOX_DIR": str(tmp_path)}))
     requests = list(sensor(build_sensor_context()))
     assert len(requests) == 1
     request = requests[0]
@@ -86,3 +102,53 @@ def test_an_unsupported_file_does_not_stop_the_sensor(tmp_path):
     write_required_entities(drop)
     (drop / "orders.xlsx").write_bytes(b"PK")
     assert drop_is_ready(drop, now=time.time() + 3600)  # the run will name the file
+
+
+def test_the_daily_rebuild_reloads_the_drop_the_warehouse_holds_and_skips_unchanged(tmp_path):
+    settings = Settings.from_env({"SHOP_DROP_DIR": str(tmp_path / "configured"),
+                                  "SHOP_WAREHOUSE_PATH": str(tmp_path / "wh.duckdb")})
+    inbox_drop = tmp_path / "inbox" / "shop-2026-11-25"
+    write_required_entities(inbox_drop)
+    with instance_for_test() as instance:
+        # No build yet: the configured drop.
+        first = rebuild_request(instance, settings)
+        assert isinstance(first, RunRequest)
+        assert first.run_config["ops"]["raw_exports"]["config"]["drop_dir"] == settings.drop_dir
+        # The inbox sensor loaded another drop today: the schedule rebuilds that one.
+        instance.add_run(DagsterRun(job_name="build_warehouse", run_id="a" * 36,
+                                    status=DagsterRunStatus.SUCCESS,
+                                    tags={DROP_TAG: str(inbox_drop), INPUTS_TAG: "older"}))
+        second = rebuild_request(instance, settings)
+        assert second.run_config["ops"]["raw_exports"]["config"]["drop_dir"] == str(inbox_drop)
+        assert second.tags[INPUTS_TAG] == build_inputs(settings, str(inbox_drop))
+        # Built from exactly these inputs: nothing to do.
+        instance.add_run(DagsterRun(job_name="build_warehouse", run_id="b" * 36,
+                                    status=DagsterRunStatus.SUCCESS, tags=second.tags))
+        assert isinstance(rebuild_request(instance, settings), SkipReason)
+        # A changed file changes the inputs.
+        (inbox_drop / "orders-0001.csv").write_text(
+            (inbox_drop / "orders-0001.csv").read_text() + "o99,00001,2026-02-20T00:00:00Z,"
+            "paid,USD,1,0,0,0,1,CH1,\n")
+        assert isinstance(rebuild_request(instance, settings), RunRequest)
+
+
+@pytest.mark.parametrize(("env", "named"), [
+    ({"SHOP_TIMEZONE": "UTC'; drop table x; --"}, "SHOP_TIMEZONE"),
+    ({"SHOP_TIMEZONE": "Mars/Olympus"}, "SHOP_TIMEZONE"),
+    ({"SHOP_BASE_CURRENCY": "US'D"}, "SHOP_BASE_CURRENCY"),
+    ({"SHOP_QUARANTINE_LIMIT": "1.5"}, "SHOP_QUARANTINE_LIMIT"),
+    ({"SHOP_QUARANTINE_LIMIT": "five"}, "SHOP_QUARANTINE_LIMIT"),
+    ({"SHOP_QUARANTINE_MIN_ROWS": "-1"}, "SHOP_QUARANTINE_MIN_ROWS"),
+    ({"SHOP_FRESHNESS_DAYS": "0"}, "SHOP_FRESHNESS_DAYS"),
+    ({"SHOP_DUCKDB_MEMORY_LIMIT": "3GB'; --"}, "SHOP_DUCKDB_MEMORY_LIMIT"),
+])
+def test_a_bad_setting_is_refused_naming_the_variable(env, named):
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env(env)
+
+
+def test_each_warehouse_keeps_its_models_beside_it(tmp_path):
+    one = Settings.from_env({"SHOP_WAREHOUSE_PATH": str(tmp_path / "a.duckdb")})
+    two = Settings.from_env({"SHOP_WAREHOUSE_PATH": str(tmp_path / "b.duckdb")})
+    assert one.models_dir == str(tmp_path / "a.state" / "models")
+    assert two.models_dir == str(tmp_path / "b.state" / "models")

@@ -28,5 +28,5 @@ def test_ml_assets_read_marts_built_by_dbt(tmp_path):
 
 
 def test_models_directory_setting():
-    assert Settings.from_env({}).models_dir == str(PROJECT_ROOT / "data/models")
+    assert Settings.from_env({}).models_dir == str(PROJECT_ROOT / "data/warehouse.state/models")
     assert Settings.from_env({"SHOP_MODELS_DIR": "/srv/models"}).models_dir == "/srv/models"

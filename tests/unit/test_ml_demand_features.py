@@ -117,3 +117,53 @@ def test_rows_are_sampled_down_reproducibly():
     second = training_set(history, prefix_sums(history), 300, settings)
     assert len(first.target) == 500
     pd.testing.assert_frame_equal(first.features, second.features)
+
+
+def _short_history(days: int) -> DemandHistory:
+    """One product selling 2 units every day for `days` days."""
+    units = np.full((1, days), 2.0)
+    products = pd.DataFrame({"product_id": ["P0"], "category": ["Toys"], "list_price": [5.0],
+                             "is_active": [True], "available_from": [0]})
+    campaigns = pd.DataFrame({"start_day": np.array([], int), "end_day": np.array([], int),
+                              "is_demand_type": np.array([], bool)})
+    start = np.datetime64(START, "D")
+    return DemandHistory(start=start, end=start + days - 1, products=products, units=units,
+                         gross=units * 5, discount=np.zeros_like(units), campaigns=campaigns)
+
+
+@pytest.mark.parametrize("days", [1, 30, 270, 364, 365, 392])
+def test_windows_at_the_edges_of_history(days):
+    """Day 0, less than a year and about a year of history: every window is clipped to the
+    days that exist (a nine-month drop once failed with an IndexError here)."""
+    history = _short_history(days)
+    origin = days - 1
+    f = _features_one(history, origin)
+    assert f["units_last_1d"].iloc[0] == 2
+    # A window longer than the history averages the days there are: 2 units a day.
+    assert f["units_mean_364d"].iloc[0] == pytest.approx(2)
+    assert f["units_mean_7d"].iloc[0] == pytest.approx(2)
+    # Last year's week around the target (t - 367 .. t - 361) exists once t >= 367.
+    target = origin + f["horizon_day"].to_numpy()
+    expected = np.where(target - 367 >= 0, 2.0, np.nan)
+    np.testing.assert_array_equal(f["last_year_mean_7d"].to_numpy(), expected)
+    # The category's year-on-year ratio needs the origin's 28 days a year back (o - 391).
+    known = origin - 391 >= 0
+    assert np.isnan(f["category_last_year_ratio"].to_numpy()).all() != known
+
+
+def _features_one(history: DemandHistory, origin: int, horizon: int = 28) -> pd.DataFrame:
+    return feature_frame(history, prefix_sums(history), np.full(horizon, origin),
+                         np.zeros(horizon, dtype=int), np.arange(1, horizon + 1))
+
+
+def test_short_history_gets_fewer_backtest_origins_or_a_reason():
+    from ml.demand import backtest_origins
+    from ml.errors import NotEnoughData
+
+    settings = DemandSettings()  # 28 to learn, 7 to the first origin, 28 per backtest
+    with pytest.raises(NotEnoughData, match="needs 63 days of demand history .*has 11$"):
+        backtest_origins(_short_history(11), settings)
+    assert backtest_origins(_short_history(63), settings) == 1
+    assert backtest_origins(_short_history(90), settings) == 1
+    assert backtest_origins(_short_history(91), settings) == 2
+    assert backtest_origins(_short_history(400), settings) == 3  # the configured number
