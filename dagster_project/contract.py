@@ -1,4 +1,4 @@
-"""The raw export contract (shared/contract/raw_exports.md) as data.
+"""The raw export contract (docs/raw_exports.md) as data.
 
 Loader, generator and tests read the entity list from here, so there is one copy of
 which columns exist and which are required.

@@ -21,6 +21,7 @@ from .orders import (
     price_orders,
     promotions,
 )
+from .shapes import reshape, writes
 from .world import Config, build_world
 
 MALFORMED_CSV_LINE = "C9999999,broken-row-with-too-few-fields"
@@ -46,27 +47,38 @@ def generate(cfg: Config, out: Path, log: Callable[[str], None] = print) -> dict
         f"{len(items):,} items")
 
     truth: dict = {"config": {"scale": cfg.scale, "seed": cfg.seed, "start": str(cfg.start),
-                              "days": cfg.days, "base_currency": "USD", "timezone": "UTC"},
+                              "days": cfg.days, "base_currency": cfg.base_currency,
+                              "timezone": cfg.timezone, "products": cfg.n_products,
+                              "required_only": cfg.required_only,
+                              "guest_share": cfg.guest_share},
                    "entities": {}, "campaign_uplift": uplift,
                    "companions": _companions(world.products)}
-    writer = _Writer(out, truth, rng, cfg.dirty_share, log)
+    writer = _Writer(out, truth, rng, cfg, log)
     writer.csv("customers", formatting.customers(world), bom_crlf=True,
                malformed_line=MALFORMED_CSV_LINE)
     writer.csv("products", formatting.products(world))
     writer.csv("orders", formatting.orders(world, orders), parts=2)
     writer.csv("order_items", formatting.order_items(world, items, orders))
-    writer.csv("channels", formatting.channels(world))
-    writer.csv("campaigns", formatting.campaigns(world))
-    writer.csv("campaign_members", formatting.campaign_members(world, members))
-    writer.csv("ad_spend", formatting.ad_spend(world, activity.ad_spend(world)))
-    writer.csv("reviews", formatting.reviews(world, activity.reviews(world, orders, items)))
-    writer.parquet("inventory_snapshots",
-                   formatting.inventory(world, activity.inventory(world, items, orders)))
-    writer.csv("fx_rates", formatting.fx_rates(world))
-    sessions = activity.sessions(world, orders)
-    for part, chunk in enumerate(activity.events(world, sessions, items, orders), start=1):
-        writer.jsonl("events", formatting.events(chunk, rng), part,
-                     malformed_line=MALFORMED_JSON_LINE if part == 1 else None)
+    if writes(cfg, "channels"):
+        writer.csv("channels", formatting.channels(world))
+    if writes(cfg, "campaigns"):
+        writer.csv("campaigns", formatting.campaigns(world))
+    if writes(cfg, "campaign_members"):
+        writer.csv("campaign_members", formatting.campaign_members(world, members))
+    if writes(cfg, "ad_spend"):
+        writer.csv("ad_spend", formatting.ad_spend(world, activity.ad_spend(world)))
+    if writes(cfg, "reviews"):
+        writer.csv("reviews", formatting.reviews(world, activity.reviews(world, orders, items)))
+    if writes(cfg, "inventory_snapshots"):
+        writer.parquet("inventory_snapshots",
+                       formatting.inventory(world, activity.inventory(world, items, orders)))
+    if writes(cfg, "fx_rates"):
+        writer.csv("fx_rates", formatting.fx_rates(world))
+    if writes(cfg, "events"):
+        sessions = activity.sessions(world, orders)
+        for part, chunk in enumerate(activity.events(world, sessions, items, orders), start=1):
+            writer.jsonl("events", formatting.events(chunk, rng), part,
+                         malformed_line=MALFORMED_JSON_LINE if part == 1 else None)
     truth["elapsed_seconds"] = round(time.perf_counter() - started, 2)
     (out / "_truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True))
     log(f"wrote {out} in {truth['elapsed_seconds']} s")
@@ -82,12 +94,13 @@ def _companions(products: pd.DataFrame) -> dict[str, str]:
 class _Writer:
     """Writes one entity's files, injecting dirty rows and recording the truth."""
 
-    def __init__(self, out: Path, truth: dict, rng: np.random.Generator, share: float,
+    def __init__(self, out: Path, truth: dict, rng: np.random.Generator, cfg: Config,
                  log: Callable[[str], None]):
-        self.out, self.truth, self.rng, self.share, self.log = out, truth, rng, share, log
+        self.out, self.truth, self.rng, self.cfg, self.log = out, truth, rng, cfg, log
 
     def _dirty(self, entity: str, frame: pd.DataFrame) -> pd.DataFrame:
-        frame, extra, tally = inject(entity, frame, self.rng, self.share)
+        frame = reshape(self.cfg, entity, frame, self.rng)
+        frame, extra, tally = inject(entity, frame, self.rng, self.cfg.dirty_share)
         record = self.truth["entities"].setdefault(entity, {"rows": 0, **Tally().as_dict()})
         merged = Tally(record["exact_duplicates"], record["newer_versions"])
         merged.quarantine.update(record["quarantine"])

@@ -22,6 +22,11 @@ class Config:
     start: date = date(2024, 11, 1)
     days: int = 730
     dirty_share: float = 0.01
+    products: int | None = None  # catalogue size; default 5,000 x scale (at least 40)
+    required_only: bool = False  # see shapes.py for these four
+    base_currency: str = "USD"
+    timezone: str = "UTC"
+    guest_share: float = 0.0
 
     @property
     def start_ts(self) -> int:
@@ -33,7 +38,7 @@ class Config:
 
     @property
     def n_products(self) -> int:
-        return max(40, round(5_000 * self.scale))
+        return self.products or max(40, round(5_000 * self.scale))
 
     @property
     def n_campaigns(self) -> int:
