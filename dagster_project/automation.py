@@ -10,6 +10,7 @@ from dagster import (
     DagsterRunStatus,
     DefaultScheduleStatus,
     DefaultSensorStatus,
+    RunRecord,
     RunRequest,
     RunsFilter,
     RunStatusSensorContext,
@@ -56,11 +57,12 @@ def build_inputs(settings: Settings, drop_dir: str) -> str:
     return inputs_digest(drop_dir, settings.results_settings(), project_digest(dbt_vars))
 
 
-def latest_run(instance, job_name: str, *, succeeded: bool = False):
+def latest_run(instance, job_name: str, *, succeeded: bool = False) -> RunRecord | None:
     """The newest run of a job in this warehouse's instance (optionally only successes)."""
     statuses = [DagsterRunStatus.SUCCESS] if succeeded else []
-    runs = instance.get_runs(RunsFilter(job_name=job_name, statuses=statuses), limit=1)
-    return runs[0] if runs else None
+    records = instance.get_run_records(RunsFilter(job_name=job_name, statuses=statuses),
+                                       limit=1)
+    return records[0] if records else None
 
 
 def rebuild_request(instance, settings: Settings) -> RunRequest | SkipReason:
@@ -68,12 +70,12 @@ def rebuild_request(instance, settings: Settings) -> RunRequest | SkipReason:
     sensor loaded that day included), else the configured one; skip when nothing changed
     since the latest successful build."""
     last = latest_run(instance, "build_warehouse")
-    drop = (last.tags.get(DROP_TAG) if last else None) or settings.drop_dir
+    drop = (last.dagster_run.tags.get(DROP_TAG) if last else None) or settings.drop_dir
     inputs = build_inputs(settings, drop)
     done = latest_run(instance, "build_warehouse", succeeded=True)
-    if done is not None and done.tags.get(INPUTS_TAG) == inputs:
-        return SkipReason(f"drop {drop} unchanged since run {done.run_id[:8]}: nothing to "
-                          f"rebuild")
+    if done is not None and done.dagster_run.tags.get(INPUTS_TAG) == inputs:
+        return SkipReason(f"drop {drop} unchanged since run {done.dagster_run.run_id[:8]}: "
+                          f"nothing to rebuild")
     return RunRequest(run_key=None, tags={DROP_TAG: drop, INPUTS_TAG: inputs},
                       run_config={"ops": {"raw_exports": {"config": {"drop_dir": drop}}}})
 

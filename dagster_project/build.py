@@ -105,16 +105,18 @@ def _build(settings: Settings, args, extra: dict) -> int:
     trained = latest_run(instance, "train_models", succeeded=True)
     jobs = []
     if args.only != "models":
-        if built and built.tags.get(INPUTS_TAG) == inputs and not args.full_rebuild:
-            print(f"build_warehouse: up to date, nothing changed since run {built.run_id[:8]} "
+        if built and built.dagster_run.tags.get(INPUTS_TAG) == inputs and not args.full_rebuild:
+            print(f"build_warehouse: up to date, nothing changed since run "
+                  f"{built.dagster_run.run_id[:8]} "
                   f"(same drop files, settings and dbt project); --full-rebuild forces it")
         else:
             jobs.append("build_warehouse")
     if args.only != "warehouse":
         current = trained and built and trained.create_timestamp > built.create_timestamp
         if current and not jobs and not args.full_rebuild:
-            print(f"train_models: up to date, trained in run {trained.run_id[:8]} on the "
-                  f"current warehouse; --full-rebuild retrains")
+            print(f"train_models: up to date, trained in run "
+                  f"{trained.dagster_run.run_id[:8]} on the current warehouse; "
+                  f"--full-rebuild retrains")
         else:
             jobs.append("train_models")
     base = {"loggers": {"console": {"config": {"log_level": "INFO"}}},
