@@ -12,6 +12,7 @@
 | SHOP_FRESHNESS_DAYS   | 45                          | newest order/event older: a warning       |
 | SHOP_DUCKDB_MEMORY_LIMIT | 3GB                      | DuckDB limit (dbt/profiles.yml)          |
 | SHOP_MODELS_DIR       | data/models                 | saved ML models, one folder per version   |
+| SHOP_REPORT_DIR       | `reports` beside warehouse  | KPI reports, in `<dir>/<warehouse stem>/` |
 
 Relative paths are taken from the project root, so commands work from any directory.
 """
@@ -41,6 +42,16 @@ class Settings:
     quarantine_limit: float
     freshness_days: int
     models_dir: str = str(PROJECT_ROOT / "data/models")
+    report_root: str = ""  # empty: a `reports` folder beside the warehouse file
+
+    @property
+    def report_dir(self) -> str:
+        """Where this warehouse's KPI reports go: `<root>/<warehouse stem>/`, so two
+        warehouses never overwrite each other's report (data/warehouse.duckdb:
+        data/reports/warehouse/)."""
+        warehouse = Path(self.warehouse_path)
+        root = Path(self.report_root) if self.report_root else warehouse.parent / "reports"
+        return str(root / warehouse.stem)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -55,4 +66,5 @@ class Settings:
             quarantine_limit=float(env.get("SHOP_QUARANTINE_LIMIT", "0.05")),
             freshness_days=int(env.get("SHOP_FRESHNESS_DAYS", "45")),
             models_dir=_path(env.get("SHOP_MODELS_DIR", "data/models")),
+            report_root=_path(env["SHOP_REPORT_DIR"]) if env.get("SHOP_REPORT_DIR") else "",
         )
