@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 from dagster import DagsterInstance
 
+from .report import latest_report
 from .settings import Settings
 
 
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name} done after {seconds:.0f} s (run {result.run_id}).")
     print(summary(settings.warehouse_path))
     print(f"Built in {seconds:.0f} s. Warehouse: {settings.warehouse_path}")
+    print(f"KPI report: {latest_report(settings.report_dir) or 'none yet (make report)'}")
     return 0
 
 

@@ -46,6 +46,12 @@ class ModelStore(ConfigurableResource):
     models_dir: str
 
 
+class ReportStore(ConfigurableResource):
+    """Where this warehouse's KPI reports are written (`Settings.report_dir`)."""
+
+    report_dir: str
+
+
 def resources_from_settings(settings: Settings) -> dict:
     return {
         "warehouse": WarehouseResource(path=settings.warehouse_path),
@@ -54,4 +60,5 @@ def resources_from_settings(settings: Settings) -> dict:
                              quarantine_limit=settings.quarantine_limit,
                              freshness_days=settings.freshness_days),
         "models": ModelStore(models_dir=settings.models_dir),
+        "reports": ReportStore(report_dir=settings.report_dir),
     }

@@ -11,11 +11,9 @@ from ..blocks import Section, chart_or_note
 from .figures import Context, styled
 
 FUNNEL_STEPS = {
-    "session_count": "sessions", "product_view_session_count": "viewed a product",
-    "add_to_cart_session_count": "added to cart", "checkout_session_count": "checked out",
-    "purchase_session_count": "purchased",
+    "product_view_share": "viewed a product", "add_to_cart_share": "added to cart",
+    "checkout_share": "checked out", "purchase_share": "purchased",
 }
-TOP_CHANNELS = 6
 
 
 def channels(ctx: Context) -> Section:
@@ -49,13 +47,14 @@ def channels(ctx: Context) -> Section:
     by_device = wh.run("channels", "funnel_by_device")
     section.blocks += [
         chart_or_note("Where do visitors drop out, per channel?", by_channel, wh,
-                      lambda f: _funnel(f.head(TOP_CHANNELS), "channel_name"),
+                      lambda f: _funnel(f, "channel_name"),
                       needs=["events"], values=["session_count"],
-                      caption=f"Sessions reaching each step; the {TOP_CHANNELS} channels "
-                              "with most sessions."),
+                      caption="Share of the channel's sessions that reach each step "
+                              "(a session's channel is its first event's)."),
         chart_or_note("Where do visitors drop out, per device?", by_device, wh,
                       lambda f: _funnel(f, "device"), needs=["events"],
-                      values=["session_count"]),
+                      values=["session_count"],
+                      caption="Share of the device's sessions that reach each step."),
     ]
     return section
 
@@ -85,8 +84,11 @@ def _by_model(frame: pd.DataFrame, column: str, title: str) -> go.Figure:
 def _funnel(frame: pd.DataFrame, label: str) -> go.Figure:
     figure = go.Figure()
     for _, row in frame.iterrows():
-        figure.add_trace(go.Funnel(
-            name=str(row[label]), y=list(FUNNEL_STEPS.values()),
-            x=[row[c] for c in FUNNEL_STEPS], textinfo="value+percent initial"))
-    figure.update_yaxes(automargin=True)
-    return styled(figure, height=420)
+        figure.add_scatter(
+            x=list(FUNNEL_STEPS.values()), y=[row[c] for c in FUNNEL_STEPS],
+            mode="lines+markers", name=str(row[label]),
+            customdata=[row["session_count"]] * len(FUNNEL_STEPS),
+            hovertemplate=f"{row[label]}<br>%{{x}}: %{{y:.1%}} of %{{customdata:,}} "
+                          "sessions<extra></extra>")
+    figure.update_yaxes(title_text="share of sessions", tickformat=".0%", rangemode="tozero")
+    return styled(figure, height=400)

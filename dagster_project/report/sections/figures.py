@@ -25,7 +25,8 @@ class Context:
 
 def styled(figure: go.Figure, *, height: int = 360, legend: bool = True) -> go.Figure:
     figure.update_layout(
-        template="plotly_white", height=height, margin={"l": 60, "r": 20, "t": 30, "b": 50},
+        template="plotly_white", height=height, margin={"l": 60, "r": 40, "t": 40, "b": 50},
+        modebar={"orientation": "v"},
         font={"size": 12}, showlegend=legend,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         colorway=COLORS, hovermode="closest")
@@ -47,5 +48,5 @@ def grain_switch(figure: go.Figure, traces_per_grain: dict[str, int]) -> go.Figu
         trace.visible = buttons[0]["args"][0]["visible"][index]
     figure.update_layout(updatemenus=[{
         "type": "buttons", "direction": "right", "buttons": buttons, "showactive": True,
-        "x": 1, "xanchor": "right", "y": 1.18, "yanchor": "top"}])
+        "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom", "pad": {"r": 30}}])
     return figure

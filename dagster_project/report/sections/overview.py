@@ -55,17 +55,17 @@ def _headline(ctx: Context) -> Tiles | Note:
         old = before[column]
         return None if pd.isna(old) or old == 0 else float(now[column] / old - 1)
 
-    def money(value) -> str:
-        return "–" if pd.isna(value) else f"{value:,.2f} {ctx.currency}"
+    def money(value, digits: int = 0) -> str:
+        return "–" if pd.isna(value) else f"{value:,.{digits}f} {ctx.currency}"
 
     tiles = [
         Tile("Net revenue", money(now["net_revenue_amount"]), change("net_revenue_amount"),
              f"previous {money(before['net_revenue_amount'])}"),
         Tile("Counted orders", f"{int(now['order_count']):,}", change("order_count"),
              f"previous {int(before['order_count']):,}"),
-        Tile("Average order value", money(now["average_order_value_amount"]),
+        Tile("Average order value", money(now["average_order_value_amount"], 2),
              change("average_order_value_amount"),
-             f"previous {money(before['average_order_value_amount'])}"),
+             f"previous {money(before['average_order_value_amount'], 2)}"),
         Tile("New customers", f"{int(now['new_customer_count']):,}",
              change("new_customer_count"), f"previous {int(before['new_customer_count']):,}"),
         Tile("Returning customers", f"{int(now['returning_customer_count']):,}",

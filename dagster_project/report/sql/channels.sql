@@ -78,28 +78,50 @@ group by channel_name, is_paid
 order by net_revenue_amount desc;
 
 -- name: funnel_by_channel
--- Sessions reaching each funnel step, per channel (session's channel).
+-- Per channel (the session's channel): sessions, and the share of them reaching each step.
+with steps as (
+    select
+        coalesce(channels.channel_name, funnel.channel_id) as channel_name,
+        sum(funnel.session_count) as session_count,
+        sum(funnel.product_view_session_count) as product_view_session_count,
+        sum(funnel.add_to_cart_session_count) as add_to_cart_session_count,
+        sum(funnel.checkout_session_count) as checkout_session_count,
+        sum(funnel.purchase_session_count) as purchase_session_count
+    from marts.funnel_daily as funnel
+    left join marts.dim_channels as channels on funnel.channel_id = channels.channel_id
+    group by 1
+)
+
 select
-    coalesce(channels.channel_name, funnel.channel_id) as channel_name,
-    sum(funnel.session_count) as session_count,
-    sum(funnel.product_view_session_count) as product_view_session_count,
-    sum(funnel.add_to_cart_session_count) as add_to_cart_session_count,
-    sum(funnel.checkout_session_count) as checkout_session_count,
-    sum(funnel.purchase_session_count) as purchase_session_count
-from marts.funnel_daily as funnel
-left join marts.dim_channels as channels on funnel.channel_id = channels.channel_id
-group by 1
+    channel_name,
+    session_count,
+    product_view_session_count / nullif(session_count, 0) as product_view_share,
+    add_to_cart_session_count / nullif(session_count, 0) as add_to_cart_share,
+    checkout_session_count / nullif(session_count, 0) as checkout_share,
+    purchase_session_count / nullif(session_count, 0) as purchase_share
+from steps
 order by session_count desc;
 
 -- name: funnel_by_device
--- Sessions reaching each funnel step, per device.
+-- Per device: sessions, and the share of them reaching each funnel step.
+with steps as (
+    select
+        coalesce(device, 'unknown') as device,
+        sum(session_count) as session_count,
+        sum(product_view_session_count) as product_view_session_count,
+        sum(add_to_cart_session_count) as add_to_cart_session_count,
+        sum(checkout_session_count) as checkout_session_count,
+        sum(purchase_session_count) as purchase_session_count
+    from marts.funnel_daily
+    group by 1
+)
+
 select
-    coalesce(device, 'unknown') as device,
-    sum(session_count) as session_count,
-    sum(product_view_session_count) as product_view_session_count,
-    sum(add_to_cart_session_count) as add_to_cart_session_count,
-    sum(checkout_session_count) as checkout_session_count,
-    sum(purchase_session_count) as purchase_session_count
-from marts.funnel_daily
-group by 1
+    device,
+    session_count,
+    product_view_session_count / nullif(session_count, 0) as product_view_share,
+    add_to_cart_session_count / nullif(session_count, 0) as add_to_cart_share,
+    checkout_session_count / nullif(session_count, 0) as checkout_share,
+    purchase_session_count / nullif(session_count, 0) as purchase_share
+from steps
 order by session_count desc;
