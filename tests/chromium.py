@@ -42,6 +42,7 @@ class Browser:
         self.process = subprocess.Popen(
             [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-dev-shm-usage", "--disable-extensions", "--hide-scrollbars",
+             "--host-resolver-rules=MAP * ~NOTFOUND",  # no network: pages must be self-contained
              f"--user-data-dir={self.profile.name}", f"--window-size={width},{height}",
              "--remote-debugging-port=0", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

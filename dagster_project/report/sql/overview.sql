@@ -1,6 +1,7 @@
 -- The overview's numbers. Periods end at the newest counted order date: "current" is the
 -- last $period_days days, "previous" the same number of days before them.
--- Metric meanings follow metrics.md: counted orders, net revenue, AOV, new/returning.
+-- Metric meanings follow metrics.md: counted orders, net revenue, AOV, new/returning
+-- (orders of unknown customers are neither new nor returning).
 
 -- name: headline
 -- One row per period: net revenue, counted orders, AOV, new and returning customers.
@@ -21,7 +22,8 @@ periods as (
 ),
 
 orders as (
-    select order_id, customer_id, order_date, net_revenue_amount, is_new_customer_order
+    select order_id, customer_id, order_date, net_revenue_amount, is_new_customer_order,
+        not is_new_customer_order and not has_unknown_customer as is_returning_customer_order
     from marts.fct_orders
     where is_counted
 )
@@ -36,7 +38,7 @@ select
         as average_order_value_amount,
     count(distinct case when orders.is_new_customer_order then orders.customer_id end)
         as new_customer_count,
-    count(distinct case when not orders.is_new_customer_order then orders.customer_id end)
+    count(distinct case when orders.is_returning_customer_order then orders.customer_id end)
         as returning_customer_count
 from periods
 left join orders
@@ -48,7 +50,8 @@ order by periods.period_order;
 -- One row per grain (week, month) and period start: the headline metrics, and net revenue
 -- of the same period a year earlier (52 weeks or 12 months) to compare against.
 with orders as (
-    select order_id, customer_id, order_date, net_revenue_amount, is_new_customer_order
+    select order_id, customer_id, order_date, net_revenue_amount, is_new_customer_order,
+        not is_new_customer_order and not has_unknown_customer as is_returning_customer_order
     from marts.fct_orders
     where is_counted
 ),
@@ -62,7 +65,7 @@ by_period as (
         count(order_id) as order_count,
         count(distinct case when is_new_customer_order then customer_id end)
             as new_customer_count,
-        count(distinct case when not is_new_customer_order then customer_id end)
+        count(distinct case when is_returning_customer_order then customer_id end)
             as returning_customer_count
     from orders
     cross join (values ('week'), ('month')) as grains (grain)
