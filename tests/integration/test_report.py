@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from dagster import materialize
+from dagster import AssetKey, materialize
 
 from dagster_project.ml.assets import churn_model, demand_forecast, inventory_reorder_alerts
 from dagster_project.report import render
@@ -68,7 +68,8 @@ def shop(tmp_path_factory) -> dict:
                    "reports": ReportStore(report_dir=str(root / "reports"))},
         run_config={"ops": SMALL_MODELS}, raise_on_error=False)
     assert result.success
-    metadata = result.asset_materializations_for_node("kpi_report")[0].metadata
+    metadata = next(e.materialization.metadata for e in result.get_asset_materialization_events()
+                    if e.asset_key == AssetKey(["reports", "kpi_report"]))
     return {"warehouse": warehouse, "metadata": metadata, "root": root}
 
 
