@@ -25,7 +25,7 @@ class Context:
 
 def styled(figure: go.Figure, *, height: int = 360, legend: bool = True) -> go.Figure:
     figure.update_layout(
-        template="plotly_white", height=height, margin={"l": 60, "r": 40, "t": 40, "b": 50},
+        template="plotly_white", height=height, margin={"l": 60, "r": 70, "t": 40, "b": 50},
         modebar={"orientation": "v"},
         font={"size": 12}, showlegend=legend,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
@@ -48,5 +48,6 @@ def grain_switch(figure: go.Figure, traces_per_grain: dict[str, int]) -> go.Figu
         trace.visible = buttons[0]["args"][0]["visible"][index]
     figure.update_layout(updatemenus=[{
         "type": "buttons", "direction": "right", "buttons": buttons, "showactive": True,
-        "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom", "pad": {"r": 30}}])
+        "x": 1, "xanchor": "right", "y": 1.12, "yanchor": "bottom"}],
+        margin={"t": 70})
     return figure
