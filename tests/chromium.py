@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 CANDIDATES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
@@ -38,7 +39,9 @@ class Browser:
 
     def __init__(self, binary: str, width: int = 1400, height: int = 1000, timeout: float = 60):
         self.timeout = timeout
-        self.profile = tempfile.TemporaryDirectory(prefix="chromium-")
+        # Chromium's helper processes may still write the profile while it exits.
+        self.profile = tempfile.TemporaryDirectory(prefix="chromium-",
+                                                   ignore_cleanup_errors=True)
         self.process = subprocess.Popen(
             [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-dev-shm-usage", "--disable-extensions", "--hide-scrollbars",
@@ -136,13 +139,20 @@ class Browser:
         return path
 
     def close(self) -> None:
+        """Ask Chromium to quit (it then ends its helper processes), else terminate it."""
         if getattr(self, "ws", None):
+            try:
+                self._send("Browser.close")
+            except (ConnectionClosed, RuntimeError, TimeoutError):
+                self.process.terminate()  # it closed the socket first, or is gone
             self.ws.close()
-        self.process.terminate()
+        else:
+            self.process.terminate()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
         self.profile.cleanup()
 
     def __enter__(self) -> Browser:
