@@ -12,7 +12,7 @@ SEED ?= 7
 DROP ?= data/drops/sample
 WAREHOUSE ?= data/warehouse.duckdb
 
-.PHONY: help demo test ui build sample bench lint clean dbt-parse
+.PHONY: help demo test ui build sample bench lint clean dbt-parse report chromium
 
 help:
 	@echo "make demo    install, generate a sample drop (SCALE=$(SCALE)) and build everything"
@@ -20,6 +20,7 @@ help:
 	@echo "make ui      open the Dagster UI on http://127.0.0.1:3000"
 	@echo "make build   build the warehouse from any drop: make build DROP=/path WAREHOUSE=/path.duckdb [BUILD_ARGS=--full-rebuild]"
 	@echo "make sample  generate a sample drop only (SCALE, SEED, DROP)"
+	@echo "make report  render the KPI report (HTML) from an existing warehouse (WAREHOUSE)"
 	@echo "make bench   run the benchmark, results in bench/results/"
 	@echo "make clean   remove generated data, the venv and build output"
 
@@ -47,8 +48,12 @@ build: dbt/target/manifest.json
 demo: sample build
 	@echo
 	@echo "Warehouse: $(abspath $(WAREHOUSE))  (DuckDB; schemas raw, staging, intermediate, marts, ml, audit)"
+	@echo "KPI report: $$(SHOP_WAREHOUSE_PATH=$(WAREHOUSE) $(BIN)/python -c 'from dagster_project.settings import Settings; print(Settings.from_env().report_dir)')/latest.html  (open it in a browser)"
 	@echo "Query it:  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(WAREHOUSE)', read_only=True).sql('select * from marts.channels limit 5'))\""
 	@echo "Dagster UI: make ui   then open http://127.0.0.1:3000"
+
+report: $(VENV)/.installed
+	$(BIN)/python -m dagster_project.report --warehouse $(WAREHOUSE)
 
 ui: dbt/target/manifest.json
 	SHOP_WAREHOUSE_PATH=$(WAREHOUSE) SHOP_DROP_DIR=$(DROP) $(BIN)/python -m dagster_project.ui -h 127.0.0.1 -p 3000
@@ -56,7 +61,14 @@ ui: dbt/target/manifest.json
 lint: $(VENV)/.installed
 	$(BIN)/ruff check dagster_project ml tests bench expectations
 
-test: dbt/target/manifest.json lint
+# The report's browser tests need headless Chromium (Debian package; CJK font for names).
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-zenhei; \
+	  else echo "Chromium is missing and cannot be installed here (not root): the report's browser tests will fail. Install the chromium package."; fi
+
+test: dbt/target/manifest.json lint chromium
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 bench: dbt/target/manifest.json

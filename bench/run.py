@@ -22,6 +22,7 @@ import pandas as pd
 
 from dagster_project.contract import ENTITIES
 from dagster_project.ingest.load import load_entity
+from dagster_project.report import render
 from dagster_project.sample_data import Config, generate
 from dagster_project.settings import PROJECT_ROOT
 from expectations.runner import run_suites
@@ -95,6 +96,12 @@ def bench_scale(scale: float, work: Path, log=print) -> dict:
         _build(env, "models")
     out["model_training"] = _stage(m, raw_rows)
     log(f"  ML assets (demand backtest + forecast, churn model + scores) {m.seconds:.1f} s")
+    with measured() as m:
+        rendered = render(warehouse, work / "report_bench")
+    out["report"] = {**_stage(m, raw_rows), "charts": rendered.charts,
+                     "html_mb": round(rendered.size_bytes / 1e6, 2)}
+    log(f"  KPI report ({rendered.charts} charts, {rendered.size_bytes / 1e6:.1f} MB) "
+        f"{m.seconds:.1f} s")
     out["total"] = {
         "seconds": round(out["dagster_full_materialisation"]["seconds"] + m.seconds, 2),
         "rows_per_second": round(raw_rows / (out["dagster_full_materialisation"]["seconds"]
@@ -164,8 +171,8 @@ def growth_exponent(small: dict, large: dict, stage: str) -> float:
 
 def markdown(results: dict) -> str:
     stages = ["generate", "load", "dbt_build", "dbt_run_models_only", "quality_checks",
-              "engine_compiled_sql", "dagster_full_materialisation", "model_training", "total",
-              "incremental_day"]
+              "engine_compiled_sql", "dagster_full_materialisation", "model_training", "report",
+              "total", "incremental_day"]
     lines = [f"Benchmark {results['date']} on {results['machine']}", "",
              "| scale | stage | seconds | rows/s | peak RSS MB |", "|---|---|---:|---:|---:|"]
     for run in results["runs"]:

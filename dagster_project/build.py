@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from .report import latest_report
 from .settings import Settings, SettingsError
 from .state import WarehouseBusy, build_lock, instance_home
 
@@ -153,6 +154,7 @@ def _build(settings: Settings, args, extra: dict) -> int:
         results.append(result)
     print(summary(settings.warehouse_path, model_notes(results)))
     print(f"Done in {time.perf_counter() - started:.0f} s. Warehouse: {settings.warehouse_path}")
+    print(f"KPI report: {latest_report(settings.report_dir) or 'none yet (make report)'}")
     return 0
 
 

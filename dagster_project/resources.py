@@ -54,6 +54,12 @@ class ModelStore(ConfigurableResource):
     models_dir: str
 
 
+class ReportStore(ConfigurableResource):
+    """Where this warehouse's KPI reports are written (`Settings.report_dir`)."""
+
+    report_dir: str
+
+
 def resources_from_settings(settings: Settings) -> dict:
     return {
         "warehouse": WarehouseResource(path=settings.warehouse_path),
@@ -63,4 +69,5 @@ def resources_from_settings(settings: Settings) -> dict:
                              quarantine_min_rows=settings.quarantine_min_rows,
                              freshness_days=settings.freshness_days),
         "models": ModelStore(models_dir=settings.models_dir),
+        "reports": ReportStore(report_dir=settings.report_dir),
     }

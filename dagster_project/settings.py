@@ -12,6 +12,7 @@
 | SHOP_FRESHNESS_DAYS       | 45                       | newest order/event older: a warning|
 | SHOP_DUCKDB_MEMORY_LIMIT  | 3GB                      | DuckDB limit (dbt/profiles.yml)|
 | SHOP_MODELS_DIR           | <warehouse>.state/models | saved ML models, one folder per version|
+| SHOP_REPORT_DIR           | reports beside warehouse | KPI reports, in <dir>/<warehouse stem>/|
 
 Relative paths are taken from the project root, so commands work from any directory. A
 bad value fails before any work with one line naming the variable and the rule
@@ -72,6 +73,7 @@ class Settings:
     freshness_days: int = int(DEFAULTS["SHOP_FRESHNESS_DAYS"])
     memory_limit: str = DEFAULTS["SHOP_DUCKDB_MEMORY_LIMIT"]
     models_dir: str = ""  # empty: <warehouse>.state/models
+    report_root: str = ""  # empty: a `reports` folder beside the warehouse file
 
     def __post_init__(self) -> None:
         if not self.models_dir:
@@ -106,6 +108,15 @@ class Settings:
         if problems:
             raise SettingsError("; ".join(problems))
 
+    @property
+    def report_dir(self) -> str:
+        """Where this warehouse's KPI reports go: `<root>/<warehouse stem>/`, so two
+        warehouses never overwrite each other's report (data/warehouse.duckdb:
+        data/reports/warehouse/)."""
+        warehouse = Path(self.warehouse_path)
+        root = Path(self.report_root) if self.report_root else warehouse.parent / "reports"
+        return str(root / warehouse.stem)
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
@@ -131,6 +142,7 @@ class Settings:
             freshness_days=number("SHOP_FRESHNESS_DAYS", int),
             memory_limit=get("SHOP_DUCKDB_MEMORY_LIMIT"),
             models_dir=_path(get("SHOP_MODELS_DIR")) if get("SHOP_MODELS_DIR") else "",
+            report_root=_path(get("SHOP_REPORT_DIR")) if get("SHOP_REPORT_DIR") else "",
         )
 
     def results_settings(self) -> dict:

@@ -2,7 +2,8 @@
 
 A failed "error" expectation fails its check with ERROR severity, which stops the assets
 downstream in the same run; a failed "warn" expectation gives a WARN result that shows but
-does not block. Every expectation's result is appended to `audit.dq_results`.
+does not block. Every expectation's result is appended to `audit.dq_results`, and each
+build's load reconciliation to `audit.load_reconciliation_history`.
 """
 
 import json
@@ -64,6 +65,9 @@ def published_table_checks(context: AssetCheckExecutionContext, warehouse: Wareh
     suites = [s for s in published_suites(quarantine_limit=shop.quarantine_limit,
                                           quarantine_min_rows=shop.quarantine_min_rows)
               if tuple(s.asset) in selected]
+    if ("audit", "load_reconciliation") in selected:
+        with warehouse.connect() as con:
+            record_reconciliation(con, context.run.run_id)
     yield from _validate(context, warehouse, suites)
 
 
@@ -100,6 +104,22 @@ def check_result(result: SuiteResult) -> AssetCheckResult:
             "failed_details": MetadataValue.json([o.__dict__ for o in failed]),
         },
     )
+
+
+def record_reconciliation(con, run_id: str) -> None:
+    """Append the load's reconciliation to audit.load_reconciliation_history, so the
+    quarantine share per entity can be followed build after build (the KPI report does)."""
+    con.execute("create schema if not exists audit")
+    con.execute("""
+        create table if not exists audit.load_reconciliation_history (
+            run_id varchar, recorded_at timestamp, entity varchar, raw_row_count bigint,
+            loaded_row_count bigint, quarantined_row_count bigint,
+            exact_duplicate_count bigint)""")
+    con.execute("""
+        insert into audit.load_reconciliation_history
+        select ?, now(), entity, raw_row_count, loaded_row_count, quarantined_row_count,
+            exact_duplicate_count
+        from audit.load_reconciliation""", [run_id])
 
 
 def record_results(con, run_id: str, results: list[SuiteResult]) -> None:

@@ -11,8 +11,8 @@ from bench.run import main
 pytestmark = pytest.mark.xdist_group("bench")
 
 STAGES = ["generate", "load", "dbt_build", "dbt_run_models_only", "quality_checks",
-          "engine_compiled_sql", "dagster_full_materialisation", "model_training", "total",
-          "incremental_day"]
+          "engine_compiled_sql", "dagster_full_materialisation", "model_training", "report",
+          "total", "incremental_day"]
 
 
 def test_benchmark_produces_every_figure(tmp_path):
@@ -31,6 +31,7 @@ def test_benchmark_produces_every_figure(tmp_path):
         assert run["incremental_day"]["orders_added"] > 0
         assert run["quality_checks"]["suites"] == 20
         assert run["engine_compiled_sql"]["models"] > 40
+        assert run["report"]["charts"] > 10 and run["report"]["html_mb"] > 1
     assert set(results["growth"]) == {"load", "dbt_build", "dagster_full_materialisation",
                                       "model_training", "total"}
     assert "| 0.006 | dagster_full_materialisation |" in next(

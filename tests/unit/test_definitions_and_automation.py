@@ -52,6 +52,12 @@ def test_settings_default_and_resolve_relative_paths():
     assert settings.warehouse_path == str(PROJECT_ROOT / "x/wh.duckdb")
     assert settings.timezone == "Asia/Shanghai" and settings.base_currency == "CNY"
     assert Settings.from_env({}).drop_dir == str(PROJECT_ROOT / "data/drops/sample")
+    # Reports go beside their warehouse unless SHOP_REPORT_DIR names a root; either way
+    # in a folder named after the warehouse, so two warehouses keep their own reports.
+    assert Settings.from_env({}).report_dir == str(PROJECT_ROOT / "data/reports/warehouse")
+    assert settings.report_dir == str(PROJECT_ROOT / "x/reports/wh")
+    assert Settings.from_env({"SHOP_WAREHOUSE_PATH": "/a/shop.duckdb", "SHOP_REPORT_DIR":
+                              "/r"}).report_dir == "/r/shop"
 
 
 def test_drop_is_ready_needs_required_entities_and_quiet_or_marker(tmp_path):
@@ -88,10 +94,15 @@ def test_models_retrain_in_their_own_job_after_each_successful_build():
     trained = set(train.asset_layer.executable_asset_keys)
     assert AssetKey(["ml", "customer_churn_scores"]) in trained
     assert AssetKey(["ml", "fct_demand_forecast"]) in trained
-    assert all(key.path[0] == "ml" for key in trained)
+    # ...and ends with the KPI report, which charts the ML tables.
+    assert trained - {AssetKey(["reports", "kpi_report"])} == {
+        key for key in trained if key.path[0] == "ml"}
+    report = train.asset_layer.asset_graph.get(AssetKey(["reports", "kpi_report"]))
+    assert AssetKey(["ml", "customer_churn_scores"]) in report.parent_keys
+    assert report.group_name == "reports"
     # An incremental build leaves unchanged marts alone, which would skip ML steps in the
     # same run; a separate job retrains on whatever the build left.
-    assert not any(key.path[0] == "ml" for key in built)
+    assert not any(key.path[0] in ("ml", "reports") for key in built)
     assert AssetKey(["marts", "customers"]) in built
     sensor = defs.resolve_sensor_def("retrain_after_build")
     assert sensor.job_name == "train_models"
