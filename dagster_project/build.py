@@ -102,8 +102,10 @@ def _build(settings: Settings, args, extra: dict) -> int:
           f"  runs in {home}")
     started = time.perf_counter()
     inputs = build_inputs(settings, settings.drop_dir)
-    built = latest_run(instance, "build_warehouse", succeeded=True)
-    trained = latest_run(instance, "train_models", succeeded=True)
+    # A deleted or replaced warehouse file is rebuilt whatever its history says.
+    exists = Path(settings.warehouse_path).exists()
+    built = latest_run(instance, "build_warehouse", succeeded=True) if exists else None
+    trained = latest_run(instance, "train_models", succeeded=True) if exists else None
     jobs = []
     if args.only != "models":
         if built and built.dagster_run.tags.get(INPUTS_TAG) == inputs and not args.full_rebuild:
