@@ -13,6 +13,7 @@ from .automation import (
 )
 from .ingest.assets import raw_exports
 from .ml.assets import churn_model, demand_forecast, inventory_reorder_alerts
+from .ml.recommend_assets import campaign_audiences, recommendations
 from .quality.checks import published_table_checks, raw_contract_checks
 from .report.assets import kpi_report
 from .resources import resources_from_settings
@@ -24,7 +25,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or Settings.from_env()
     return Definitions(
         assets=[raw_exports, shop_dbt_models, demand_forecast, inventory_reorder_alerts,
-                churn_model, kpi_report],
+                churn_model, recommendations, campaign_audiences, kpi_report],
         asset_checks=[raw_contract_checks, published_table_checks],
         jobs=[build_warehouse, train_models],
         schedules=[daily_rebuild(settings)],

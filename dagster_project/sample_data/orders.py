@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .world import CATEGORIES, World
+from .world import CATEGORIES, TASTE_SHARE, World
 
 DECLINE_DAYS = 60
 
@@ -173,7 +173,8 @@ def promotions(world: World) -> np.ndarray:
 
 
 def order_items(world: World, orders: pd.DataFrame, promo: np.ndarray) -> pd.DataFrame:
-    """Draw items per order; product choice shaped by popularity, season and promotions."""
+    """Draw items per order; product choice shaped by the customer's taste, popularity,
+    season and promotions."""
     rng, prods = world.rng, world.products
     n_items = 1 + rng.poisson(1.5, len(orders))
     order_idx = np.repeat(np.arange(len(orders)), n_items)
@@ -183,13 +184,24 @@ def order_items(world: World, orders: pd.DataFrame, promo: np.ndarray) -> pd.Dat
     base = prods["popularity"].to_numpy()
     launched = prods["launch_day"].to_numpy()
     product = np.empty(len(order_idx), dtype=np.int64)
+    customer = orders["cust_idx"].to_numpy()[order_idx]
+    n_cat = len(cats.categories)
+    # A line's category follows the customer's taste (TASTE_SHARE) and the season; the
+    # product within it, popularity and promotions.
+    preference = TASTE_SHARE * world.taste + (1 - TASTE_SHARE) / n_cat
     for d in np.unique(day):
         rows = np.flatnonzero(day == d)
-        weight = base * world.category_day_weight[d, cats.codes] * (1 + 5 * promo[d])
-        weight = np.where(launched <= d, weight, 0)
-        cdf = np.cumsum(weight)
-        product[rows] = np.searchsorted(cdf, rng.random(len(rows)) * cdf[-1], side="right")
-    product = np.minimum(product, len(prods) - 1)
+        weight = np.where(launched <= d, base * (1 + 5 * promo[d]), 0)
+        in_category = np.bincount(cats.codes, weights=weight, minlength=n_cat)
+        probs = preference[customer[rows]] * world.category_day_weight[d] * (in_category > 0)
+        cdf = np.cumsum(probs, axis=1)
+        chosen = (cdf < rng.random(len(rows))[:, None] * cdf[:, -1:]).sum(axis=1)
+        for k in np.unique(chosen):
+            lines = rows[chosen == k]
+            members = np.flatnonzero(cats.codes == k)
+            within = np.cumsum(weight[members])
+            pick = np.searchsorted(within, rng.random(len(lines)) * within[-1], side="right")
+            product[lines] = members[np.minimum(pick, len(members) - 1)]
     # Frequently bought together: each product has a companion that a quarter of the
     # later lines of an order take instead (once launched), so affinity rules have a truth.
     companion = rng.permutation(len(prods))

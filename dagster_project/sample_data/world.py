@@ -104,6 +104,13 @@ class World:
     fx_daily: dict[str, np.ndarray] = field(default_factory=dict)  # forward-filled per day
     campaigns: pd.DataFrame | None = None
     category_day_weight: np.ndarray | None = None
+    # customers x categories: each customer's taste (a few favourite categories), the
+    # truth a recommender can learn from what they bought before.
+    taste: np.ndarray | None = None
+
+
+TASTE_CONCENTRATION = 0.3  # Dirichlet: most of a customer's taste on one to three categories
+TASTE_SHARE = 0.7  # share of a line's category choice that follows the customer's taste
 
 
 def build_world(cfg: Config) -> World:
@@ -124,6 +131,8 @@ def build_world(cfg: Config) -> World:
     world.fx, world.fx_daily = _fx_rates(cfg, rng)
     world.category_day_weight = category_weights(cfg.start, cfg.days, list(CATEGORIES))
     world.campaigns = _campaigns(cfg, rng)
+    world.taste = rng.dirichlet(np.full(len(CATEGORIES), TASTE_CONCENTRATION),
+                                len(world.customers))
     return world
 
 
