@@ -20,3 +20,15 @@
                               + {{ z }} * {{ z }} / (4.0 * {{ n }} * {{ n }})))
     / (1 + {{ z }} * {{ z }} / {{ n }})
 {%- endmacro %}
+
+{% macro gamma_ratio_lower_bound(observed, expected, prior) -%}
+    {#- 5% credible lower bound of a rate ratio observed / expected (counts), under a
+        Gamma(prior, prior) prior centred on 1: the posterior is Gamma(prior + observed,
+        prior + expected), and its 5% quantile is taken by the Wilson-Hilferty cube
+        approximation, k / rate x (1 - 1/(9k) - 1.645 sqrt(1/(9k)))^3 with k = prior +
+        observed. Shrinks rare counts towards 1 (DuMouchel's empirical-Bayes idea for rare
+        pairs). Portable SQL: sqrt, power. -#}
+    (({{ prior }} + {{ observed }}) / ({{ prior }} + {{ expected }})
+     * power(1 - 1.0 / (9 * ({{ prior }} + {{ observed }}))
+             - 1.645 * sqrt(1.0 / (9 * ({{ prior }} + {{ observed }}))), 3))
+{%- endmacro %}
