@@ -91,7 +91,7 @@ def test_assets_write_forecasts_alerts_and_scores_with_the_expected_rows(shop):
     assert scores.loc[scores["tier"] != "low", "reasons"].str.len().gt(0).all()
     models = dict(query(warehouse, "select model_name, count(*) from ml.model_registry "
                                    "group by 1"))
-    assert models == {"demand_forecast": 1, "churn": 1}
+    assert models == {"demand_forecast": 1, "churn": 1, "recommendations": 1}
 
 
 def test_models_beat_their_baselines_on_held_out_data(shop):
