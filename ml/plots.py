@@ -18,7 +18,7 @@ LABELS = {"actual_units": "actual", "mean_units": "LightGBM expected",
 
 def backtest_plot(predictions: pd.DataFrame, metrics: pd.DataFrame) -> bytes:
     """Left: units per day over all products in every backtest window, actual against the
-    model and the baselines. Right: WAPE per forecast origin and method."""
+    model and the baselines. Right: WRMSSE per forecast origin and method (all products)."""
     fig = Figure(figsize=(12, 4))
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 1]})
     daily = predictions.groupby(["forecast_origin_date", "forecast_date"])[list(LABELS)].sum()
@@ -32,10 +32,12 @@ def backtest_plot(predictions: pd.DataFrame, metrics: pd.DataFrame) -> bytes:
     left.set_title("Backtest: units per day, all products (dotted: forecast origins)")
     left.legend(fontsize=8, loc="upper left")
     left.tick_params(axis="x", labelrotation=30, labelsize=8)
-    per_origin = metrics[metrics["forecast_origin"] != "all"].pivot(
-        index="forecast_origin", columns="method", values="wape")
+    per_origin = metrics[(metrics["forecast_origin"] != "all")
+                         & (metrics["density_class"] == "all")
+                         & (metrics["method"] != "lightgbm_p50")].pivot(
+        index="forecast_origin", columns="method", values="wrmsse")
     per_origin.plot.bar(ax=right, rot=30, fontsize=8, width=0.8)
-    right.set_title("WAPE per origin (lower is better)")
+    right.set_title("WRMSSE per origin (lower is better)")
     right.legend(fontsize=7, loc="lower left")
     return _png(fig)
 
