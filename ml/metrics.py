@@ -31,15 +31,38 @@ def top_decile_lift(label, score) -> float:
     return float(label[top].mean() / base) if base > 0 else float("nan")
 
 
+def reliability(label, probability, bins: int = 10) -> pd.DataFrame:
+    """Per bin of predicted probability (equal widths over [0, 1]; empty bins left out):
+    customers, mean predicted probability and observed churn rate."""
+    label = np.asarray(label, dtype=np.float64)
+    probability = np.asarray(probability, dtype=np.float64)
+    which = np.minimum((probability * bins).astype(np.int64), bins - 1)
+    frame = pd.DataFrame({"bin": which, "predicted": probability, "observed": label})
+    out = frame.groupby("bin").agg(customers=("observed", "size"),
+                                   predicted=("predicted", "mean"),
+                                   observed=("observed", "mean")).reset_index()
+    return out
+
+
+def calibration_error(label, probability, bins: int = 10) -> float:
+    """Expected calibration error: the customer-weighted mean of |observed - predicted|
+    over the reliability bins."""
+    table = reliability(label, probability, bins)
+    return float((table["customers"] * (table["observed"] - table["predicted"]).abs()).sum()
+                 / table["customers"].sum())
+
+
 def classification_metrics(label, score, probability=None) -> dict[str, float]:
     """ROC AUC, PR AUC (average precision), top-decile lift from a ranking score; the Brier
-    score only when the method gives a probability (otherwise NaN)."""
+    score and calibration error only when the method gives a probability (otherwise NaN)."""
     label = np.asarray(label, dtype=np.int64)
     return {
         "roc_auc": float(roc_auc_score(label, score)),
         "pr_auc": float(average_precision_score(label, score)),
         "brier": float(brier_score_loss(label, probability)) if probability is not None
         else float("nan"),
+        "calibration_error": calibration_error(label, probability)
+        if probability is not None else float("nan"),
         "top_decile_lift": top_decile_lift(label, score),
         "churn_rate": float(label.mean()),
         "customers": int(len(label)),

@@ -9,6 +9,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_curve
 
+from .metrics import reliability
+
 COLOURS = {"actual_units": "black", "mean_units": "tab:blue", "p50_units": "tab:cyan",
            "seasonal_naive_units": "tab:orange", "moving_average_28d_units": "tab:green"}
 LABELS = {"actual_units": "actual", "mean_units": "LightGBM expected",
@@ -54,6 +56,24 @@ def roc_plot(label, scores: dict[str, np.ndarray]) -> bytes:
     ax.set_ylabel("true positive rate")
     ax.set_title("Churn: ROC on the held-out cutoff")
     ax.legend(fontsize=8, loc="lower right")
+    return _png(fig)
+
+
+def reliability_plot(label, probabilities: dict[str, np.ndarray]) -> bytes:
+    """Observed churn rate against the predicted probability, per tenth of [0, 1] (the
+    diagonal is perfect calibration; marker size grows with the customers in the bin)."""
+    fig = Figure(figsize=(5, 4.5))
+    ax = fig.subplots()
+    for name, probability in probabilities.items():
+        table = reliability(label, probability)
+        ax.plot(table["predicted"], table["observed"], marker="o", lw=1.2, label=name)
+        ax.scatter(table["predicted"], table["observed"],
+                   s=10 + 200 * table["customers"] / table["customers"].sum(), alpha=0.4)
+    ax.plot([0, 1], [0, 1], color="grey", ls=":")
+    ax.set_xlabel("predicted churn probability")
+    ax.set_ylabel("observed churn rate")
+    ax.set_title("Churn: reliability on the held-out cutoff")
+    ax.legend(fontsize=8, loc="upper left")
     return _png(fig)
 
 
