@@ -32,7 +32,7 @@ import pandas as pd
 
 from .demand_data import DemandHistory
 from .intermittent import CLASSES, density_classes
-from .metrics import forecast_metrics, naive_scale, pinball_loss, rmsse, wrmsse
+from .metrics import forecast_metrics, naive_scale, pinball_loss, wrmsse
 
 POINT = "lightgbm_mean"
 METHODS = {"lightgbm_mean": "mean_units", "lightgbm_p50": "p50_units", "zero": "zero_units",
@@ -201,5 +201,6 @@ def headline(version: str, metrics: pd.DataFrame) -> str:
                 f"({abs(change):.0%} {'better' if change >= 0 else 'worse'})")
 
     classes = "; ".join(f"{name} {words(s)}" for name, s in parts.items())
-    return (f"demand model {version}: expected-units WRMSSE {words(head).replace(' vs ', ' vs best baseline ', 1)}"
+    overall = words(head).replace(" vs ", " vs best baseline ", 1)
+    return (f"demand model {version}: expected-units WRMSSE {overall}"
             + (f"; {classes}" if classes else ""))
