@@ -241,7 +241,10 @@ def evaluate(con: duckdb.DuckDBPyConnection, plan: CutoffPlan, settings: ChurnSe
                          f"customers and needs both churned and retained ones")
     # BG/NBD was fitted at the cutoff on every customer with a purchase before it, lapsed
     # ones too (churn_features.churn_frame).
-    bgnbd: BgNbd = held_out.attrs["bgnbd"]
+    bgnbd: BgNbd | None = held_out.attrs.get("bgnbd")
+    if bgnbd is None:
+        raise NotEnoughData(f"BG/NBD, the baseline, does not converge on the {len(held_out)} "
+                            f"customers before the evaluation cutoff {plan.evaluation}")
     predictions = pd.DataFrame({
         "customer_id": held_out["customer_id"], "cutoff_date": held_out["cutoff_date"],
         "is_churned": held_out["is_churned"].astype(bool),

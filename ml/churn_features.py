@@ -18,6 +18,7 @@ from datetime import date
 
 import duckdb
 import pandas as pd
+from lifetimes.utils import ConvergenceError
 
 from .bgnbd import BgNbd
 from .errors import NotEnoughData
@@ -220,9 +221,7 @@ def churn_frame(con: duckdb.DuckDBPyConnection, cutoff: date, horizon_days: int 
     frame = con.execute(_SQL, {"cutoff": pd.Timestamp(cutoff).to_pydatetime(),
                                "horizon_days": horizon_days,
                                "active_days": active_days}).df()
-    everyone = bgnbd_summary(con, cutoff)
-    model = BgNbd.fit(everyone["frequency"], everyone["recency"], everyone["age"]) if len(
-        everyone) else None
+    model = _fit_bgnbd(bgnbd_summary(con, cutoff))
     summary = [frame[c].astype(float) for c in ("bgnbd_frequency", "bgnbd_recency",
                                                 "bgnbd_age")]
     if model is not None and len(frame):
@@ -245,6 +244,20 @@ def churn_frame(con: duckdb.DuckDBPyConnection, cutoff: date, horizon_days: int 
                                    frame["average_order_value"] > 0))
     frame["is_marketing_opt_in"] = frame["is_marketing_opt_in"].astype(bool)
     return frame
+
+
+def _fit_bgnbd(everyone: pd.DataFrame) -> BgNbd | None:
+    """BG/NBD by maximum likelihood; with a small L2 penalty when the plain fit does not
+    converge (a few customers); None when neither does: its features are then missing."""
+    if everyone.empty:
+        return None
+    for penalizer in (0.0, 0.01):
+        try:
+            return BgNbd.fit(everyone["frequency"], everyone["recency"], everyone["age"],
+                             penalizer=penalizer)
+        except ConvergenceError:
+            continue
+    return None
 
 
 def bgnbd_summary(con: duckdb.DuckDBPyConnection, cutoff: date) -> pd.DataFrame:

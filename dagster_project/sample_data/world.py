@@ -207,7 +207,7 @@ def _products(cfg: Config, rng: np.random.Generator) -> pd.DataFrame:
                 "is_active": bool(rng.random() < 0.95),
                 # A heavy tail: a few best sellers, many products selling less than once
                 # a day (intermittent demand, as in real catalogues).
-                "popularity": float(rng.lognormal(0, 1.6)),
+                "popularity": float(rng.lognormal(0, 1.4)),
                 "quality": float(rng.uniform(3.4, 4.8)),
             }
         )

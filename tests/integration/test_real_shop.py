@@ -32,7 +32,7 @@ def test_the_drop_reconciles_with_the_log(cdnow):
     orders, units, revenue = query(warehouse, """
         select count(*), sum(units), sum(revenue) from (
             select orders.order_id, sum(items.quantity) as units,
-                   any_value(orders.net_revenue_amount) as revenue
+                   any_value(orders.net_revenue_amount)::double as revenue
             from marts.fct_orders as orders join marts.fct_order_items as items using (order_id)
             where orders.is_counted group by 1)""")[0]
     assert orders == len(log)

@@ -16,8 +16,8 @@ START = np.datetime64(date(2025, 1, 6), "D")
 
 
 def _history() -> DemandHistory:
-    """P0 sells 2, 0, 2, 0... (dense enough: ADI 2, CV² 0 -> intermittent); P1 sells 1 every
-    day (dense). Days 0..9 are history, 10..11 the horizon; price 10 a unit, no discount."""
+    """P0 sells 2, 0, 2, 0... (ADI 2, CV² 0: intermittent); P1 sells 1 every day (dense).
+    Days 0..9 are history, 10..11 the horizon; price 10 a unit, no discount."""
     units = np.array([[2, 0] * 6, [1] * 12], dtype=float)
     products = pd.DataFrame({"product_id": ["P0", "P1"], "category": ["A", "A"],
                              "list_price": [10.0, 10.0], "is_active": [True, True],
@@ -38,7 +38,8 @@ def _predictions(history: DemandHistory, model: dict[str, list[float]]) -> pd.Da
                          "actual_units": history.units[p, origin + h],
                          "mean_units": model[product][h - 1], "p10_units": 0.0,
                          "p50_units": model[product][h - 1], "p90_units": 3.0,
-                         "zero_units": 0.0, "seasonal_naive_units": history.units[p, origin + h - 7],
+                         "zero_units": 0.0,
+                         "seasonal_naive_units": history.units[p, origin + h - 7],
                          "moving_average_28d_units": history.units[p, :origin + 1].mean(),
                          "croston_sba_units": 1.0, "tsb_units": 1.0})
     frame = pd.DataFrame(rows)
