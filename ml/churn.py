@@ -6,6 +6,13 @@ Cutoffs, for a scoring cutoff S (default: the day after the newest order) and ho
   and is scored on E against the recency rule and BG/NBD (fitted on the history before E);
 - the scoring model trains on E, E - step, ... (labels complete before S) and scores S.
 Nothing at or after S is read, so a run at an earlier S replays the past exactly.
+
+The features include BG/NBD's expected purchases and P(alive), fitted at each cutoff on the
+orders before it (churn_features.py), so the model starts where BG/NBD stops. Its scores are
+calibrated by Platt scaling (a logistic fit of the label on the booster's log-odds) on
+leave-one-cutoff-out predictions: each training cutoff is scored by a booster trained on the
+others. Platt scaling is monotone, so the ranking (AUC) is the booster's; it needs two
+training cutoffs, and with one the booster's own probabilities are kept.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import duckdb
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from scipy.optimize import minimize
 
 from .bgnbd import BgNbd
 from .churn_actions import reason_features, risk_tier, suggested_action, top_reasons
@@ -107,12 +115,19 @@ class ChurnModel:
     cutoffs: tuple[date, ...]
     training: pd.DataFrame = field(repr=False)
     seconds: float = 0.0
+    calibration: tuple[float, float] = (1.0, 0.0)  # Platt: sigmoid(a * log-odds + b)
 
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         return encode(frame, self.categories)
 
+    def raw_log_odds(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.booster.predict(self.matrix(frame), raw_score=True,
+                                    num_threads=self.booster_threads)
+
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.booster.predict(self.matrix(frame), num_threads=self.booster_threads)
+        """Calibrated churn probability."""
+        a, b = self.calibration
+        return 1 / (1 + np.exp(-(a * self.raw_log_odds(frame) + b)))
 
     def contributions(self, frame: pd.DataFrame) -> np.ndarray:
         """Per customer and feature, the push on the log-odds of churn (TreeSHAP)."""
@@ -156,19 +171,54 @@ def stacked_frames(con: duckdb.DuckDBPyConnection, cutoffs, settings: ChurnSetti
                      ignore_index=True)
 
 
+def _train(training: pd.DataFrame, categories: dict, settings: ChurnSettings) -> lgb.Booster:
+    dataset = lgb.Dataset(encode(training, categories),
+                          label=training["is_churned"].astype(int).to_numpy(),
+                          categorical_feature=CATEGORICAL, free_raw_data=False)
+    return lgb.train(settings.lightgbm_params(), dataset,
+                     num_boost_round=settings.num_boost_round)
+
+
+def platt(log_odds, label) -> tuple[float, float]:
+    """(a, b) of P(churn) = sigmoid(a * log-odds + b), by maximum likelihood."""
+    x = np.asarray(log_odds, dtype=np.float64)
+    y = np.asarray(label, dtype=np.float64)
+
+    def loss(params):
+        z = params[0] * x + params[1]
+        return float(np.sum(np.logaddexp(0, z) - y * z))
+
+    def grad(params):
+        residual = 1 / (1 + np.exp(-(params[0] * x + params[1]))) - y
+        return np.array([np.sum(residual * x), np.sum(residual)])
+
+    found = minimize(loss, np.array([1.0, 0.0]), jac=grad, method="BFGS")
+    return float(found.x[0]), float(found.x[1])
+
+
 def fit(training: pd.DataFrame, cutoffs, settings: ChurnSettings) -> ChurnModel:
     started = time.perf_counter()
     if training.empty or training["is_churned"].nunique() < 2:
         raise NotEnoughData(f"churn training data at cutoffs {[str(c) for c in cutoffs]} has "
                          f"{len(training)} customers and needs both churned and retained ones")
     categories = {c: sorted(training[c].dropna().unique().tolist()) for c in CATEGORICAL}
-    dataset = lgb.Dataset(encode(training, categories),
-                          label=training["is_churned"].astype(int).to_numpy(),
-                          categorical_feature=CATEGORICAL, free_raw_data=False)
-    booster = lgb.train(settings.lightgbm_params(), dataset,
-                        num_boost_round=settings.num_boost_round)
+    booster = _train(training, categories, settings)
+    calibration = (1.0, 0.0)
+    held_out_cutoffs = training["cutoff_date"].unique()
+    if len(held_out_cutoffs) > 1:
+        out_of_fold = np.zeros(len(training))
+        for cutoff in held_out_cutoffs:
+            held = (training["cutoff_date"] == cutoff).to_numpy()
+            rest = training[~held]
+            if rest["is_churned"].nunique() < 2:
+                break
+            fold = _train(rest, categories, settings)
+            out_of_fold[held] = fold.predict(encode(training[held], categories),
+                                             raw_score=True, num_threads=settings.num_threads)
+        else:
+            calibration = platt(out_of_fold, training["is_churned"].astype(int))
     return ChurnModel(booster, categories, tuple(cutoffs), training,
-                      time.perf_counter() - started)
+                      time.perf_counter() - started, calibration)
 
 
 @dataclass
@@ -189,19 +239,19 @@ def evaluate(con: duckdb.DuckDBPyConnection, plan: CutoffPlan, settings: ChurnSe
     if held_out["is_churned"].nunique() < 2:
         raise NotEnoughData(f"the evaluation cutoff {plan.evaluation} has {len(held_out)} active "
                          f"customers and needs both churned and retained ones")
-    # BG/NBD learns from every customer with a purchase before the cutoff, lapsed ones too.
-    everyone = churn_frame(con, plan.evaluation, settings.horizon_days, active_days=100_000)
-    bgnbd = BgNbd.fit(everyone["bgnbd_frequency"], everyone["bgnbd_recency"],
-                      everyone["bgnbd_age"])
-    summary = [held_out[c] for c in ("bgnbd_frequency", "bgnbd_recency", "bgnbd_age")]
+    # BG/NBD was fitted at the cutoff on every customer with a purchase before it, lapsed
+    # ones too (churn_features.churn_frame).
+    bgnbd: BgNbd | None = held_out.attrs.get("bgnbd")
+    if bgnbd is None:
+        raise NotEnoughData(f"BG/NBD, the baseline, does not converge on the {len(held_out)} "
+                            f"customers before the evaluation cutoff {plan.evaluation}")
     predictions = pd.DataFrame({
         "customer_id": held_out["customer_id"], "cutoff_date": held_out["cutoff_date"],
         "is_churned": held_out["is_churned"].astype(bool),
         "lightgbm_probability": model.predict(held_out),
         "recency_days": held_out["recency_days"],
-        "bgnbd_expected_purchases": bgnbd.expected_purchases(settings.horizon_days, *summary),
-        "bgnbd_probability_no_purchase": bgnbd.probability_no_purchase(
-            settings.horizon_days, *summary),
+        "bgnbd_expected_purchases": held_out["bgnbd_expected_purchases"],
+        "bgnbd_probability_no_purchase": held_out["bgnbd_probability_no_purchase"],
     })
     label = predictions["is_churned"].to_numpy()
     metrics = pd.DataFrame([
@@ -291,7 +341,7 @@ def run(con: duckdb.DuckDBPyConnection, settings: ChurnSettings, cutoff: date | 
                  for method, row in metrics.iterrows()},
         extra={"categories": model.categories, "evaluation_cutoff": str(plan.evaluation),
                "scoring_cutoff": str(plan.scoring),
-               "bgnbd": asdict(evaluation.bgnbd)},
+               "bgnbd": asdict(evaluation.bgnbd), "calibration": list(model.calibration)},
     )
     scores["model_version"] = record.version
     return ChurnRun(plan, evaluation, model, scores, record)

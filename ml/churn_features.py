@@ -18,15 +18,19 @@ from datetime import date
 
 import duckdb
 import pandas as pd
+from lifetimes.utils import ConvergenceError
 
+from .bgnbd import BgNbd
 from .errors import NotEnoughData
 
 CATEGORICAL = ["acquisition_channel", "membership_level"]
 FEATURES = [
     "recency_days", "tenure_days", "customer_age_days", "order_count", "order_days",
     "orders_30d", "orders_90d", "orders_91_180d", "orders_365d", "order_trend_90d",
-    "mean_days_between_orders", "overdue_ratio", "revenue_total", "revenue_365d",
-    "average_order_value", "coupon_order_share", "campaign_order_share",
+    "mean_days_between_orders", "overdue_ratio", "last_gap_days", "gap_trend",
+    "revenue_total", "revenue_365d", "average_order_value", "monetary_trend",
+    "bgnbd_expected_purchases", "bgnbd_probability_alive", "coupon_order_share",
+    "campaign_order_share",
     "sessions_30d", "sessions_31_90d", "session_trend", "days_since_last_session",
     "product_views_30d", "carts_30d", "events_90d",
     "review_count", "rating_mean", "rating_mean_90d", "rating_trend", "negative_reviews_90d",
@@ -58,6 +62,7 @@ order_stats as (
         coalesce(sum(revenue) filter (where ordered_at >= $cutoff - interval 365 day), 0)
             as revenue_365d,
         avg(revenue) as average_order_value,
+        arg_max(revenue, ordered_at) as last_order_revenue,
         avg(has_coupon::int) as coupon_order_share,
         avg(has_campaign::int) as campaign_order_share
     from orders
@@ -68,6 +73,19 @@ population as (
     select order_stats.*
     from order_stats
     where last_order_at >= $cutoff - to_days(cast($active_days as integer))
+),
+
+order_dates as (
+    select customer_id, order_date,
+           lag(order_date) over (partition by customer_id order by order_date) as previous_date
+    from (select distinct customer_id, order_date from orders) as dates
+    where customer_id in (select customer_id from population)
+),
+
+gap_stats as (
+    select customer_id, date_diff('day', previous_date, order_date) as last_gap_days
+    from order_dates
+    qualify row_number() over (partition by customer_id order by order_date desc) = 1
 ),
 
 events as (
@@ -147,9 +165,11 @@ select
     population.orders_90d - population.orders_91_180d as order_trend_90d,
     case when population.order_days > 1 then date_diff('day', population.first_order_at,
         population.last_order_at) / (population.order_days - 1) end as mean_days_between_orders,
+    gap_stats.last_gap_days,
     population.revenue_total,
     population.revenue_365d,
     population.average_order_value,
+    population.last_order_revenue,
     population.coupon_order_share,
     population.campaign_order_share,
     coalesce(event_stats.sessions_30d, 0) as sessions_30d,
@@ -181,6 +201,7 @@ from population
 left join marts.dim_customers as customers using (customer_id)
 left join marts.dim_channels as channels
     on channels.channel_id = customers.acquisition_channel_id
+left join gap_stats using (customer_id)
 left join event_stats using (customer_id)
 left join review_stats using (customer_id)
 left join member_stats using (customer_id)
@@ -192,14 +213,67 @@ order by population.customer_id
 def churn_frame(con: duckdb.DuckDBPyConnection, cutoff: date, horizon_days: int = 90,
                 active_days: int = 365) -> pd.DataFrame:
     """Features, BG/NBD summary and label of every active customer at the cutoff. The label
-    is only meaningful when the data reaches cutoff + horizon - 1 days."""
+    is only meaningful when the data reaches cutoff + horizon - 1 days.
+
+    BG/NBD is fitted at this cutoff on every customer's orders before it (frame.attrs
+    ["bgnbd"]), and its expected purchases in the horizon and P(alive) become features:
+    the model starts from what BG/NBD knows, with no order on or after the cutoff read."""
     frame = con.execute(_SQL, {"cutoff": pd.Timestamp(cutoff).to_pydatetime(),
                                "horizon_days": horizon_days,
                                "active_days": active_days}).df()
+    model = _fit_bgnbd(bgnbd_summary(con, cutoff))
+    summary = [frame[c].astype(float) for c in ("bgnbd_frequency", "bgnbd_recency",
+                                                "bgnbd_age")]
+    if model is not None and len(frame):
+        frame["bgnbd_expected_purchases"] = model.expected_purchases(horizon_days, *summary)
+        frame["bgnbd_probability_alive"] = model.probability_alive(*summary)
+        frame["bgnbd_probability_no_purchase"] = model.probability_no_purchase(
+            horizon_days, *summary)
+    else:
+        for column in ("bgnbd_expected_purchases", "bgnbd_probability_alive",
+                       "bgnbd_probability_no_purchase"):
+            frame[column] = pd.Series(dtype=float)
+    frame.attrs["bgnbd"] = model
     frame["session_trend"] = (frame["sessions_30d"] * 2 + 1) / (frame["sessions_31_90d"] + 1)
     frame["overdue_ratio"] = frame["recency_days"] / frame["mean_days_between_orders"]
+    # Inter-purchase time and spend trends: the last gap against the customer's mean gap,
+    # the last order's value against the mean order value (NaN over a zero mean).
+    frame["gap_trend"] = frame["last_gap_days"] / frame["mean_days_between_orders"]
+    frame["monetary_trend"] = (frame["last_order_revenue"]
+                               / frame["average_order_value"].where(
+                                   frame["average_order_value"] > 0))
     frame["is_marketing_opt_in"] = frame["is_marketing_opt_in"].astype(bool)
     return frame
+
+
+def _fit_bgnbd(everyone: pd.DataFrame) -> BgNbd | None:
+    """BG/NBD by maximum likelihood; with a small L2 penalty when the plain fit does not
+    converge (a few customers); None when neither does: its features are then missing."""
+    if everyone.empty:
+        return None
+    for penalizer in (0.0, 0.01):
+        try:
+            return BgNbd.fit(everyone["frequency"], everyone["recency"], everyone["age"],
+                             penalizer=penalizer)
+        except ConvergenceError:
+            continue
+    return None
+
+
+def bgnbd_summary(con: duckdb.DuckDBPyConnection, cutoff: date) -> pd.DataFrame:
+    """BG/NBD's summary of every customer with a counted order before the cutoff, lapsed
+    ones too (BG/NBD learns drop-out from them): repeat purchase days, age at the last
+    order and at the cutoff, in whole days."""
+    return con.execute("""
+        select customer_id,
+               count(distinct order_date) - 1 as frequency,
+               date_diff('day', min(ordered_at)::date, max(ordered_at)::date) as recency,
+               date_diff('day', min(ordered_at)::date, $cutoff::date) as age
+        from marts.fct_orders
+        where is_counted and customer_id <> '-1' and ordered_at < $cutoff
+        group by customer_id
+        order by customer_id
+    """, {"cutoff": pd.Timestamp(cutoff).to_pydatetime()}).df()
 
 
 def last_order_date(con: duckdb.DuckDBPyConnection) -> date:

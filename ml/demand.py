@@ -7,10 +7,12 @@ forecasts back. Training origins step back from the forecast origin in whole wee
 (`origin_step_days`), and a row is used only when its target day is on or before the day
 the model is trained at: a backtest origin never trains on the days it is scored on.
 
-Four boosters share the rows: quantile models for p10, p50 and p90 (p50 is the point
-forecast scored by WAPE, which the median minimises), and a Poisson model of the expected
-units. For intermittent demand the median is often 0, so sums of p50 over days understate
-demand; inventory alerts add up expected units instead.
+Four boosters share the rows: a Tweedie model of the expected units (the point forecast:
+what the M5 winners used for demand that is zero on most days; its sums over days stay
+unbiased, and inventory alerts add them up), and quantile models for p10, p50 and p90.
+For intermittent demand the median is often 0: it is no point forecast, and the backtest
+scores the expected units (demand_eval.py). The features include the product's Croston/SBA
+and TSB state and its share of the category (intermittent.py, demand_features.py).
 """
 
 from __future__ import annotations
@@ -23,14 +25,15 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from . import demand_eval
 from .demand_data import DemandHistory
 from .demand_features import CATEGORICAL, FEATURES, Prefix, feature_frame, prefix_sums
 from .errors import NotEnoughData
-from .metrics import forecast_metrics, gain_shares
+from .metrics import gain_shares
 from .registry import ModelRecord, data_fingerprint
 
 QUANTILES = {"p10_units": 0.1, "p50_units": 0.5, "p90_units": 0.9}
-MEAN = "mean_units"  # expected units (Poisson objective): sums over days stay unbiased
+MEAN = "mean_units"  # expected units (Tweedie objective): sums over days stay unbiased
 
 
 def _quiet(_: str) -> None:
@@ -49,11 +52,13 @@ class DemandSettings:
     num_leaves: int = 31
     min_data_in_leaf: int = 200
     max_bin: int = 63
+    tweedie_variance_power: float = 1.2
     seed: int = 7
     num_threads: int = 2
 
     def lightgbm_params(self, output: str) -> dict:
-        objective = ({"objective": "poisson"} if output == MEAN
+        objective = ({"objective": "tweedie",
+                      "tweedie_variance_power": self.tweedie_variance_power} if output == MEAN
                      else {"objective": "quantile", "alpha": QUANTILES[output]})
         return {
             **objective, "learning_rate": self.learning_rate,
@@ -149,8 +154,8 @@ def origin_rows(history: DemandHistory, origin: int, horizon: int) -> tuple[np.n
 
 def forecast(history: DemandHistory, prefix: Prefix, model: DemandModel,
              origin: int, horizon: int) -> pd.DataFrame:
-    """Quantile forecasts for the days after `origin`, one row per product and date,
-    with the baselines known at the origin beside them."""
+    """Quantile and expected-units forecasts for the days after `origin`, one row per
+    product and date, with the baselines known at the origin beside them."""
     o, p, h = origin_rows(history, origin, horizon)
     features = feature_frame(history, prefix, o, p, h)
     frame = pd.DataFrame({
@@ -160,7 +165,10 @@ def forecast(history: DemandHistory, prefix: Prefix, model: DemandModel,
         "horizon_day": h,
         # Seasonal naive: the same weekday in the last week known at the origin.
         "seasonal_naive_units": features["same_weekday_last"].to_numpy(),
-        "moving_average_28d_units": features["units_mean_28d"].to_numpy(),
+        "moving_average_28d_units": features["units_mean_28d"].fillna(0).to_numpy(),
+        "zero_units": 0.0,
+        "croston_sba_units": features["sba_forecast"].to_numpy(),
+        "tsb_units": features["tsb_forecast"].to_numpy(),
     })
     return pd.concat([frame, model.predict(features).reset_index(drop=True)], axis=1)
 
@@ -168,13 +176,9 @@ def forecast(history: DemandHistory, prefix: Prefix, model: DemandModel,
 @dataclass
 class Backtest:
     predictions: pd.DataFrame  # per origin, product and date: actual, model and baselines
-    metrics: pd.DataFrame  # per origin (and "all") and method: WAPE, MAE, RMSE, bias
+    metrics: pd.DataFrame  # per origin, density class and method (demand_eval.py)
+    series: pd.DataFrame  # per origin and product: RMSSE scale, weight, density class
     seconds: float
-
-
-METHODS = {"lightgbm_p50": "p50_units", "lightgbm_mean": MEAN,
-           "seasonal_naive": "seasonal_naive_units",
-           "moving_average_28d": "moving_average_28d_units"}
 
 
 def required_days(settings: DemandSettings, origins: int = 1) -> int:
@@ -207,7 +211,7 @@ def backtest(history: DemandHistory, settings: DemandSettings,
     horizon = settings.horizon_days
     last = history.days - 1
     origins = backtest_origins(history, settings)
-    frames = []
+    frames, series = [], []
     for number, k in enumerate(range(origins, 0, -1), start=1):
         origin = last - horizon * k
         log(f"demand backtest origin {number}/{origins} ({history.date_of(origin)}): training")
@@ -218,25 +222,11 @@ def backtest(history: DemandHistory, settings: DemandSettings,
         product = pd.Index(history.products["product_id"]).get_indexer(frame["product_id"])
         frame["actual_units"] = history.units[product, origin + frame["horizon_day"].to_numpy()]
         frames.append(frame)
+        series.append(demand_eval.series_table(history, origin))
     predictions = pd.concat(frames, ignore_index=True)
-    return Backtest(predictions, backtest_metrics(predictions), time.perf_counter() - started)
-
-
-def backtest_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    groups = [("all", predictions)] + [
-        (str(origin.date()), group)
-        for origin, group in predictions.groupby("forecast_origin_date")]
-    for origin, group in groups:
-        # Share of actuals within [p10, p90] (nominally 80%; ties at 0 units count as in).
-        inside = float(group["actual_units"].between(group["p10_units"],
-                                                     group["p90_units"]).mean())
-        for method, column in METHODS.items():
-            rows.append({"forecast_origin": origin, "method": method,
-                         **forecast_metrics(group["actual_units"], group[column]),
-                         "p10_p90_coverage": inside if column == "p50_units" else np.nan})
-    return pd.DataFrame(rows)
-
+    series_frame = pd.concat(series, ignore_index=True)
+    return Backtest(predictions, demand_eval.backtest_metrics(predictions, series_frame, history),
+                    series_frame, time.perf_counter() - started)
 
 
 @dataclass
@@ -260,15 +250,19 @@ def run(history: DemandHistory, settings: DemandSettings,
     log(f"demand model: trained on {len(model.training.target):,} rows in {model.seconds:.1f} s;"
         f" forecasting {settings.horizon_days} days")
     future = forecast(history, prefix, model, last, settings.horizon_days)
-    overall = result.metrics[result.metrics["forecast_origin"] == "all"]
+    overall = result.metrics[(result.metrics["forecast_origin"] == "all")
+                             & (result.metrics["density_class"] == "all")]
     record = ModelRecord(
         model_name="demand_forecast", settings=settings.as_dict(),
         training_first_date=str(history.start),
         training_last_date=str(history.date_of(model.trained_through)),
         training_points=[str(d) for d in history.date_of(np.unique(model.training.origin))],
         features=FEATURES, data=data_fingerprint(model.training.features, model.training.target),
-        metrics={row.method: {k: getattr(row, k) for k in ("wape", "mae", "rmse", "bias")}
-                 for row in overall.itertuples()},
+        metrics={**{row.method: {k: getattr(row, k) for k in (
+                     "wrmsse", "rmsse_mean", "wape", "mae", "rmse", "bias", "pinball_p10",
+                     "pinball_p50", "pinball_p90", "p10_p90_coverage")}
+                    for row in overall.itertuples()},
+                 "wrmsse_vs_best_baseline": demand_eval.summary(result.metrics)},
     )
     future["model_version"] = record.version
     return DemandRun(result, model, future, record)

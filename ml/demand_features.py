@@ -20,6 +20,7 @@ import pandas as pd
 
 from .calendar import FESTIVALS, days_until_festivals, festival_codes
 from .demand_data import DemandHistory
+from .intermittent import Smoothed, smooth
 
 PROMO_SHARE = 0.05  # a day with a line discount over 5% of gross counts as a promotion day
 WINDOWS = (7, 14, 28, 91, 364)
@@ -30,6 +31,7 @@ FEATURES = (
      "days_since_last_sale", "discount_share_3d", "discount_share_7d", "discount_share_28d",
      "discount_share_last_sale", "promo_days_14d", "price_index_28d",
      "category_mean_7d", "category_mean_28d", "shop_mean_7d", "shop_mean_28d",
+     "category_share_28d", "tsb_forecast", "sba_forecast", "tsb_probability", "demand_size",
      "same_weekday_last", "same_weekday_mean_4w", "shop_same_weekday_ratio",
      "last_year_mean_7d", "category_last_year_ratio", "shop_last_year_ratio",
      "target_iso_dow", "target_day_of_month", "target_month", "target_day_of_year",
@@ -53,6 +55,7 @@ class Prefix:
     shop_daily_mean: np.ndarray  # units per available product, per day
     last_sale: np.ndarray  # (products, days): last day <= d with a sale, -1 if none
     category_code: np.ndarray
+    smoothed: Smoothed  # Croston/SBA/TSB state after each day (intermittent.py)
 
 
 def prefix_sums(history: DemandHistory) -> Prefix:
@@ -74,6 +77,7 @@ def prefix_sums(history: DemandHistory) -> Prefix:
         sale_days=_cumsum(units > 0), promo_days=_cumsum(promo), available=_cumsum(available),
         category_units=_cumsum(cat_units), category_available=_cumsum(cat_avail),
         shop_daily_mean=shop_mean, last_sale=last_sale, category_code=codes,
+        smoothed=smooth(units, history.products["available_from"].to_numpy()),
     )
 
 
@@ -112,6 +116,14 @@ def feature_frame(history: DemandHistory, prefix: Prefix, origin: np.ndarray,
         f[f"category_mean_{w}d"] = _ratio(_window(prefix.category_units, k, o - w + 1, o),
                                           _window(prefix.category_available, k, o - w + 1, o))
         f[f"shop_mean_{w}d"] = _shop_mean(prefix, o - w + 1, o)
+    # Hierarchy and intermittent-demand state: the product's share of its category, and
+    # the Croston/SBA/TSB forecasts and TSB's sale probability as of the origin.
+    f["category_share_28d"] = _ratio(f["units_mean_28d"], f["category_mean_28d"])
+    smoothed = prefix.smoothed
+    f["tsb_forecast"] = smoothed.tsb[p, o]
+    f["sba_forecast"] = smoothed.sba[p, o]
+    f["tsb_probability"] = smoothed.tsb_probability[p, o]
+    f["demand_size"] = smoothed.size[p, o]
     f.update(_same_weekday(history, prefix, o, p, h))
     f.update(_last_year(prefix, o, p, k, t))
     f.update(_target_calendar(history, t))

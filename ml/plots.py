@@ -9,6 +9,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_curve
 
+from .metrics import reliability
+
 COLOURS = {"actual_units": "black", "mean_units": "tab:blue", "p50_units": "tab:cyan",
            "seasonal_naive_units": "tab:orange", "moving_average_28d_units": "tab:green"}
 LABELS = {"actual_units": "actual", "mean_units": "LightGBM expected",
@@ -18,7 +20,7 @@ LABELS = {"actual_units": "actual", "mean_units": "LightGBM expected",
 
 def backtest_plot(predictions: pd.DataFrame, metrics: pd.DataFrame) -> bytes:
     """Left: units per day over all products in every backtest window, actual against the
-    model and the baselines. Right: WAPE per forecast origin and method."""
+    model and the baselines. Right: WRMSSE per forecast origin and method (all products)."""
     fig = Figure(figsize=(12, 4))
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 1]})
     daily = predictions.groupby(["forecast_origin_date", "forecast_date"])[list(LABELS)].sum()
@@ -32,10 +34,12 @@ def backtest_plot(predictions: pd.DataFrame, metrics: pd.DataFrame) -> bytes:
     left.set_title("Backtest: units per day, all products (dotted: forecast origins)")
     left.legend(fontsize=8, loc="upper left")
     left.tick_params(axis="x", labelrotation=30, labelsize=8)
-    per_origin = metrics[metrics["forecast_origin"] != "all"].pivot(
-        index="forecast_origin", columns="method", values="wape")
+    per_origin = metrics[(metrics["forecast_origin"] != "all")
+                         & (metrics["density_class"] == "all")
+                         & (metrics["method"] != "lightgbm_p50")].pivot(
+        index="forecast_origin", columns="method", values="wrmsse")
     per_origin.plot.bar(ax=right, rot=30, fontsize=8, width=0.8)
-    right.set_title("WAPE per origin (lower is better)")
+    right.set_title("WRMSSE per origin (lower is better)")
     right.legend(fontsize=7, loc="lower left")
     return _png(fig)
 
@@ -52,6 +56,24 @@ def roc_plot(label, scores: dict[str, np.ndarray]) -> bytes:
     ax.set_ylabel("true positive rate")
     ax.set_title("Churn: ROC on the held-out cutoff")
     ax.legend(fontsize=8, loc="lower right")
+    return _png(fig)
+
+
+def reliability_plot(label, probabilities: dict[str, np.ndarray]) -> bytes:
+    """Observed churn rate against the predicted probability, per tenth of [0, 1] (the
+    diagonal is perfect calibration; marker size grows with the customers in the bin)."""
+    fig = Figure(figsize=(5, 4.5))
+    ax = fig.subplots()
+    for name, probability in probabilities.items():
+        table = reliability(label, probability)
+        ax.plot(table["predicted"], table["observed"], marker="o", lw=1.2, label=name)
+        ax.scatter(table["predicted"], table["observed"],
+                   s=10 + 200 * table["customers"] / table["customers"].sum(), alpha=0.4)
+    ax.plot([0, 1], [0, 1], color="grey", ls=":")
+    ax.set_xlabel("predicted churn probability")
+    ax.set_ylabel("observed churn rate")
+    ax.set_title("Churn: reliability on the held-out cutoff")
+    ax.legend(fontsize=8, loc="upper left")
     return _png(fig)
 
 

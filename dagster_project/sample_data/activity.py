@@ -38,7 +38,8 @@ def sessions(world: World, orders: pd.DataFrame) -> pd.DataFrame:
     n_browse = rng.poisson(per_day * span * 1.1)
     owner = np.repeat(np.arange(n_cust), n_browse)
     day = start[owner] + (rng.random(len(owner)) * span[owner]).astype(int)
-    keep = rng.random(len(owner)) < decay(cust["churn_day"].to_numpy()[owner] - day) ** 1.5
+    keep = rng.random(len(owner)) < decay(cust["churn_day"].to_numpy()[owner] - day,
+                                          cust["fades_before_churn"].to_numpy()[owner]) ** 1.5
     owner, day = owner[keep], day[keep]
     browse = pd.DataFrame({
         "cust_idx": owner,
@@ -131,7 +132,8 @@ def reviews(world: World, orders: pd.DataFrame, items: pd.DataFrame) -> pd.DataF
     prod = first_item.reindex(delivered).to_numpy()
     c = orders["cust_idx"].to_numpy()[delivered]
     days_left = cust["churn_day"].to_numpy()[c] - orders["day"].to_numpy()[delivered]
-    mean = prods["quality"].to_numpy()[prod] - 1.6 * (1 - decay(days_left))
+    mean = prods["quality"].to_numpy()[prod] - 1.6 * (1 - decay(
+        days_left, cust["fades_before_churn"].to_numpy()[c]))
     rating = np.clip(np.round(rng.normal(mean, 0.8)), 1, 5).astype(int)
     created = orders["ts"].to_numpy()[delivered] + rng.integers(2, 10, len(delivered)) * 86400
     text = [REVIEW_TEXT[r][rng.integers(3)] for r in rating]

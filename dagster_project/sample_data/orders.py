@@ -1,7 +1,9 @@
 """Orders and order items of the simulated shop.
 
 Customers buy as a Poisson process shaped by the demand calendar, between signup and a
-hidden churn day; in the 60 days before churning their frequency fades. CRM campaigns
+hidden churn day; for half of them (`fades_before_churn`) frequency fades in the 60 days
+before churning, the others stop without warning (as BG/NBD's drop-out assumes), so churn
+is not too easy to foresee. CRM campaigns
 assign members to treatment and control; treatment members get an extra purchase with
 the campaign's true lift. Product choice follows popularity, category season and
 per-product price promotions (a discount lifts that product's demand).
@@ -17,9 +19,10 @@ from .world import CATEGORIES, TASTE_SHARE, World
 DECLINE_DAYS = 60
 
 
-def decay(days_to_churn: np.ndarray) -> np.ndarray:
-    """Purchase/engagement multiplier as churn approaches (1 far away, 0.25 at churn)."""
-    return np.clip(days_to_churn / DECLINE_DAYS, 0.25, 1.0)
+def decay(days_to_churn: np.ndarray, fades: np.ndarray | bool = True) -> np.ndarray:
+    """Purchase/engagement multiplier as churn approaches (1 far away, 0.25 at churn) for
+    customers who fade; 1 until churn for those who do not."""
+    return np.where(fades, np.clip(days_to_churn / DECLINE_DAYS, 0.25, 1.0), 1.0)
 
 
 def natural_orders(world: World) -> pd.DataFrame:
@@ -38,7 +41,8 @@ def natural_orders(world: World) -> pd.DataFrame:
     owner = np.repeat(np.arange(len(cust)), n_orders)
     u = cum[first_day[owner]] + rng.random(len(owner)) * mass[owner]
     day = np.clip(np.searchsorted(cum, u, side="right") - 1, 0, cfg.days - 1)
-    keep = rng.random(len(owner)) < decay(cust["churn_day"].to_numpy()[owner] - day)
+    keep = rng.random(len(owner)) < decay(cust["churn_day"].to_numpy()[owner] - day,
+                                          cust["fades_before_churn"].to_numpy()[owner])
     owner, day = owner[keep], day[keep]
     # Every converting customer places a first order within two weeks of signing up.
     starters = np.flatnonzero(active)

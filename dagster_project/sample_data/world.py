@@ -185,6 +185,8 @@ def _customers(cfg: Config, rng: np.random.Generator, channels: pd.DataFrame) ->
     # 10% of customers do not carry an acquisition channel in the export.
     frame.loc[rng.random(n) < 0.1, "acquisition_channel_id"] = None
     frame["acquisition_channel_true"] = channels["channel_id"].to_numpy()[ch_idx]
+    # Half the customers' orders and visits fade before they churn; the rest stop abruptly.
+    frame["fades_before_churn"] = rng.random(n) < 0.5
     return frame
 
 
@@ -212,7 +214,9 @@ def _products(cfg: Config, rng: np.random.Generator) -> pd.DataFrame:
                 "currency": "CNY" if chinese else "USD",
                 "launch_day": int(rng.integers(-400, cfg.days - 30)),
                 "is_active": bool(rng.random() < 0.95),
-                "popularity": float(rng.lognormal(0, 1.0)),
+                # A heavy tail: a few best sellers, many products selling less than once
+                # a day (intermittent demand, as in real catalogues).
+                "popularity": float(rng.lognormal(0, 1.4)),
                 "quality": float(rng.uniform(3.4, 4.8)),
             }
         )

@@ -94,32 +94,92 @@ def test_assets_write_forecasts_alerts_and_scores_with_the_expected_rows(shop):
     assert models == {"demand_forecast": 1, "churn": 1, "recommendations": 1}
 
 
+BASELINE_COLUMNS = {"zero": None, "seasonal_naive": "seasonal_naive_units",
+                    "moving_average_28d": "moving_average_28d_units",
+                    "croston_sba": "croston_sba_units", "tsb": "tsb_units"}
+
+
+def _product_wrmsse(backtest: pd.DataFrame, daily: pd.DataFrame, column: str | None) -> float:
+    """M5's level-12 WRMSSE recomputed from the backtest rows and the marts: per origin and
+    product sqrt(mean squared error / mean squared day-to-day change since the first sale),
+    weighted by net revenue of the 28 days up to the origin; origins weigh equally."""
+    units = daily.pivot_table(index="product", columns="day", values="units", fill_value=0)
+    net = daily.pivot_table(index="product", columns="day", values="net", fill_value=0)
+    days = pd.date_range(daily["day"].min(), backtest["day"].max())
+    units = units.reindex(columns=days, fill_value=0)
+    net = net.reindex(columns=days, fill_value=0)
+    per_origin = []
+    for origin, rows in backtest.groupby("origin"):
+        origin = pd.Timestamp(origin)
+        values, weights = [], []
+        for product, group in rows.groupby("product"):
+            history = units.loc[product, :origin].to_numpy() if product in units.index else []
+            sold = np.flatnonzero(np.asarray(history) > 0)
+            if len(sold) == 0:
+                continue
+            changes = np.diff(history[sold[0]:])
+            scale = (changes ** 2).mean() if len(changes) else 0
+            weight = net.loc[product, origin - pd.Timedelta(days=27):origin].sum()
+            if scale <= 0 or weight <= 0:
+                continue
+            forecast = 0.0 if column is None else group[column]
+            values.append(np.sqrt(((group["actual"] - forecast) ** 2).mean() / scale))
+            weights.append(weight)
+        per_origin.append(np.average(values, weights=weights))
+    return float(np.mean(per_origin))
+
+
 def test_models_beat_their_baselines_on_held_out_data(shop):
     warehouse = shop["warehouse"]
     backtest = pd.DataFrame(query(warehouse, """
-        select forecast_origin_date, product_id, forecast_date, actual_units, p50_units,
-               seasonal_naive_units, moving_average_28d_units
-        from ml.demand_backtest"""), columns=["origin", "product", "day", "actual", "p50",
-                                              "naive", "ma28"])
+        select forecast_origin_date, product_id, forecast_date, actual_units, mean_units,
+               p50_units, seasonal_naive_units, moving_average_28d_units, croston_sba_units,
+               tsb_units
+        from ml.demand_backtest"""), columns=["origin", "product", "day", "actual",
+                                              "mean_units", "p50", "seasonal_naive_units",
+                                              "moving_average_28d_units", "croston_sba_units",
+                                              "tsb_units"])
     assert backtest["origin"].nunique() == 3
     # The actuals are the demand of counted orders (metrics.md), read again here.
-    demand_rows = dict(((p, d), u) for p, d, u in query(warehouse, """
-        select product_id, order_date, sum(quantity) from marts.fct_order_items
-        where is_counted group by 1, 2"""))
+    daily = pd.DataFrame(query(warehouse, """
+        select product_id, order_date, sum(quantity)::double,
+               sum(gross_amount - discount_amount)::double
+        from marts.fct_order_items where is_counted and product_id <> '-1' group by 1, 2"""),
+        columns=["product", "day", "units", "net"])
+    daily["day"] = pd.to_datetime(daily["day"])
+    demand_rows = dict(((p, d.date()), u) for p, d, u in
+                       zip(daily["product"], daily["day"], daily["units"], strict=True))
     expected = [demand_rows.get((p, d), 0) for p, d in zip(backtest["product"], backtest["day"],
                                                           strict=True)]
     np.testing.assert_array_equal(backtest["actual"], expected)
+    backtest["day"] = pd.to_datetime(backtest["day"])
 
-    def wape(column: str) -> float:
-        return (backtest[column] - backtest["actual"]).abs().sum() / backtest["actual"].sum()
-
-    assert wape("p50") <= 0.8 * wape("naive")  # the issue's goal: at least 20% below
-    assert wape("p50") < wape("ma28")
-    metrics = dict(query(warehouse, "select method, wape from ml.demand_backtest_metrics "
-                                    "where forecast_origin = 'all'"))
-    assert metrics["lightgbm_p50"] == pytest.approx(wape("p50"))
-    auc = dict(query(warehouse, "select method, roc_auc from ml.churn_evaluation_metrics"))
-    assert auc["lightgbm"] > max(auc["recency_rule"], auc["bgnbd_expected_purchases"])
+    # The expected units beat every baseline on product-level WRMSSE, recomputed here.
+    model = _product_wrmsse(backtest, daily, "mean_units")
+    baselines = {name: _product_wrmsse(backtest, daily, column)
+                 for name, column in BASELINE_COLUMNS.items()}
+    assert model < min(baselines.values()), (model, baselines)
+    metrics = pd.DataFrame(query(warehouse, """
+        select density_class, method, wrmsse, wrmsse_product, p10_p90_coverage
+        from ml.demand_backtest_metrics where forecast_origin = 'all'"""),
+        columns=["density_class", "method", "wrmsse", "wrmsse_product", "coverage"])
+    overall = metrics[metrics["density_class"] == "all"].set_index("method")
+    assert overall.loc["lightgbm_mean", "wrmsse_product"] == pytest.approx(model)
+    assert overall.loc["zero", "wrmsse_product"] == pytest.approx(baselines["zero"])
+    # Over the three levels too, and on the long tail (intermittent products).
+    for density_class in ("all", "intermittent"):
+        rows = metrics[metrics["density_class"] == density_class].set_index("method")
+        assert rows.loc["lightgbm_mean", "wrmsse"] < rows.loc[list(BASELINE_COLUMNS),
+                                                              "wrmsse"].min()
+    assert (metrics["density_class"] == "intermittent").any()
+    assert 0.7 <= overall.loc["lightgbm_p50", "coverage"] <= 0.95
+    churn_metrics = pd.DataFrame(query(warehouse, """
+        select method, roc_auc, brier from ml.churn_evaluation_metrics"""),
+        columns=["method", "auc", "brier"]).set_index("method")
+    assert churn_metrics.loc["lightgbm", "auc"] > churn_metrics.drop("lightgbm")["auc"].max()
+    # Calibrated: a lower Brier score than BG/NBD's probability of no purchase.
+    assert churn_metrics.loc["lightgbm", "brier"] < churn_metrics.loc[
+        "bgnbd_expected_purchases", "brier"]
 
 
 def _truncated_copy(warehouse: Path, tmp_path: Path, cutoff: date) -> Path:
@@ -145,8 +205,10 @@ def test_features_at_a_cutoff_do_not_change_when_later_rows_are_deleted(shop, tm
             history = load_history(con)
             rows = demand.origin_rows(history, history.day_index(origin), 28)
             frames[name] = (
+                # BG/NBD features too: BG/NBD is fitted at the cutoff on earlier orders only.
                 churn_frame(con, cutoff)[["customer_id", *CHURN_FEATURES, "bgnbd_frequency",
-                                          "bgnbd_recency", "bgnbd_age"]],
+                                          "bgnbd_recency", "bgnbd_age",
+                                          "bgnbd_probability_no_purchase"]],
                 feature_frame(history, prefix_sums(history), *rows),
                 stock_positions(con, origin).sort_values("product_id", ignore_index=True),
             )

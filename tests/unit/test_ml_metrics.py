@@ -7,7 +7,17 @@ import math
 import numpy as np
 import pytest
 
-from ml.metrics import classification_metrics, forecast_metrics, top_decile_lift
+from ml.metrics import (
+    calibration_error,
+    classification_metrics,
+    forecast_metrics,
+    naive_scale,
+    pinball_loss,
+    reliability,
+    rmsse,
+    top_decile_lift,
+    wrmsse,
+)
 
 
 def test_forecast_metrics_by_hand():
@@ -31,3 +41,29 @@ def test_classification_metrics_without_a_probability_have_no_brier():
     assert m["roc_auc"] == 1.0 and math.isnan(m["brier"])
     m = classification_metrics([0, 1], [0.2, 0.6], [0.2, 0.6])
     assert m["brier"] == pytest.approx((0.04 + 0.16) / 2)
+
+
+def test_rmsse_and_wrmsse_by_hand():
+    # In-sample from the first sale: 2, 0, 4 -> changes -2, +4 -> scale (4 + 16) / 2 = 10.
+    scale = naive_scale([0, 2, 0, 4])
+    assert scale == pytest.approx(10.0)
+    # Errors -1, +2 -> mean square 2.5 -> sqrt(2.5 / 10) = 0.5.
+    assert rmsse([1, 3], [2, 1], scale) == pytest.approx(0.5)
+    assert math.isnan(naive_scale([0, 0, 0])) and math.isnan(naive_scale([0, 3, 3, 3]))
+    # The NaN series drops out; weights 3 and 1 renormalise: (1.5 + 1) / 4.
+    assert wrmsse([0.5, 1.0, float("nan")], [3, 1, 5]) == pytest.approx(0.625)
+    assert math.isnan(wrmsse([0.5], [0]))
+
+
+def test_pinball_loss_by_hand():
+    # y - q = -1, 1, 4 at tau 0.9: 0.1, 0.9, 3.6.
+    assert pinball_loss([0, 2, 5], [1, 1, 1], 0.9) == pytest.approx(4.6 / 3)
+    assert pinball_loss([0, 2, 5], [1, 1, 1], 0.5) == pytest.approx(3 / 3)
+
+
+def test_reliability_and_calibration_error_by_hand():
+    label, probability = [0, 1, 1, 0], [0.05, 0.15, 0.95, 0.85]
+    table = reliability(label, probability)
+    assert list(table["bin"]) == [0, 1, 8, 9]
+    # |0 - 0.05|, |1 - 0.15|, |0 - 0.85|, |1 - 0.95| over 4 customers.
+    assert calibration_error(label, probability) == pytest.approx(1.8 / 4)

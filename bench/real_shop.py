@@ -1,0 +1,137 @@
+"""The models on a real shop's order log: CDNOW (Fader & Hardie's public data set, shipped
+with `lifetimes`): 23,570 customers who first bought between January and March 1997, and
+every purchase they made until June 1998 (customer, date, CDs, dollars).
+
+CDNOW has no products, times of day, statuses, sessions or campaigns. The drop says only
+what the log says: one product `CD` (category Music, list price the median price per CD),
+one order per log line at noon UTC of its date, status delivered, one line of that
+order's CDs at its mean price; customers sign up on their first purchase date. So churn is
+measured on an order-only shop, and demand on one dense series (the shop's CDs a day):
+no long tail.
+
+Usage: python -m bench.real_shop [--customers N] [--out /tmp/cdnow] [--threads 1]
+Writes <out>/results.json and prints a Markdown table of the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import lifetimes
+import pandas as pd
+
+from ml import churn, demand, demand_eval
+from ml.demand_data import load_history
+
+CDNOW = Path(lifetimes.__file__).parent / "datasets" / "CDNOW_master.txt"
+CHURN_CUTOFFS = (date(1998, 1, 1), date(1998, 3, 1), date(1998, 5, 1), date(1998, 7, 1))
+
+
+def read_cdnow(customers: int | None = None) -> pd.DataFrame:
+    """The log as customer_id (text, as in the file), order_date, cds, dollars; the first
+    `customers` customer ids only when given (a slice for tests)."""
+    log = pd.read_csv(CDNOW, sep=r"\s+", header=0, dtype=str,
+                      names=["customer_id", "date", "cds", "dollars"])
+    log["order_date"] = pd.to_datetime(log["date"], format="%Y%m%d")
+    log["cds"] = log["cds"].astype(int)
+    log["dollars"] = log["dollars"].astype(float)
+    if customers is not None:
+        keep = sorted(log["customer_id"].unique())[:customers]
+        log = log[log["customer_id"].isin(keep)]
+    return log.drop(columns="date").reset_index(drop=True)
+
+
+def write_drop(log: pd.DataFrame, out: Path) -> Path:
+    """Customers, products, orders and order_items files of the contract (docs/)."""
+    out.mkdir(parents=True, exist_ok=True)
+    first = log.groupby("customer_id")["order_date"].min()
+    pd.DataFrame({"customer_id": first.index,
+                  "signup_at": first.dt.strftime("%Y-%m-%dT00:00:00Z").to_numpy()}
+                 ).to_csv(out / "customers.csv", index=False)
+    price = (log["dollars"] / log["cds"]).where(log["cds"] > 0)
+    pd.DataFrame({"product_id": ["CD"], "product_name": ["CD"], "category": ["Music"],
+                  "list_price": [round(float(price.median()), 2)], "currency": ["USD"]}
+                 ).to_csv(out / "products.csv", index=False)
+    order_id = [f"O{i:07d}" for i in range(1, len(log) + 1)]
+    pd.DataFrame({"order_id": order_id, "customer_id": log["customer_id"],
+                  "ordered_at": log["order_date"].dt.strftime("%Y-%m-%dT12:00:00Z"),
+                  "status": "delivered", "currency": "USD", "subtotal_amount": log["dollars"],
+                  "total_amount": log["dollars"]}).to_csv(out / "orders.csv", index=False)
+    pd.DataFrame({"order_id": order_id, "line_number": 1, "product_id": "CD",
+                  "quantity": log["cds"],
+                  "unit_price": (log["dollars"] / log["cds"].clip(lower=1)).round(4)}
+                 ).to_csv(out / "order_items.csv", index=False)
+    return out
+
+
+def build_warehouse(drop: Path, warehouse: Path) -> None:
+    subprocess.run([sys.executable, "-m", "dagster_project.build", "--drop", str(drop),
+                    "--warehouse", str(warehouse), "--only", "warehouse"], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def churn_results(warehouse: Path, threads: int, cutoffs=CHURN_CUTOFFS) -> list[dict]:
+    """Held-out metrics of the model and the baselines at each scoring cutoff's evaluation
+    cutoff (one horizon before it)."""
+    settings = churn.ChurnSettings(num_threads=threads)
+    rows = []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        first = churn.first_order_date(con)
+        for scoring in cutoffs:
+            plan = churn.cutoff_plan(scoring, settings, first)
+            evaluation = churn.evaluate(con, plan, settings, {})
+            for row in evaluation.metrics.to_dict("records"):
+                rows.append({**row, "cutoff_date": str(row["cutoff_date"]),
+                             "training_cutoffs": len(plan.evaluation_training)})
+    return rows
+
+
+def demand_results(warehouse: Path, threads: int) -> list[dict]:
+    settings = demand.DemandSettings(num_threads=threads, max_train_rows=40_000,
+                                     num_boost_round=80)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        history = load_history(con)
+    result = demand.backtest(history, settings)
+    overall = result.metrics[result.metrics["density_class"] == "all"]
+    keep = ["forecast_origin", "method", "wrmsse", "wrmsse_product", "wape", "bias",
+            "p10_p90_coverage"]
+    return [{**row, "headline": None} for row in overall[keep].to_dict("records")] + [
+        {"headline": demand_eval.headline("on CDNOW", result.metrics)}]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.real_shop")
+    parser.add_argument("--customers", type=int, help="first N customer ids only")
+    parser.add_argument("--out", type=Path, default=Path("/tmp/cdnow"))
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    log = read_cdnow(args.customers)
+    drop = write_drop(log, args.out / "drop")
+    warehouse = args.out / "wh.duckdb"
+    build_warehouse(drop, warehouse)
+    results = {"data": {"customers": int(log["customer_id"].nunique()), "orders": len(log),
+                        "first": str(log["order_date"].min().date()),
+                        "last": str(log["order_date"].max().date())},
+               "churn": churn_results(warehouse, args.threads),
+               "demand": demand_results(warehouse, args.threads)}
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    frame = pd.DataFrame(results["churn"])
+    print(frame.pivot(index="cutoff_date", columns="method", values="roc_auc").round(3)
+          .to_markdown())
+    print(frame.pivot(index="cutoff_date", columns="method", values="brier").round(3)
+          .to_markdown())
+    print(results["demand"][-1]["headline"])
+    print(json.dumps(results["data"]), f"{results['seconds']} s")
+
+
+if __name__ == "__main__":
+    main()
