@@ -99,7 +99,8 @@ def level_rmsse(predictions: pd.DataFrame, history: DemandHistory, by: list[str]
         rows.append({"forecast_origin_date": key[0], "weight": max(float(revenue), 0.0),
                      **{m: np.sqrt(mse.loc[key if len(key) > 1 else key[0], m] / scale)
                         for m in METHODS}})
-    return pd.DataFrame(rows)
+    # A class with no product at an origin gives no rows, but still the columns.
+    return pd.DataFrame(rows, columns=["forecast_origin_date", "weight", *METHODS])
 
 
 def backtest_metrics(predictions: pd.DataFrame, series: pd.DataFrame,
