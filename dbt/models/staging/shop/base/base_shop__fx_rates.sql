@@ -13,7 +13,8 @@ typed as (
         exact_duplicate_rank,
         _source_file,
         _source_line,
-        _parse_error
+        _parse_error,
+        _loaded_at
     from source
 ),
 
@@ -31,7 +32,8 @@ checked as (
 final as (
     select
         *,
-        {{ latest_version_rank(['rate_date', 'currency']) }} as version_rank
+        {{ latest_version_rank(['rate_date', 'currency']) }} as version_rank,
+        {{ untrusted_latest_version(['rate_date', 'currency']) }} as has_untrusted_latest_version
     from checked
 )
 
