@@ -20,3 +20,12 @@
                               + {{ z }} * {{ z }} / (4.0 * {{ n }} * {{ n }})))
     / (1 + {{ z }} * {{ z }} / {{ n }})
 {%- endmacro %}
+
+{% macro exact_var_samp(expression) -%}
+    {#- Sample variance from exact DECIMAL sums (4 decimals), so it does not depend on the
+        order threads combine rows in, as var_samp's floating-point running update does
+        (two builds of one drop differed at 1e-15). Null for fewer than two values. -#}
+    {%- set value = "cast(" ~ expression ~ " as decimal(18, 4))" -%}
+    cast(count({{ value }}) * sum({{ value }} * {{ value }}) - sum({{ value }}) * sum({{ value }}) as double)
+        / nullif(count({{ value }}) * (count({{ value }}) - 1), 0)
+{%- endmacro %}
