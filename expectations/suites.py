@@ -62,7 +62,8 @@ AMOUNTS = {
     "order_items": ["unit_price", "discount_amount"], "products": ["list_price", "unit_cost"],
     "campaigns": ["budget"], "ad_spend": ["spend"], "inventory_snapshots": ["unit_cost"],
 }
-PLANNED = {("campaigns", "starts_at"), ("campaigns", "ends_at"), ("products", "launched_at")}
+PLANNED = {("campaigns", "starts_at"), ("campaigns", "ends_at"), ("products", "launched_at"),
+           ("fx_rates", "rate_date")}  # rates may be published ahead (budget, forward rates)
 WHOLE_QUANTITIES = {("order_items", "quantity")}
 FRESHNESS = {"orders": "ordered_at", "events": "occurred_at"}
 MONEY_WITH_CURRENCY = {"orders", "ad_spend", "products"}

@@ -23,7 +23,7 @@
 {% macro implausible_time(column, planned=false) -%}
     {#- Before plausible_earliest_date, or later than the row's load time plus
         plausible_future_days (times that happened) or plausible_planned_days (times that are
-        planned: campaign start and end, product launch). -#}
+        planned: campaign start and end, product launch, fx rate dates). -#}
     ({{ column }} < {{ plausible_earliest_literal() }}
      or {{ column }} > {{ dbt.dateadd('day', plausible_number_var('plausible_planned_days' if planned else 'plausible_future_days'), '_loaded_at') }})
 {%- endmacro %}

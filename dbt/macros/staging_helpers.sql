@@ -4,7 +4,7 @@
     {#- required: columns that must be present; parsed: {column: kind} for typed columns
         whose raw text sits in <column>_text; amounts: money columns held to
         plausible_max_amount; planned: timestamp columns that may lie in the future (campaign
-        dates, launches); rules: [(condition, reason)] checked last.
+        dates, launches, rate dates); rules: [(condition, reason)] checked last.
         Reason codes: missing_required:<col>, bad_timestamp:<col>, bad_number:<col>,
         bad_date:<col>, implausible_timestamp:<col> (every parsed timestamp outside the
         plausible window), implausible_amount:<col>, then the rule's own code. -#}

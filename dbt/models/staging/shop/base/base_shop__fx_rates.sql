@@ -24,7 +24,8 @@ checked as (
         {{ rejection_reason(
             required=['rate_date', 'currency', 'rate_to_base'],
             parsed={'rate_date': 'timestamp', 'rate_to_base': 'number'},
-            rules=[('rate_to_base <= 0', 'non_positive_rate')]
+            rules=[('rate_to_base <= 0', 'non_positive_rate')],
+            planned=['rate_date']
         ) }} as rejection_reason
     from typed
 ),
