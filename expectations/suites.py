@@ -12,6 +12,7 @@ while a broken export of thousands is stopped.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import great_expectations.expectations as gxe
 
@@ -22,6 +23,7 @@ from dagster_project.contract import (
     ENTITIES,
     EVENT_TYPES,
     ORDER_STATUSES,
+    PLAUSIBILITY,
     TEST_GROUPS,
 )
 
@@ -50,7 +52,19 @@ ACCEPTED = {
 RANGES = {  # (entity, column): (min, max)
     ("reviews", "rating"): (1, 5), ("order_items", "quantity"): (0, None),
     ("inventory_snapshots", "on_hand_qty"): (0, None), ("fx_rates", "rate_to_base"): (0, None),
+    ("orders", "subtotal_amount"): (0, None), ("orders", "total_amount"): (0, None),
 }
+# Plausibility, as staging quarantines it (dbt/macros/plausibility.sql): money held to
+# |amount| < plausible_max_amount, times to a window, order-line quantities whole in 1..max.
+AMOUNTS = {
+    "orders": ["subtotal_amount", "discount_amount", "shipping_amount", "tax_amount",
+               "total_amount"],
+    "order_items": ["unit_price", "discount_amount"], "products": ["list_price", "unit_cost"],
+    "campaigns": ["budget"], "ad_spend": ["spend"], "inventory_snapshots": ["unit_cost"],
+}
+PLANNED = {("campaigns", "starts_at"), ("campaigns", "ends_at"), ("products", "launched_at"),
+           ("fx_rates", "rate_date")}  # rates may be published ahead (budget, forward rates)
+WHOLE_QUANTITIES = {("order_items", "quantity")}
 FRESHNESS = {"orders": "ordered_at", "events": "occurred_at"}
 MONEY_WITH_CURRENCY = {"orders", "ad_spend", "products"}
 
@@ -112,6 +126,7 @@ def raw_suite(entity: str, *, quarantine_limit: float, freshness_days: int,
         expectations.append(gxe.ExpectColumnValuesToBeInSet(
             column=f"{column}__parses", value_set=[True], mostly=mostly,
             meta=_meta("error", rule=rule)))
+    expectations += _plausibility(entity, columns, mostly)
     for (owner, column), values in ACCEPTED.items():
         if owner == entity:
             columns.append(f"lower(nullif(trim({column}), '')) as {column}__value")
@@ -140,6 +155,41 @@ def raw_suite(entity: str, *, quarantine_limit: float, freshness_days: int,
     return Suite(name=f"raw_{entity}", asset=["raw", entity],
                  query=f"select {', '.join(columns)} from raw.{entity}",
                  expectations=expectations, index_columns=["_source_file", "_source_line"])
+
+
+def _plausibility(entity: str, columns: list[str], mostly: float) -> list:
+    """Times in the plausible window, amounts under the bound, whole quantities in 1..max
+    (an empty or unparsable value is left to the rules above). Appends the derived columns."""
+    earliest = date.fromisoformat(PLAUSIBILITY["plausible_earliest_date"]).isoformat()
+    expectations = []
+    for column in TIMESTAMPS.get(entity, []):
+        days = int(PLAUSIBILITY["plausible_planned_days" if (entity, column) in PLANNED
+                                else "plausible_future_days"])
+        parsed = f"try_cast(trim({column}) as timestamptz)"
+        columns.append(f"({parsed} is null or ({parsed} >= timestamptz '{earliest}' and {parsed}"
+                       f" <= cast(_loaded_at as timestamptz) + interval {days} day))"
+                       f" as {column}__plausible")
+        expectations.append(gxe.ExpectColumnValuesToBeInSet(
+            column=f"{column}__plausible", value_set=[True], mostly=mostly,
+            meta=_meta("error",
+                       rule=f"{column} between {earliest} and {days} days after the load")))
+    bound = int(PLAUSIBILITY["plausible_max_amount"])
+    for column in AMOUNTS.get(entity, []):
+        number = f"try_cast(replace(trim({column}), ',', '') as double)"
+        columns.append(f"({number} is null or abs({number}) < {bound}) as {column}__plausible")
+        expectations.append(gxe.ExpectColumnValuesToBeInSet(
+            column=f"{column}__plausible", value_set=[True], mostly=mostly,
+            meta=_meta("error", rule=f"|{column}| < {bound:.0e}")))
+    top = int(PLAUSIBILITY["plausible_max_quantity"])
+    for owner, column in sorted(WHOLE_QUANTITIES):
+        if owner == entity:
+            number = f"try_cast(replace(trim({column}), ',', '') as double)"
+            columns.append(f"({number} is null or {number} < 0 or ({number} = floor({number})"
+                           f" and {number} between 1 and {top})) as {column}__whole")
+            expectations.append(gxe.ExpectColumnValuesToBeInSet(
+                column=f"{column}__whole", value_set=[True], mostly=mostly,
+                meta=_meta("error", rule=f"{column} a whole number in [1, {top}]")))
+    return expectations
 
 
 def quarantine_suite(*, quarantine_limit: float, quarantine_min_rows: int = 0) -> Suite:

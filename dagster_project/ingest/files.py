@@ -5,6 +5,10 @@ physical lines, counting the header as line 1. DuckDB reads a file fast when eac
 is one line; a file with multi-line or ragged records is read with Python's csv module,
 which knows exact line numbers, and a ragged record becomes a raw row whose
 `_parse_error` says what is wrong (quarantined downstream, never dropped).
+
+Nothing read from a file becomes SQL text: column names are checked against a safe set and
+double-quoted, values are data. Both CSV paths give the same raw values (an empty field is
+NULL) and accept fields up to MAX_FIELD_BYTES.
 """
 
 from __future__ import annotations
@@ -17,9 +21,16 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ..contract import ENTITIES, Entity
+from ..contract import ENTITIES, LINEAGE_COLUMNS, Entity
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+# Longest line (DuckDB) or field (Python csv) a reader accepts: a long review loads.
+MAX_FIELD_BYTES = 64 * 1024 * 1024
+# Column names a file may use: letters (any script), digits, `_`, space, `.` and `-`, starting
+# with a letter, digit or `_`; at most 128 characters. Quotes, `;`, `(` never reach SQL.
+SAFE_COLUMN = re.compile(r"\w[\w .\-]{0,127}")
+# Names the loader writes itself: a file column of that name would overwrite lineage.
+RESERVED_COLUMNS = frozenset({*LINEAGE_COLUMNS, "_raw_json"})
 
 
 class DropError(ValueError):
@@ -60,6 +71,30 @@ def _owner(filename: str) -> str | None:
     return max(matches, key=len) if matches else None
 
 
+def quote_identifier(name: str) -> str:
+    """A SQL identifier, double-quoted with embedded quotes doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def check_columns(path: Path, columns: list[str]) -> None:
+    """Raise DropError naming the file and the header for an unsafe, reserved or repeated
+    column name (DuckDB names are case-insensitive, so `Email` repeats `email`)."""
+    seen: dict[str, str] = {}
+    for number, column in enumerate(columns, start=1):
+        if not SAFE_COLUMN.fullmatch(column):
+            raise DropError(f"{path}: line 1: header {column!r} (column {number}) is not a safe "
+                            f"column name: use letters, digits, '_', space, '.' or '-' (at most "
+                            f"128, not starting with space, '.' or '-')")
+        if column.lower() in RESERVED_COLUMNS:
+            raise DropError(f"{path}: line 1: header {column!r} (column {number}) is reserved "
+                            f"for the loader's own columns ({', '.join(sorted(RESERVED_COLUMNS))})"
+                            f"; rename it")
+        if column.lower() in seen:
+            raise DropError(f"{path}: line 1: header {column!r} (column {number}) repeats "
+                            f"column {seen[column.lower()]!r}; every column needs its own name")
+        seen[column.lower()] = column
+
+
 def relation_sql(con: duckdb.DuckDBPyConnection, file: DropFile,
                  entity: Entity) -> tuple[str, list[str]]:
     """SQL selecting the file's rows as text columns plus `_source_line` and `_parse_error`,
@@ -74,13 +109,14 @@ def relation_sql(con: duckdb.DuckDBPyConnection, file: DropFile,
                    f"as _source_line, cast(null as varchar) as _parse_error "
                    f"from read_parquet('{path}', file_row_number = true)")
             columns = _columns(con, f"select * from read_parquet('{path}')", file)
+            check_columns(file.path, columns)
             sql = _as_text(sql, columns)
         elif file.fmt == "jsonl":
             sql, columns = _jsonl_sql(con, path, file, entity)
         else:
             sql, columns = _csv_sql(con, path, file)
     except (csv.Error, duckdb.Error) as exc:  # e.g. a field or line over the readers' limits
-        raise DropError(f"{file.path}: cannot be read as {file.fmt}: {_first_line(exc)}") from exc
+        raise DropError(f"{file.path}: cannot be read as {file.fmt}: {reader_error(exc)}") from exc
     missing = sorted(entity.required - set(columns))
     if missing:
         raise DropError(f"{file.path}: missing required column(s) {', '.join(missing)} "
@@ -92,18 +128,21 @@ def _columns(con: duckdb.DuckDBPyConnection, sql: str, file: DropFile) -> list[s
     try:
         return [d[0] for d in con.execute(f"describe {sql}").fetchall()]
     except duckdb.Error as exc:
-        raise DropError(f"{file.path}: cannot be read as {file.fmt}: {_first_line(exc)}") from exc
+        raise DropError(f"{file.path}: cannot be read as {file.fmt}: {reader_error(exc)}") from exc
 
 
 def _as_text(sql: str, columns: list[str]) -> str:
-    casts = ", ".join(f'cast("{c}" as varchar) as "{c}"' for c in columns)
+    casts = ", ".join(f"cast({quote_identifier(c)} as varchar) as {quote_identifier(c)}"
+                      for c in columns)
     return f"select {casts}, _source_line, _parse_error from ({sql})"
 
 
 def _csv_sql(con: duckdb.DuckDBPyConnection, path: str, file: DropFile) -> tuple[str, list[str]]:
     read = (f"read_csv('{path}', all_varchar = true, header = true, auto_detect = true, "
-            f"delim = ',', quote = '\"', escape = '\"', strict_mode = true)")
+            f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+            f"max_line_size = {MAX_FIELD_BYTES})")
     columns = _csv_header(file)
+    check_columns(file.path, columns)
     lines = _physical_lines(con, path)
     try:
         records = con.execute(f"select count(*) from {read}").fetchall()[0][0]
@@ -134,13 +173,18 @@ def _physical_lines(con: duckdb.DuckDBPyConnection, path: str) -> int:
     return con.execute(
         f"select count(*) from read_csv('{path}', columns = {{'l': 'VARCHAR'}}, header = false,"
         f" delim = chr(1), quote = '', escape = '', auto_detect = false,"
-        f" strict_mode = false)").fetchall()[0][0]
+        f" strict_mode = false, max_line_size = {MAX_FIELD_BYTES})").fetchall()[0][0]
 
 
 def read_csv_exact(path: Path, columns: list[str]) -> pd.DataFrame:
-    """Read a CSV with exact physical line numbers; ragged records keep their raw text."""
+    """Read a CSV with exact physical line numbers; ragged records keep their raw text.
+
+    An empty field is None, as DuckDB's reader gives NULL: the same rows read by either
+    path are the same raw values (so cross-file exact duplicates stay duplicates).
+    """
     rows, lines, errors = [], [], []
     width = len(columns)
+    csv.field_size_limit(MAX_FIELD_BYTES)
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         next(reader, None)
@@ -150,18 +194,22 @@ def read_csv_exact(path: Path, columns: list[str]) -> pd.DataFrame:
                 if not record:
                     start = reader.line_num + 1
                     continue
+                record = [field if field != "" else None for field in record]
                 if len(record) == width:
                     rows.append(record)
                     errors.append(None)
                 else:
                     rows.append((record + [None] * width)[:width])
                     errors.append(f"malformed record: expected {width} fields, found "
-                                  f"{len(record)} ({','.join(record)[:200]!r})")
+                                  f"{len(record)} ({','.join(f or '' for f in record)[:200]!r})")
                 lines.append(start)
                 start = reader.line_num + 1
         except UnicodeDecodeError as exc:
             raise DropError(f"{path}: not UTF-8 text after line {reader.line_num} "
                             f"({exc.reason})") from exc
+        except csv.Error as exc:
+            raise DropError(f"{path}: cannot be read as csv: line {start}: {exc} (fields are "
+                            f"limited to {MAX_FIELD_BYTES:,} bytes)") from exc
     frame = pd.DataFrame(rows, columns=columns, dtype="string")
     frame["_source_line"] = pd.array(lines, dtype="int64")
     frame["_parse_error"] = pd.array(errors, dtype="string")
@@ -178,10 +226,12 @@ def _jsonl_sql(con: duckdb.DuckDBPyConnection, path: str, file: DropFile,
     lines = (f"select line, cast(row_number() over () as bigint) as _source_line from "
              f"read_csv('{path}', columns = {{'line': 'VARCHAR'}}, header = false, "
              f"delim = chr(1), quote = '', escape = '', auto_detect = false, "
-             f"strict_mode = false)")
+             f"strict_mode = false, max_line_size = {MAX_FIELD_BYTES})")
     # One multi-path extraction parses each line once (4x faster than one `->>` per key).
+    # Paths and names come from the contract, never from the file: its keys stay in the data.
     paths = ", ".join(f"'$.{c}'" for c in entity.columns)
-    fields = ", ".join(f'values[{i}] as "{c}"' for i, c in enumerate(entity.columns, start=1))
+    fields = ", ".join(f"values[{i}] as {quote_identifier(c)}"
+                       for i, c in enumerate(entity.columns, start=1))
     extracted = (f"select line, _source_line, json_extract_string(case when json_valid(line) "
                  f"then line end, [{paths}]) as values from ({lines}) where trim(line) <> ''")
     sql = (f"select {fields}, line as _raw_json, _source_line, case when not json_valid(line) "
@@ -191,5 +241,14 @@ def _jsonl_sql(con: duckdb.DuckDBPyConnection, path: str, file: DropFile,
     return sql, [*entity.columns, "_raw_json"]
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0]
+def reader_error(exc: Exception) -> str:
+    """A reader's error on one line: its first line, the reason and the hint, without the
+    offending line's text (which may be megabytes) or the option dump."""
+    lines = [line.strip() for line in str(exc).strip().splitlines()]
+    parts = lines[:1]
+    for line in lines[1:]:
+        if line.startswith(("file =", "LINE ")):
+            break
+        if line and not line.startswith("Original Line"):
+            parts.append(line[:300])
+    return "; ".join(parts)

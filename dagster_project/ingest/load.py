@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from ..contract import ENTITIES, LINEAGE_COLUMNS, Entity
-from .files import DropError, entity_files, relation_sql
+from .files import DropError, entity_files, quote_identifier, relation_sql
 
 __all__ = ["DropError", "LoadResult", "load_entity", "ensure_raw_schema", "raw_columns"]
 
@@ -91,9 +91,10 @@ def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str
         read, columns = _read_files(con, entity, files)
     internal = {*entity.columns, *LINEAGE_COLUMNS, "_raw_json"}
     extra = [c for c in (table_columns if partial else columns) if c not in internal]
+    # Every name is quoted (names from files were checked in relation_sql); an empty field is
+    # NULL whatever the reader, so the same row read twice is the same raw row.
     select = ", ".join(
-        [f'"{c}"' if c in columns else f'cast(null as varchar) as "{c}"' for c in entity.columns]
-        + [f'"{c}"' if c in columns else f'cast(null as varchar) as "{c}"' for c in extra]
+        [_text_column(c, c in columns) for c in [*entity.columns, *extra]]
         + (["_raw_json"] if any(f.fmt == "jsonl" for f in (fresh if partial else files))
            else [])
     )
@@ -143,6 +144,11 @@ def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str
              for f in read_files] or [(load_id, entity.name, None, 0, 0, result.seconds)])
     con.execute("commit")
     return result
+
+
+def _text_column(column: str, present: bool) -> str:
+    name = quote_identifier(column)
+    return f"nullif({name}, '') as {name}" if present else f"cast(null as varchar) as {name}"
 
 
 def _read_files(con: duckdb.DuckDBPyConnection, entity: Entity,

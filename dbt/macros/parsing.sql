@@ -11,7 +11,15 @@
 {%- endmacro %}
 
 {% macro to_integer(column) -%}
-    {{ try_cast(text(column), dbt.type_bigint()) }}
+    {#- Whole numbers only: "2" and "2.0" parse, "1.5" does not (a cast would round it). -#}
+    {%- set number = to_decimal_number(column, strip_commas=false) -%}
+    case when {{ number }} = floor({{ number }}) then {{ try_cast(number, dbt.type_bigint()) }} end
+{%- endmacro %}
+
+{% macro to_decimal_number(column, strip_commas=true) -%}
+    {#- Any decimal text (a count before its whole-number and range checks). -#}
+    {%- set value = "replace(" ~ text(column) ~ ", ',', '')" if strip_commas else text(column) -%}
+    {{ try_cast(value, "decimal(38, 6)") }}
 {%- endmacro %}
 
 {% macro to_date(column) -%}

@@ -1,10 +1,13 @@
 {#- Shared staging logic: the first broken rule of a row, exact duplicates, latest version. -#}
 
-{% macro rejection_reason(required=[], parsed={}, rules=[]) -%}
+{% macro rejection_reason(required=[], parsed={}, rules=[], amounts=[], planned=[]) -%}
     {#- required: columns that must be present; parsed: {column: kind} for typed columns
-        whose raw text sits in <column>_text; rules: [(condition, reason)] checked last.
+        whose raw text sits in <column>_text; amounts: money columns held to
+        plausible_max_amount; planned: timestamp columns that may lie in the future (campaign
+        dates, launches, rate dates); rules: [(condition, reason)] checked last.
         Reason codes: missing_required:<col>, bad_timestamp:<col>, bad_number:<col>,
-        bad_date:<col>, then the rule's own code. -#}
+        bad_date:<col>, implausible_timestamp:<col> (every parsed timestamp outside the
+        plausible window), implausible_amount:<col>, then the rule's own code. -#}
     case
         when _parse_error is not null then 'malformed_record'
         {%- for column in required %}
@@ -13,6 +16,12 @@
         {%- for column, kind in parsed.items() %}
         when {{ column }}_text is not null and {{ column }} is null then 'bad_{{ kind }}:{{ column }}'
         {%- endfor %}
+        {%- for column, kind in parsed.items() if kind == 'timestamp' %}
+        when {{ implausible_time(column, planned=column in planned) }} then 'implausible_timestamp:{{ column }}'
+        {%- endfor %}
+        {%- for column in amounts %}
+        when {{ implausible_amount(column) }} then 'implausible_amount:{{ column }}'
+        {%- endfor %}
         {%- for condition, reason in rules %}
         when {{ condition }} then '{{ reason }}'
         {%- endfor %}
@@ -20,11 +29,13 @@
 {%- endmacro %}
 
 {% macro exact_duplicate_rank(entity) -%}
-    {#- 1 for the first copy of a row (by file, line), 2+ for exact duplicates of it. -#}
-    row_number() over (
-        partition by {% for column in contract_columns(entity) %}{{ column }}{{ ", " if not loop.last }}{% endfor %}
+    {#- 1 for the first copy of a row (by file, line), 2+ for exact duplicates of it. A
+        malformed record (ragged CSV, invalid JSON) is never a duplicate: its contract
+        columns are empty because it could not be split, not because it repeats a row. -#}
+    case when _parse_error is not null then 1 else row_number() over (
+        partition by _parse_error is null, {% for column in contract_columns(entity) %}{{ column }}{{ ", " if not loop.last }}{% endfor %}
         order by _source_file, _source_line
-    )
+    ) end
 {%- endmacro %}
 
 {% macro latest_version_rank(key_columns, updated_column=none) -%}
@@ -34,6 +45,22 @@
         partition by rejection_reason is null and exact_duplicate_rank = 1, {{ key_columns | join(", ") }}
         order by {% if updated_column %}{{ updated_column }} desc nulls last, {% endif %}_source_file desc, _source_line desc
     )
+{%- endmacro %}
+
+{% macro untrusted_latest_version(key_columns, updated_column=none) -%}
+    {#- True on every row of a key whose newest row by file, then line, cannot be trusted:
+        it is quarantined, or it has no updated_at while other versions have one. The
+        newest valid version still wins (an order is not lost), but the key is flagged and
+        counted in audit.load_reconciliation; customers' consent then falls back to the most
+        restrictive value of all versions (DECISIONS.md 22). -#}
+    {%- set newest = "partition by " ~ (key_columns | join(", ")) ~ " order by _source_file desc, _source_line desc rows between unbounded preceding and unbounded following" -%}
+    coalesce(
+        first_value(rejection_reason is not null) over ({{ newest }})
+        {%- if updated_column %}
+        or (first_value({{ updated_column }}_text is null) over ({{ newest }})
+            and count({{ updated_column }}_text) over (partition by {{ key_columns | join(", ") }}) > 0)
+        {%- endif %},
+        false)
 {%- endmacro %}
 
 {% macro contract_columns(entity) -%}

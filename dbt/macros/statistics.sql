@@ -32,3 +32,12 @@
      * power(1 - 1.0 / (9 * ({{ prior }} + {{ observed }}))
              - 1.645 * sqrt(1.0 / (9 * ({{ prior }} + {{ observed }}))), 3))
 {%- endmacro %}
+
+{% macro exact_var_samp(expression) -%}
+    {#- Sample variance from exact DECIMAL sums (4 decimals), so it does not depend on the
+        order threads combine rows in, as var_samp's floating-point running update does
+        (two builds of one drop differed at 1e-15). Null for fewer than two values. -#}
+    {%- set value = "cast(" ~ expression ~ " as decimal(18, 4))" -%}
+    cast(count({{ value }}) * sum({{ value }} * {{ value }}) - sum({{ value }}) * sum({{ value }}) as double)
+        / nullif(count({{ value }}) * (count({{ value }}) - 1), 0)
+{%- endmacro %}

@@ -138,12 +138,76 @@ def test_parse_errors_are_counted_per_file_in_the_load_log(tmp_path, con):
                      "order by 1") == [("channels-1.csv", 2, 1), ("channels-2.csv", 1, 0)]
 
 
-def test_a_field_over_the_csv_limit_fails_naming_the_file(tmp_path, con):
-    # A multi-line record sends the file to Python's csv module, whose field limit is 128 KB.
-    write(tmp_path / "channels.csv", 'channel_id,channel_name\nCH1,"two\nlines"\n'
-          f"CH2,{'x' * 200_000}\n")
-    with pytest.raises(DropError, match=r"channels\.csv: cannot be read as csv"):
+def test_long_fields_load_on_both_reader_paths(tmp_path, con):
+    # Multi-line record: Python's csv path (its default field limit is 128 KB); one-line
+    # records: DuckDB's path (its default line limit is 2 MB).
+    write(tmp_path / "channels-1.csv", 'channel_id,channel_name,channel_type\n'
+          f'CH1,"two\nlines",email\nCH2,{"x" * 150_000},email\n')
+    write(tmp_path / "channels-2.csv", 'channel_id,channel_name,channel_type\n'
+          f'CH3,{"y" * 3_000_000},email\n')
+    load_entity(con, tmp_path, "channels", "t")
+    assert rows(con, "select channel_id, length(channel_name), _source_line from raw.channels"
+                     " order by 1") == [("CH1", 9, 2), ("CH2", 150_000, 4), ("CH3", 3_000_000, 2)]
+
+
+@pytest.mark.parametrize(("body", "detail"), [
+    # One-line records: DuckDB's message keeps its reason and hint, not the long line.
+    ("CH1,Search,email\nCH2,{long},email\n",
+     r"Invalid Input Error: CSV Error on Line: 3; Maximum line size of 1000 bytes exceeded"
+     r".*; Possible Solution: .*max_line_size="),
+    # Short lines, one long multi-line field: Python's csv names the record's first line.
+    ('CH1,"two\nlines",email\nCH2,"{lines}",email\n', r"line 4: field larger than field limit"),
+])
+def test_a_field_over_the_reader_limit_fails_naming_file_line_and_reason(
+        tmp_path, con, monkeypatch, body, detail):
+    monkeypatch.setattr("dagster_project.ingest.files.MAX_FIELD_BYTES", 1000)
+    write(tmp_path / "channels.csv", "channel_id,channel_name,channel_type\n"
+          + body.format(long="x" * 5000, lines=("x" * 40 + "\n") * 125))
+    with pytest.raises(DropError, match=r"channels\.csv: cannot be read as csv: " + detail) as exc:
         load_entity(con, tmp_path, "channels", "t")
+    assert "\n" not in str(exc.value) and "x" * 300 not in str(exc.value)
+
+
+def test_both_reader_paths_store_an_empty_field_as_null(tmp_path, con):
+    # File 1 has a multi-line record (Python path), file 2 does not (DuckDB path).
+    write(tmp_path / "channels-1.csv", 'channel_id,channel_name,channel_type,is_paid\n'
+          'CH1,"two\nlines",email,\nCH2,Mail,"",\n')
+    write(tmp_path / "channels-2.csv", 'channel_id,channel_name,channel_type,is_paid\n'
+          'CH2,Mail,"",\n')
+    load_entity(con, tmp_path, "channels", "t")
+    assert rows(con, "select _source_file, channel_type, is_paid from raw.channels"
+                     " where channel_id = 'CH2' order by 1") == [
+        ("channels-1.csv", None, None), ("channels-2.csv", None, None)]
+
+
+@pytest.mark.parametrize(("header", "problem"), [
+    ('channel_id,"x"" as varchar); copy (select 42) to \'/tmp/p\'; --",channel_name,channel_type',
+     "is not a safe column name"),
+    ("channel_id,channel_name,channel_type,_source_line", "is reserved"),
+    ("channel_id,channel_name,channel_type,Channel_ID", "repeats column 'channel_id'"),
+    ("channel_id,,channel_name,channel_type", "is not a safe column name"),
+])
+def test_unsafe_reserved_and_repeated_headers_fail_naming_file_and_header(
+        tmp_path, con, header, problem):
+    width = header.count(",") + 1 - header.count('""')
+    write(tmp_path / "channels.csv", header + "\n" + ",".join(["v"] * width))
+    with pytest.raises(DropError, match=r"channels\.csv: line 1: header .*" + problem):
+        load_entity(con, tmp_path, "channels", "t")
+
+
+def test_unsafe_parquet_column_names_fail_naming_the_file(tmp_path, con):
+    frame = pd.DataFrame({"channel_id": ["CH1"], "channel_name": ["a"], "channel_type": ["email"],
+                          "x\"); drop table raw._files; --": ["1"]})
+    frame.to_parquet(tmp_path / "channels.parquet")
+    with pytest.raises(DropError, match=r"channels\.parquet: line 1: header .*not a safe"):
+        load_entity(con, tmp_path, "channels", "t")
+
+
+def test_extra_columns_with_spaces_and_other_scripts_are_kept(tmp_path, con):
+    write(tmp_path / "channels.csv", "channel_id,channel_name,channel_type,Sales Region,渠道\n"
+                                     "CH1,Search,email,North,搜索\n")
+    assert load_entity(con, tmp_path, "channels", "t").extra_columns == ["Sales Region", "渠道"]
+    assert rows(con, 'select "Sales Region", "渠道" from raw.channels') == [("North", "搜索")]
 
 
 def test_events_first_from_csv_then_jsonl_rebuild_the_table(tmp_path, con):

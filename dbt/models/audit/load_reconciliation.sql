@@ -1,6 +1,7 @@
 {#- One row per entity of the current load: raw rows = loaded + quarantined + exact
-    duplicates (the contract's reconciliation), and how many loaded rows were older
-    versions superseded by a newer one. -#}
+    duplicates (the contract's reconciliation), how many loaded rows were older versions
+    superseded by a newer one, and how many current rows stand in for a newer row that could
+    not be trusted (quarantined, or without updated_at). -#}
 {% for entity in var('entities') %}
 select
     '{{ entity }}' as entity,
@@ -12,6 +13,8 @@ select
     sum(case when exact_duplicate_rank > 1 then 1 else 0 end) as exact_duplicate_count,
     sum(case when rejection_reason is null and exact_duplicate_rank = 1 and version_rank > 1
         then 1 else 0 end) as superseded_version_count,
+    sum(case when rejection_reason is null and exact_duplicate_rank = 1 and version_rank = 1
+        and has_untrusted_latest_version then 1 else 0 end) as untrusted_latest_version_count,
     (select count(*) from {{ ref('stg_shop__' ~ entity) }}) as current_row_count,
     (select count(*) from {{ ref('stg_shop__' ~ entity ~ '_rejected') }}) as rejected_table_row_count
 from {{ ref('base_shop__' ~ entity) }}

@@ -91,8 +91,10 @@ member_revenue as (
         campaign_id,
         avg(case when test_group = 'treatment' then converted_revenue_amount end) as revenue_t,
         avg(case when test_group = 'control' then converted_revenue_amount end) as revenue_c,
-        var_samp(case when test_group = 'treatment' then converted_revenue_amount end) as variance_t,
-        var_samp(case when test_group = 'control' then converted_revenue_amount end) as variance_c
+        {{ exact_var_samp("case when test_group = 'treatment' then converted_revenue_amount end") }}
+            as variance_t,
+        {{ exact_var_samp("case when test_group = 'control' then converted_revenue_amount end") }}
+            as variance_c
     from members
     group by campaign_id
 ),

@@ -9,7 +9,10 @@
     - position_based: 40% first, 40% last, 20% shared by the middle (n = 2: 50/50).
     An order with no session in the lookback (or no known customer) keeps one touch: its own
     recorded channel and campaign (is_order_touch), so every model credits every counted
-    order exactly once and attributed revenue sums to total net revenue. -#}
+    order exactly once and attributed revenue sums to total net revenue.
+    Weights are DECIMAL(18, 12) and revenue DECIMAL(38, 8), so every sum is exact: sums of
+    DOUBLEs depend on the order the engine adds them in (two builds differed at 1e-15). -#}
+{%- set weight = "decimal(18, 12)" -%}
 {%- set half_life = var('attribution_half_life_days') -%}
 with orders as (
     select
@@ -59,24 +62,26 @@ numbered as (
             partition by touches.order_id order by touches.touched_at, touches.session_key
         ) as touch_number,
         count(*) over (partition by touches.order_id) as touch_count,
-        power(0.5, {{ dbt.datediff('touches.touched_at', 'touches.ordered_at', 'second') }}
-                   / (86400.0 * {{ half_life }})) as decay_factor
+        cast(power(0.5, {{ dbt.datediff('touches.touched_at', 'touches.ordered_at', 'second') }}
+                        / (86400.0 * {{ half_life }})) as decimal(38, 18)) as decay_factor
     from touches
 ),
 
 weighted as (
     select
         numbered.*,
-        case when touch_number = 1 then 1.0 else 0.0 end as first_touch_weight,
-        case when touch_number = touch_count then 1.0 else 0.0 end as last_touch_weight,
-        1.0 / touch_count as linear_weight,
-        decay_factor / sum(decay_factor) over (partition by order_id) as time_decay_weight,
-        case
+        cast(case when touch_number = 1 then 1 else 0 end as {{ weight }}) as first_touch_weight,
+        cast(case when touch_number = touch_count then 1 else 0 end as {{ weight }})
+            as last_touch_weight,
+        cast(1.0 / touch_count as {{ weight }}) as linear_weight,
+        cast(decay_factor / sum(decay_factor) over (partition by order_id) as {{ weight }})
+            as time_decay_weight,
+        cast(case
             when touch_count = 1 then 1.0
             when touch_count = 2 then 0.5
             when touch_number = 1 or touch_number = touch_count then 0.4
             else 0.2 / (touch_count - 2)
-        end as position_based_weight
+        end as {{ weight }}) as position_based_weight
     from numbered
 ),
 
@@ -100,11 +105,10 @@ final as (
         linear_weight,
         time_decay_weight,
         position_based_weight,
-        first_touch_weight * order_net_revenue_amount as first_touch_revenue_amount,
-        last_touch_weight * order_net_revenue_amount as last_touch_revenue_amount,
-        linear_weight * order_net_revenue_amount as linear_revenue_amount,
-        time_decay_weight * order_net_revenue_amount as time_decay_revenue_amount,
-        position_based_weight * order_net_revenue_amount as position_based_revenue_amount
+        {%- for model in attribution_models() %}
+        cast({{ model }}_weight * cast(order_net_revenue_amount as decimal(26, 8)) as decimal(38, 8))
+            as {{ model }}_revenue_amount{{ "," if not loop.last }}
+        {%- endfor %}
     from weighted
 )
 

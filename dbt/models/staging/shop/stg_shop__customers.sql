@@ -17,7 +17,11 @@ final as (
         city,
         signup_at,
         acquisition_channel_id,
-        is_marketing_opt_in,
+        {#- When the newest row cannot be trusted, consent is the most restrictive of all
+            versions (an opt-out with a broken updated_at must not leave the customer opted in). -#}
+        case when has_untrusted_latest_version then is_marketing_opt_in_every_version
+             else is_marketing_opt_in end as is_marketing_opt_in,
+        has_untrusted_latest_version,
         membership_level,
         updated_at
     from current_rows

@@ -8,7 +8,7 @@ final as (
         order_id,
         line_number,
         product_id,
-        quantity,
+        cast(quantity as {{ dbt.type_bigint() }}) as quantity,
         unit_price,
         discount_amount
     from current_rows

@@ -23,7 +23,8 @@ typed as (
         exact_duplicate_rank,
         _source_file,
         _source_line,
-        _parse_error
+        _parse_error,
+        _loaded_at
     from source
 ),
 
@@ -47,7 +48,8 @@ checked as (
             parsed={'spend_date': 'timestamp', 'impressions': 'number', 'clicks': 'number',
                     'spend': 'number'},
             rules=[('spend < 0 or impressions < 0 or clicks < 0', 'negative_amount'),
-                   ('fx_rate_to_base is null', 'currency_without_rate')]
+                   ('fx_rate_to_base is null', 'currency_without_rate')],
+            amounts=['spend']
         ) }} as rejection_reason
     from with_rates
 ),
@@ -55,7 +57,8 @@ checked as (
 final as (
     select
         *,
-        {{ latest_version_rank(['spend_date', 'channel_id', 'campaign_id']) }} as version_rank
+        {{ latest_version_rank(['spend_date', 'channel_id', 'campaign_id']) }} as version_rank,
+        {{ untrusted_latest_version(['spend_date', 'channel_id', 'campaign_id']) }} as has_untrusted_latest_version
     from checked
 )
 

@@ -19,7 +19,8 @@ typed as (
         exact_duplicate_rank,
         _source_file,
         _source_line,
-        _parse_error
+        _parse_error,
+        _loaded_at
     from source
 ),
 
@@ -38,7 +39,8 @@ checked as (
 final as (
     select
         *,
-        {{ latest_version_rank(['campaign_id', 'customer_id']) }} as version_rank
+        {{ latest_version_rank(['campaign_id', 'customer_id']) }} as version_rank,
+        {{ untrusted_latest_version(['campaign_id', 'customer_id']) }} as has_untrusted_latest_version
     from checked
 )
 

@@ -24,7 +24,8 @@ typed as (
         exact_duplicate_rank,
         _source_file,
         _source_line,
-        _parse_error
+        _parse_error,
+        _loaded_at
     from source
 ),
 
@@ -47,7 +48,9 @@ checked as (
             parsed={'starts_at': 'timestamp', 'ends_at': 'timestamp', 'budget': 'number'},
             rules=[("campaign_type not in ('discount', 'coupon', 'flash_sale', 'group_buy', 'points', 'new_customer', 'retargeting', 'win_back', 'brand')", 'unknown_campaign_type'),
                    ('ends_at < starts_at', 'ends_before_start'),
-                   ('budget is not null and fx_rate_to_base is null', 'currency_without_rate')]
+                   ('budget is not null and fx_rate_to_base is null', 'currency_without_rate')],
+            amounts=['budget'],
+            planned=['starts_at', 'ends_at']
         ) }} as rejection_reason
     from with_rates
 ),
@@ -55,7 +58,8 @@ checked as (
 final as (
     select
         *,
-        {{ latest_version_rank(['campaign_id']) }} as version_rank
+        {{ latest_version_rank(['campaign_id']) }} as version_rank,
+        {{ untrusted_latest_version(['campaign_id']) }} as has_untrusted_latest_version
     from checked
 )
 

@@ -26,7 +26,8 @@ typed as (
         exact_duplicate_rank,
         _source_file,
         _source_line,
-        _parse_error
+        _parse_error,
+        _loaded_at
     from source
 ),
 
@@ -43,7 +44,10 @@ checked as (
 final as (
     select
         *,
-        {{ latest_version_rank(['customer_id'], 'updated_at') }} as version_rank
+        {{ latest_version_rank(['customer_id'], 'updated_at') }} as version_rank,
+        {{ untrusted_latest_version(['customer_id'], 'updated_at') }} as has_untrusted_latest_version,
+        {#- Consent of every version, quarantined ones included (an unreadable value is no). -#}
+        bool_and(is_marketing_opt_in) over (partition by customer_id) as is_marketing_opt_in_every_version
     from checked
 )
 

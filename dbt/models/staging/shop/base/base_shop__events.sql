@@ -25,7 +25,8 @@ typed as (
         exact_duplicate_rank,
         _source_file,
         _source_line,
-        _parse_error
+        _parse_error,
+        _loaded_at
     from source
 ),
 
@@ -43,7 +44,8 @@ checked as (
 final as (
     select
         *,
-        {{ latest_version_rank(['event_id']) }} as version_rank
+        {{ latest_version_rank(['event_id']) }} as version_rank,
+        {{ untrusted_latest_version(['event_id']) }} as has_untrusted_latest_version
     from checked
 )
 

@@ -13,7 +13,8 @@ typed as (
         exact_duplicate_rank,
         _source_file,
         _source_line,
-        _parse_error
+        _parse_error,
+        _loaded_at
     from source
 ),
 
@@ -23,7 +24,8 @@ checked as (
         {{ rejection_reason(
             required=['rate_date', 'currency', 'rate_to_base'],
             parsed={'rate_date': 'timestamp', 'rate_to_base': 'number'},
-            rules=[('rate_to_base <= 0', 'non_positive_rate')]
+            rules=[('rate_to_base <= 0', 'non_positive_rate')],
+            planned=['rate_date']
         ) }} as rejection_reason
     from typed
 ),
@@ -31,7 +33,8 @@ checked as (
 final as (
     select
         *,
-        {{ latest_version_rank(['rate_date', 'currency']) }} as version_rank
+        {{ latest_version_rank(['rate_date', 'currency']) }} as version_rank,
+        {{ untrusted_latest_version(['rate_date', 'currency']) }} as has_untrusted_latest_version
     from checked
 )
 

@@ -18,7 +18,8 @@ typed as (
         exact_duplicate_rank,
         _source_file,
         _source_line,
-        _parse_error
+        _parse_error,
+        _loaded_at
     from source
 ),
 
@@ -29,7 +30,8 @@ checked as (
             required=['snapshot_date', 'product_id', 'on_hand_qty'],
             parsed={'snapshot_date': 'timestamp', 'on_hand_qty': 'number',
                     'on_order_qty': 'number', 'unit_cost': 'number'},
-            rules=[('on_hand_qty < 0 or on_order_qty < 0', 'negative_quantity')]
+            rules=[('on_hand_qty < 0 or on_order_qty < 0', 'negative_quantity')],
+            amounts=['unit_cost']
         ) }} as rejection_reason
     from typed
 ),
@@ -37,7 +39,8 @@ checked as (
 final as (
     select
         *,
-        {{ latest_version_rank(['snapshot_date', 'product_id', 'warehouse_id']) }} as version_rank
+        {{ latest_version_rank(['snapshot_date', 'product_id', 'warehouse_id']) }} as version_rank,
+        {{ untrusted_latest_version(['snapshot_date', 'product_id', 'warehouse_id']) }} as has_untrusted_latest_version
     from checked
 )
 

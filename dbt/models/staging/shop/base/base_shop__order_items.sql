@@ -9,7 +9,8 @@ typed as (
         {{ to_integer('line_number') }} as line_number,
         {{ text('line_number') }} as line_number_text,
         {{ text('product_id') }} as product_id,
-        {{ to_integer('quantity') }} as quantity,
+        {#- Decimal until checked: 1.5 is not rounded to 2, 2^63 does not overflow. -#}
+        {{ to_decimal_number('quantity') }} as quantity,
         {{ text('quantity') }} as quantity_text,
         {{ to_amount('unit_price') }} as unit_price,
         {{ text('unit_price') }} as unit_price_text,
@@ -18,7 +19,8 @@ typed as (
         exact_duplicate_rank,
         _source_file,
         _source_line,
-        _parse_error
+        _parse_error,
+        _loaded_at
     from source
 ),
 
@@ -29,7 +31,11 @@ checked as (
             required=['order_id', 'line_number', 'product_id', 'quantity', 'unit_price'],
             parsed={'line_number': 'number', 'quantity': 'number', 'unit_price': 'number',
                     'discount_amount': 'number'},
-            rules=[('quantity < 0', 'negative_quantity'), ('unit_price < 0', 'negative_amount')]
+            rules=[('quantity < 0', 'negative_quantity'),
+                   ('quantity <> floor(quantity)', 'fractional_quantity'),
+                   (implausible_quantity('quantity'), 'implausible_quantity'),
+                   ('unit_price < 0', 'negative_amount')],
+            amounts=['unit_price', 'discount_amount']
         ) }} as rejection_reason
     from typed
 ),
@@ -37,7 +43,8 @@ checked as (
 final as (
     select
         *,
-        {{ latest_version_rank(['order_id', 'line_number']) }} as version_rank
+        {{ latest_version_rank(['order_id', 'line_number']) }} as version_rank,
+        {{ untrusted_latest_version(['order_id', 'line_number']) }} as has_untrusted_latest_version
     from checked
 )
 

@@ -35,7 +35,8 @@ typed as (
         exact_duplicate_rank,
         _source_file,
         _source_line,
-        _parse_error
+        _parse_error,
+        _loaded_at
     from source
 ),
 
@@ -62,7 +63,9 @@ checked as (
                     'tax_amount': 'number', 'total_amount': 'number', 'updated_at': 'timestamp'},
             rules=[("status not in ('placed', 'paid', 'shipped', 'delivered', 'cancelled', 'returned')", 'unknown_status'),
                    ("device is not null and device not in ('web', 'ios', 'android', 'mini_program', 'offline')", 'unknown_device'),
-                   ('fx_rate_to_base is null', 'currency_without_rate')]
+                   ('subtotal_amount < 0 or total_amount < 0', 'negative_amount'),
+                   ('fx_rate_to_base is null', 'currency_without_rate')],
+            amounts=['subtotal_amount', 'discount_amount', 'shipping_amount', 'tax_amount', 'total_amount']
         ) }} as rejection_reason
     from with_rates
 ),
@@ -70,7 +73,8 @@ checked as (
 final as (
     select
         *,
-        {{ latest_version_rank(['order_id'], 'updated_at') }} as version_rank
+        {{ latest_version_rank(['order_id'], 'updated_at') }} as version_rank,
+        {{ untrusted_latest_version(['order_id'], 'updated_at') }} as has_untrusted_latest_version
     from checked
 )
 

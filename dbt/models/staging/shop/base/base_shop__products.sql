@@ -28,7 +28,8 @@ typed as (
         exact_duplicate_rank,
         _source_file,
         _source_line,
-        _parse_error
+        _parse_error,
+        _loaded_at
     from source
 ),
 
@@ -50,7 +51,9 @@ checked as (
             parsed={'list_price': 'number', 'unit_cost': 'number', 'launched_at': 'timestamp',
                     'updated_at': 'timestamp'},
             rules=[('list_price < 0', 'negative_amount'),
-                   ('fx_rate_to_base is null', 'currency_without_rate')]
+                   ('fx_rate_to_base is null', 'currency_without_rate')],
+            amounts=['list_price', 'unit_cost'],
+            planned=['launched_at']
         ) }} as rejection_reason
     from with_rates
 ),
@@ -58,7 +61,8 @@ checked as (
 final as (
     select
         *,
-        {{ latest_version_rank(['product_id'], 'updated_at') }} as version_rank
+        {{ latest_version_rank(['product_id'], 'updated_at') }} as version_rank,
+        {{ untrusted_latest_version(['product_id'], 'updated_at') }} as has_untrusted_latest_version
     from checked
 )
 
