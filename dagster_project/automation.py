@@ -24,19 +24,22 @@ from .contract import ENTITIES
 from .ingest.files import DropError, entity_files
 
 ML = AssetSelection.groups("ml")
+SERVING = AssetSelection.groups("serving")  # the BI copy, published last by both jobs
 
 build_warehouse = define_asset_job(
     "build_warehouse",
     selection=AssetSelection.all() - ML,
-    description="Load the drop, build the dbt models with their tests, run the checks. "
-                "Incremental: only new files are read and only what they feed is rebuilt.",
+    description="Load the drop, build the dbt models with their tests, run the checks, "
+                "publish the serving copy for BI tools. Incremental: only new files are "
+                "read and only what they feed is rebuilt.",
 )
 
 train_models = define_asset_job(
     "train_models",
-    selection=ML,
+    selection=ML | SERVING,
     description="Backtest and retrain the demand forecast and the churn model on the marts, "
-                "and write forecasts, reorder alerts and churn scores to schema ml.",
+                "write forecasts, reorder alerts and churn scores to schema ml, and publish "
+                "the serving copy with them.",
 )
 
 daily_rebuild = ScheduleDefinition(

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 from dagster import DagsterInstance
 
+from .serving.cli import serving_line, warehouse_lock_holder
 from .settings import Settings
 
 
@@ -42,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     jobs = {"warehouse": ["build_warehouse"], "models": ["train_models"]}.get(
         args.only, ["build_warehouse", "train_models"])
     print(f"Building {settings.warehouse_path}\n  from drop {settings.drop_dir}")
+    locked = warehouse_lock_holder(settings.warehouse_path, settings.serving_path)
+    if locked:
+        print(locked, file=sys.stderr)
+        return 1
     started = time.perf_counter()
     instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
     quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -59,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name} done after {seconds:.0f} s (run {result.run_id}).")
     print(summary(settings.warehouse_path))
     print(f"Built in {seconds:.0f} s. Warehouse: {settings.warehouse_path}")
+    print(serving_line(settings.serving_path))
     return 0
 
 

@@ -15,6 +15,7 @@ from .ingest.assets import raw_exports
 from .ml.assets import churn_model, demand_forecast, inventory_reorder_alerts
 from .quality.checks import published_table_checks, raw_contract_checks
 from .resources import resources_from_settings
+from .serving.assets import warehouse_copy
 from .settings import Settings
 from .transform.assets import dbt_resource, shop_dbt_models
 
@@ -23,7 +24,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or Settings.from_env()
     return Definitions(
         assets=[raw_exports, shop_dbt_models, demand_forecast, inventory_reorder_alerts,
-                churn_model],
+                churn_model, warehouse_copy],
         asset_checks=[raw_contract_checks, published_table_checks],
         jobs=[build_warehouse, train_models],
         schedules=[daily_rebuild],
