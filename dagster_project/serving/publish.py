@@ -126,6 +126,12 @@ def refuse_foreign_copy(serving: Path, warehouse_path: str) -> None:
     try:
         with duckdb.connect(str(serving), read_only=True) as con:
             rows = con.execute(f"select warehouse_path from audit.{ident(ABOUT_TABLE)}").fetchall()
+    except duckdb.IOException as error:
+        if LOCK_HOLDER.search(str(error)):
+            # A tool opened the copy for writing, so it cannot be read here; the rename
+            # still works (that tool keeps the old file), and a build must not fail for it.
+            return
+        raise ServingError(f"{serving} cannot be read ({str(error).splitlines()[0]})") from error
     except duckdb.Error as error:
         raise ServingError(f"{serving} exists but is not a serving copy this project wrote "
                            f"({str(error).splitlines()[0]}); move it away or choose another "

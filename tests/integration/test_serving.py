@@ -277,6 +277,30 @@ def test_two_warehouses_never_share_one_copy(tmp_path):
         (str(tmp_path / "a.duckdb"),)]
 
 
+def test_a_tool_holding_the_copy_for_writing_does_not_stop_a_publish(tmp_path):
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.t as select 1 as x")
+    publish(str(tmp_path / "wh.duckdb"), str(tmp_path / "bi.duckdb"))
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_WRITABLE, str(tmp_path / "bi.duckdb")],
+                              text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+            con.execute("insert into marts.t values (2)")
+        publish(str(tmp_path / "wh.duckdb"), str(tmp_path / "bi.duckdb"))
+    finally:
+        holder.kill()
+    assert query(tmp_path / "bi.duckdb", "select sum(x) from marts.t") == [(3,)]
+
+
+HOLD_WRITABLE = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])  # not read-only, like DBeaver's default
+print("open", flush=True)
+sys.stdin.readline()
+"""
+
 HOLD_LIVE = """
 import sys, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
