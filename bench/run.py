@@ -96,6 +96,13 @@ def bench_scale(scale: float, work: Path, log=print) -> dict:
         _build(env, "models")
     out["model_training"] = _stage(m, raw_rows)
     log(f"  ML assets (demand backtest + forecast, churn model + scores) {m.seconds:.1f} s")
+    out["total"] = {
+        "seconds": round(out["dagster_full_materialisation"]["seconds"] + m.seconds, 2),
+        "rows_per_second": round(raw_rows / (out["dagster_full_materialisation"]["seconds"]
+                                             + m.seconds)),
+        "peak_rss_mb": max(out["dagster_full_materialisation"]["peak_rss_mb"],
+                           out["model_training"]["peak_rss_mb"])}
+
     # The Dagster runs above end by publishing the serving copy; timed alone here, with
     # the ml tables in it (its largest form).
     with measured() as m:
@@ -104,12 +111,6 @@ def bench_scale(scale: float, work: Path, log=print) -> dict:
                               "file_mb": round(publication.file_bytes / 2**20, 1)}
     log(f"  serving copy ({len(publication.tables)} tables, "
         f"{publication.file_bytes / 2**20:.0f} MB) {m.seconds:.1f} s")
-    out["total"] = {
-        "seconds": round(out["dagster_full_materialisation"]["seconds"] + m.seconds, 2),
-        "rows_per_second": round(raw_rows / (out["dagster_full_materialisation"]["seconds"]
-                                             + m.seconds)),
-        "peak_rss_mb": max(out["dagster_full_materialisation"]["peak_rss_mb"],
-                           out["model_training"]["peak_rss_mb"])}
 
     added = add_one_day(drop)
     with measured() as m:

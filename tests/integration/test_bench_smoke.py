@@ -33,6 +33,9 @@ def test_benchmark_produces_every_figure(tmp_path):
         assert share == round(run["serving_publish"]["seconds"]
                               / run["dagster_full_materialisation"]["seconds"], 3)
         assert run["serving_publish"]["tables"] > 40  # marts, ml and audit
+        assert run["total"]["seconds"] == pytest.approx(
+            run["dagster_full_materialisation"]["seconds"] + run["model_training"]["seconds"],
+            abs=0.02)
         assert run["serving_publish"]["file_mb"] > 0
         assert run["incremental_day"]["orders_added"] > 0
         assert run["quality_checks"]["suites"] == 20
