@@ -36,20 +36,22 @@ ML = AssetSelection.groups("ml")
 # models skipped, `make report` or materialising reports/kpi_report alone renders it; the
 # report then notes the missing ml tables.
 REPORTS = AssetSelection.groups("reports")
+SERVING = AssetSelection.groups("serving")  # the BI copy, published last by both jobs
 
 build_warehouse = define_asset_job(
     "build_warehouse",
     selection=AssetSelection.all() - ML - REPORTS,
-    description="Load the drop, build the dbt models with their tests, run the checks. "
-                "Incremental: only new files are read and only what they feed is rebuilt.",
+    description="Load the drop, build the dbt models with their tests, run the checks, "
+                "publish the serving copy for BI tools. Incremental: only new files are "
+                "read and only what they feed is rebuilt.",
 )
 
 train_models = define_asset_job(
     "train_models",
-    selection=ML | REPORTS,
-    description="Backtest and retrain the demand forecast and the churn model on the marts, "
-                "write forecasts, reorder alerts and churn scores to schema ml, then render "
-                "the KPI report.",
+    selection=ML | REPORTS | SERVING,
+    description="Backtest and retrain the demand forecast, the churn model and the "
+                "recommender on the marts, write their tables and the campaign audiences to "
+                "schema ml, publish the serving copy with them and render the KPI report.",
 )
 
 DROP_TAG, INPUTS_TAG = "shop/drop", "shop/inputs"

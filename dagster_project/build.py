@@ -28,6 +28,7 @@ from .settings import Settings, SettingsError
 from .state import WarehouseBusy, build_lock, instance_home
 
 EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 1, 2, 3
+from .serving.cli import serving_line, warehouse_lock_holder
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,6 +101,10 @@ def _build(settings: Settings, args, extra: dict) -> int:
     instance = DagsterInstance.from_config(str(home))
     print(f"Building {settings.warehouse_path}\n  from drop {settings.drop_dir}\n"
           f"  runs in {home}")
+    locked = warehouse_lock_holder(settings.warehouse_path, settings.serving_path)
+    if locked:
+        print(locked, file=sys.stderr)
+        return EXIT_FAILED
     started = time.perf_counter()
     inputs = build_inputs(settings, settings.drop_dir)
     # A deleted or replaced warehouse file is rebuilt whatever its history says.
@@ -157,6 +162,7 @@ def _build(settings: Settings, args, extra: dict) -> int:
     print(summary(settings.warehouse_path, model_notes(results)))
     print(f"Done in {time.perf_counter() - started:.0f} s. Warehouse: {settings.warehouse_path}")
     print(f"KPI report: {latest_report(settings.report_dir) or 'none yet (make report)'}")
+    print(serving_line(settings.serving_path))
     return 0
 
 

@@ -17,6 +17,7 @@ from .ml.recommend_assets import campaign_audiences, recommendations
 from .quality.checks import published_table_checks, raw_contract_checks
 from .report.assets import kpi_report
 from .resources import resources_from_settings
+from .serving.assets import warehouse_copy
 from .settings import Settings
 from .transform.assets import dbt_resource, shop_dbt_models
 
@@ -25,7 +26,8 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or Settings.from_env()
     return Definitions(
         assets=[raw_exports, shop_dbt_models, demand_forecast, inventory_reorder_alerts,
-                churn_model, recommendations, campaign_audiences, kpi_report],
+                churn_model, recommendations, campaign_audiences, kpi_report,
+                warehouse_copy],
         asset_checks=[raw_contract_checks, published_table_checks],
         jobs=[build_warehouse, train_models],
         schedules=[daily_rebuild(settings)],

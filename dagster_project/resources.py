@@ -9,19 +9,35 @@ from pathlib import Path
 import duckdb
 from dagster import ConfigurableResource
 
-from .settings import Settings
+from .serving.publish import lock_message
+from .settings import Settings, default_serving_path
 from .state import write_lock
 
 
+class WarehouseLockedError(RuntimeError):
+    """Another process holds the warehouse file; the message names it and what to do."""
+
+
 class WarehouseResource(ConfigurableResource):
-    """The DuckDB warehouse file. DuckDB allows one writer: connections are short-lived."""
+    """The DuckDB warehouse file. DuckDB allows one writer: connections are short-lived.
+    BI tools read the serving copy (`serving_path`, default beside the warehouse)."""
 
     path: str
+    serving_path: str = ""
+
+    def serving_file(self) -> str:
+        return self.serving_path or default_serving_path(self.path)
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.path, read_only=read_only)
+        try:
+            con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as error:
+            message = lock_message(self.path, self.serving_file(), error)
+            if message is None:
+                raise
+            raise WarehouseLockedError(message) from None
         try:
             yield con
         finally:
@@ -62,7 +78,8 @@ class ReportStore(ConfigurableResource):
 
 def resources_from_settings(settings: Settings) -> dict:
     return {
-        "warehouse": WarehouseResource(path=settings.warehouse_path),
+        "warehouse": WarehouseResource(path=settings.warehouse_path,
+                                       serving_path=settings.serving_path),
         "shop": ShopSettings(drop_dir=settings.drop_dir, base_currency=settings.base_currency,
                              timezone=settings.timezone,
                              quarantine_limit=settings.quarantine_limit,

@@ -4,6 +4,7 @@
 |---|---|---|
 | SHOP_DROP_DIR             | data/drops/sample        | the export drop to load|
 | SHOP_WAREHOUSE_PATH       | data/warehouse.duckdb    | the DuckDB warehouse file|
+| SHOP_SERVING_PATH         | <warehouse>.serving.duckdb | copy for BI tools, swapped in by rename|
 | SHOP_INBOX_DIR            | data/inbox               | new drop folders here trigger a run|
 | SHOP_BASE_CURRENCY        | USD                      | ISO 4217 currency marts report money in|
 | SHOP_TIMEZONE             | UTC                      | IANA zone of timestamps without an offset|
@@ -17,6 +18,11 @@
 Relative paths are taken from the project root, so commands work from any directory. A
 bad value fails before any work with one line naming the variable and the rule
 (`SettingsError`); values reach SQL only after this check, and then as quoted literals.
+
+The serving copy defaults to a sibling of the warehouse file (`data/warehouse.duckdb` ->
+`data/warehouse.serving.duckdb`): the same folder, so the rename that swaps it in is atomic
+(one filesystem), and a name derived from the warehouse's own, so two warehouses never
+share one copy.
 """
 
 from __future__ import annotations
@@ -59,6 +65,10 @@ def valid_timezone(name: str) -> bool:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return False
     return bool(re.fullmatch(r"[A-Za-z0-9_+\-/]+", name))
+def default_serving_path(warehouse_path: str) -> str:
+    """`<folder>/<stem>.serving.duckdb` beside the warehouse file."""
+    warehouse = Path(warehouse_path)
+    return str(warehouse.with_name(f"{warehouse.stem}.serving.duckdb"))
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,12 @@ class Settings:
     memory_limit: str = DEFAULTS["SHOP_DUCKDB_MEMORY_LIMIT"]
     models_dir: str = ""  # empty: <warehouse>.state/models
     report_root: str = ""  # empty: a `reports` folder beside the warehouse file
+    serving_path_override: str = ""  # SHOP_SERVING_PATH; empty: beside the warehouse
+
+    @property
+    def serving_path(self) -> str:
+        """The BI copy of the warehouse (see the module docstring for the default)."""
+        return self.serving_path_override or default_serving_path(self.warehouse_path)
 
     def __post_init__(self) -> None:
         if not self.models_dir:
@@ -105,6 +121,9 @@ class Settings:
         if Path(self.warehouse_path).suffix.lower() not in (".duckdb", ".db"):
             problems.append(f"SHOP_WAREHOUSE_PATH={self.warehouse_path!r}: a file ending in "
                             f".duckdb")
+        if Path(self.serving_path).resolve() == Path(self.warehouse_path).resolve():
+            problems.append(f"SHOP_SERVING_PATH={self.serving_path!r}: must not be the "
+                            f"warehouse file itself")
         if problems:
             raise SettingsError("; ".join(problems))
 
@@ -143,6 +162,8 @@ class Settings:
             memory_limit=get("SHOP_DUCKDB_MEMORY_LIMIT"),
             models_dir=_path(get("SHOP_MODELS_DIR")) if get("SHOP_MODELS_DIR") else "",
             report_root=_path(get("SHOP_REPORT_DIR")) if get("SHOP_REPORT_DIR") else "",
+            serving_path_override=_path(get("SHOP_SERVING_PATH"))
+            if get("SHOP_SERVING_PATH") else "",
         )
 
     def results_settings(self) -> dict:

@@ -21,6 +21,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from .warehouse import describe
+
 ML_PACKAGE = Path(__file__).resolve().parent
 
 
@@ -119,6 +121,7 @@ def register(con: duckdb.DuckDBPyConnection, record: ModelRecord, folder: Path) 
             training_rows bigint, training_data_sha256 varchar, code_version varchar,
             settings_json varchar, metrics_json varchar, artifact_path varchar,
             primary key (model_name, model_version))""")
+    describe(con, "model_registry")
     con.execute("delete from ml.model_registry where model_name = ? and model_version = ?",
                 [record.model_name, record.version])
     con.execute("insert into ml.model_registry values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.xdist_group("bench")
 
 STAGES = ["generate", "load", "dbt_build", "dbt_run_models_only", "quality_checks",
           "engine_compiled_sql", "dagster_full_materialisation", "model_training", "report",
-          "total", "incremental_day"]
+          "serving_publish", "total", "incremental_day"]
 
 
 def test_benchmark_produces_every_figure(tmp_path):
@@ -27,12 +27,22 @@ def test_benchmark_produces_every_figure(tmp_path):
         assert set(run["ratios"]) == {"dagster_over_engine", "dagster_over_load_plus_engine",
                                       "dbt_build_over_engine", "dbt_run_over_engine",
                                       "quality_share_of_full_build",
-                                      "incremental_day_over_full"}
+                                      "incremental_day_over_full",
+                                      "serving_publish_share_of_full_build"}
+        share = run["ratios"]["serving_publish_share_of_full_build"]
+        assert share == round(run["serving_publish"]["seconds"]
+                              / run["dagster_full_materialisation"]["seconds"], 3)
+        assert run["serving_publish"]["tables"] > 40  # marts, ml and audit
+        assert run["total"]["seconds"] == pytest.approx(
+            run["dagster_full_materialisation"]["seconds"] + run["model_training"]["seconds"],
+            abs=0.02)
+        assert run["serving_publish"]["file_mb"] > 0
         assert run["incremental_day"]["orders_added"] > 0
         assert run["quality_checks"]["suites"] == 20
         assert run["engine_compiled_sql"]["models"] > 40
         assert run["report"]["charts"] > 10 and run["report"]["html_mb"] > 1
     assert set(results["growth"]) == {"load", "dbt_build", "dagster_full_materialisation",
                                       "model_training", "total"}
-    assert "| 0.006 | dagster_full_materialisation |" in next(
-        (tmp_path / "results").glob("*.md")).read_text()
+    report = next((tmp_path / "results").glob("*.md")).read_text()
+    assert "| 0.006 | dagster_full_materialisation |" in report
+    assert "| 0.006 | serving_publish |" in report

@@ -18,6 +18,7 @@ from dagster_project.ml.assets import churn_model, demand_forecast, inventory_re
 from dagster_project.ml.recommend_assets import campaign_audiences, recommendations
 from dagster_project.resources import ModelStore, WarehouseResource
 from dagster_project.sample_data import Config, generate
+from dagster_project.serving.publish import publish
 from ml import churn, demand, registry
 from ml.calendar import festival_name
 from ml.churn_features import FEATURES as CHURN_FEATURES
@@ -25,6 +26,7 @@ from ml.churn_features import churn_frame
 from ml.demand_data import load_history
 from ml.demand_features import feature_frame, prefix_sums
 from ml.inventory import stock_positions
+from ml.tables import TABLES
 from tests.conftest import query, run_pipeline
 
 pytestmark = pytest.mark.xdist_group("ml")
@@ -276,3 +278,31 @@ def test_recommendations_beat_popularity_and_audiences_keep_their_rules(shop):
     control, total = query(warehouse, "select count(*) filter (where test_group = 'control'),"
                                       " count(*) from ml.campaign_audiences")[0]
     assert total > 500 and abs(control / total - 0.1) < 0.03
+
+
+def test_ml_tables_have_bi_types_and_their_descriptions_in_the_serving_copy(shop, tmp_path):
+    warehouse = shop["warehouse"]
+    columns = query(warehouse, """
+        select table_name, column_name, data_type, numeric_precision, comment
+        from duckdb_columns() where schema_name = 'ml' order by table_name, column_index""")
+    assert {t for t, *_ in columns} == set(TABLES)
+    for table, column, data_type, precision, comment in columns:
+        assert data_type != "HUGEINT" and not (data_type.startswith("DECIMAL")
+                                               and precision > 18), (table, column)
+        assert comment == TABLES[table].columns[column].description, (table, column)
+    types = {(t, c): d for t, c, d, *_ in columns}
+    assert types["customer_churn_scores", "revenue_365d_amount"] == "DECIMAL(18,2)"
+    assert types["inventory_reorder_alerts", "suggested_order_units"] == "BIGINT"
+    assert types["fct_demand_forecast", "forecast_date"] == "DATE"
+
+    copy = publish(str(warehouse), str(tmp_path / "serving.duckdb"))
+    for table in TABLES:
+        rows = query(warehouse, f"select count(*) from ml.{table}")[0][0]
+        assert copy.tables[f"ml.{table}"] == rows > 0
+    assert query(tmp_path / "serving.duckdb", """
+        select count(*), count(comment) from duckdb_columns() where schema_name = 'ml'
+        """)[0] == (len(columns), len(columns))
+    assert query(tmp_path / "serving.duckdb", """
+        select comment from duckdb_tables()
+        where schema_name = 'ml' and table_name = 'model_registry'""")[0][0] == \
+        TABLES["model_registry"].description

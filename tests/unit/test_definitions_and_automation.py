@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 
 import pytest
 from dagster import (
@@ -24,7 +25,9 @@ from dagster_project.automation import (
     inbox_sensor,
     rebuild_request,
 )
+from dagster_project.contract import ENTITIES
 from dagster_project.definitions import build_definitions
+from dagster_project.serving.assets import LOAD_RECONCILIATION, SERVING_COPY
 from dagster_project.settings import PROJECT_ROOT, Settings, SettingsError
 from tests.conftest import write_required_entities
 
@@ -44,6 +47,41 @@ def test_definitions_load_with_lineage_from_raw_files_to_marts(tmp_path):
         assert graph.get(key).description, f"{key} has no description"
     assert defs.resolve_job_def("build_warehouse")
     assert {s.name for s in defs.schedules} == {"daily_rebuild"}
+
+
+def test_the_serving_copy_is_published_last_by_both_jobs():
+    defs = build_definitions()
+    graph = defs.resolve_asset_graph()
+    copy = graph.get(SERVING_COPY)
+    assert copy.group_name == "serving" and copy.description
+    for job in ("build_warehouse", "train_models"):
+        assert SERVING_COPY in defs.resolve_job_def(job).asset_layer.executable_asset_keys
+    parents = copy.parent_keys
+    assert AssetKey(["ml", "customer_churn_scores"]) in parents
+    assert AssetKey(["ml", "fct_demand_forecast"]) in parents
+    # The copy waits for audit.load_reconciliation; every raw entity must feed it, so that
+    # every build that changes anything rebuilds it (and then publishes).
+    assert LOAD_RECONCILIATION in parents
+    feeding = graph.get(LOAD_RECONCILIATION).parent_keys
+    ancestors = set(feeding)
+    while feeding:
+        feeding = {p for key in feeding for p in graph.get(key).parent_keys} - ancestors
+        ancestors |= feeding
+    assert {AssetKey(["raw", entity]) for entity in ENTITIES} <= ancestors
+
+
+def test_serving_path_defaults_beside_each_warehouse():
+    a = Settings.from_env({"SHOP_WAREHOUSE_PATH": "shops/a/wh.duckdb"})
+    b = Settings.from_env({"SHOP_WAREHOUSE_PATH": "shops/b/wh.duckdb"})
+    assert a.serving_path == str(PROJECT_ROOT / "shops/a/wh.serving.duckdb")
+    assert b.serving_path == str(PROJECT_ROOT / "shops/b/wh.serving.duckdb")
+    assert Settings.from_env({}).serving_path == str(PROJECT_ROOT
+                                                     / "data/warehouse.serving.duckdb")
+    chosen = Settings.from_env({"SHOP_SERVING_PATH": "bi/shop.duckdb"})
+    assert chosen.serving_path == str(PROJECT_ROOT / "bi/shop.duckdb")
+    # The build CLI's --warehouse moves the default copy with it.
+    moved = replace(Settings.from_env({}), warehouse_path="/srv/x/shop.duckdb")
+    assert moved.serving_path == "/srv/x/shop.serving.duckdb"
 
 
 def test_settings_default_and_resolve_relative_paths():
@@ -94,8 +132,8 @@ def test_models_retrain_in_their_own_job_after_each_successful_build():
     trained = set(train.asset_layer.executable_asset_keys)
     assert AssetKey(["ml", "customer_churn_scores"]) in trained
     assert AssetKey(["ml", "fct_demand_forecast"]) in trained
-    # ...and ends with the KPI report, which charts the ML tables.
-    assert trained - {AssetKey(["reports", "kpi_report"])} == {
+    # ...publishes the serving copy with them and ends with the KPI report.
+    assert trained - {AssetKey(["reports", "kpi_report"]), SERVING_COPY} == {
         key for key in trained if key.path[0] == "ml"}
     report = train.asset_layer.asset_graph.get(AssetKey(["reports", "kpi_report"]))
     assert AssetKey(["ml", "customer_churn_scores"]) in report.parent_keys

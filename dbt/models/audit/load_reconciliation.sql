@@ -6,15 +6,15 @@
 select
     '{{ entity }}' as entity,
     (select count(*) from {{ source('shop', entity) }}) as raw_row_count,
-    sum(case when rejection_reason is null and exact_duplicate_rank = 1 then 1 else 0 end)
+    count(case when rejection_reason is null and exact_duplicate_rank = 1 then 1 end)
         as loaded_row_count,
-    sum(case when rejection_reason is not null and exact_duplicate_rank = 1 then 1 else 0 end)
+    count(case when rejection_reason is not null and exact_duplicate_rank = 1 then 1 end)
         as quarantined_row_count,
-    sum(case when exact_duplicate_rank > 1 then 1 else 0 end) as exact_duplicate_count,
-    sum(case when rejection_reason is null and exact_duplicate_rank = 1 and version_rank > 1
-        then 1 else 0 end) as superseded_version_count,
-    sum(case when rejection_reason is null and exact_duplicate_rank = 1 and version_rank = 1
-        and has_untrusted_latest_version then 1 else 0 end) as untrusted_latest_version_count,
+    count(case when exact_duplicate_rank > 1 then 1 end) as exact_duplicate_count,
+    count(case when rejection_reason is null and exact_duplicate_rank = 1 and version_rank > 1
+        then 1 end) as superseded_version_count,
+    count(case when rejection_reason is null and exact_duplicate_rank = 1 and version_rank = 1
+        and has_untrusted_latest_version then 1 end) as untrusted_latest_version_count,
     (select count(*) from {{ ref('stg_shop__' ~ entity) }}) as current_row_count,
     (select count(*) from {{ ref('stg_shop__' ~ entity ~ '_rejected') }}) as rejected_table_row_count
 from {{ ref('base_shop__' ~ entity) }}

@@ -70,4 +70,8 @@ final as (
         = channels.channel_id
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'gross_revenue_amount': type_money(),
+    'discount_amount': type_money(),
+    'net_revenue_amount': type_money(),
+}) }}

@@ -40,4 +40,7 @@ final as (
     select * from unknown_member
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'list_price_base_amount': type_unit_price(),
+    'unit_cost_base_amount': type_unit_price(),
+}) }}

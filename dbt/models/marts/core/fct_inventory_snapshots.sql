@@ -25,4 +25,7 @@ final as (
     left join products on snapshots.product_id = products.product_id
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'unit_cost_amount': type_unit_price(),
+    'stock_value_amount': type_money(),
+}) }}

@@ -33,4 +33,9 @@ final as (
     left join products on items.product_id = products.product_id
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'unit_price_amount': type_unit_price(),
+    'gross_amount': type_money(),
+    'discount_amount': type_money(),
+    'net_amount': type_money(),
+}) }}

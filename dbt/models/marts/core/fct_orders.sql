@@ -59,4 +59,14 @@ final as (
     left join campaigns on orders.campaign_id = campaigns.campaign_id
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'fx_rate_to_base': type_ratio(),
+    'subtotal_amount': type_money(),
+    'discount_amount': type_money(),
+    'shipping_amount': type_money(),
+    'tax_amount': type_money(),
+    'total_amount': type_money(),
+    'gross_revenue_amount': type_money(),
+    'net_revenue_amount': type_money(),
+    'unit_count': type_count(),
+}) }}

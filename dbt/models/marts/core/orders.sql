@@ -60,4 +60,14 @@ final as (
     left join customers on orders.customer_id = customers.customer_id
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'unit_count': type_count(),
+    'subtotal_amount': type_money(),
+    'discount_amount': type_money(),
+    'net_amount': type_money(),
+    'shipping_amount': type_money(),
+    'tax_amount': type_money(),
+    'total_amount': type_money(),
+    'gross_revenue_amount': type_money(),
+    'net_revenue_amount': type_money(),
+}) }}

@@ -59,4 +59,9 @@ final as (
     left join spend on channel_ids.channel_id = spend.channel_id
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'repeat_customer_count': type_count(),
+    'order_count': type_count(),
+    'net_revenue_amount': type_money(),
+    'spend_amount': type_money(),
+}) }}

@@ -86,4 +86,7 @@ final as (
     from joined
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'net_revenue_amount': type_money(),
+    'cumulative_net_revenue_amount': type_money(),
+}) }}

@@ -146,4 +146,10 @@ final as (
     from flagged
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'rating_1_count': type_count(),
+    'rating_2_count': type_count(),
+    'rating_3_count': type_count(),
+    'rating_4_count': type_count(),
+    'rating_5_count': type_count(),
+}) }}

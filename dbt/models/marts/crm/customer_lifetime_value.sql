@@ -48,4 +48,8 @@ final as (
     inner join windows on customers.customer_id = windows.customer_id
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'historical_clv_amount': type_money(),
+    'clv_first_90_days_amount': type_money(),
+    'clv_first_365_days_amount': type_money(),
+}) }}

@@ -110,4 +110,7 @@ final as (
     from joined
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'repeat_customer_count': type_count(),
+    'order_count': type_count(),
+}) }}

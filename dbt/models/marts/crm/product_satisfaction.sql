@@ -58,4 +58,10 @@ final as (
     left join {{ ref('dim_products') }} as products on by_product.product_id = products.product_id
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'rating_1_count': type_count(),
+    'rating_2_count': type_count(),
+    'rating_3_count': type_count(),
+    'rating_4_count': type_count(),
+    'rating_5_count': type_count(),
+}) }}

@@ -194,4 +194,15 @@ final as (
     left join uplift on campaigns.campaign_id = uplift.campaign_id
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'spend_amount': type_money(),
+    'net_revenue_amount': type_money(),
+    'attributed_revenue_first_touch_amount': type_money(),
+    'attributed_revenue_last_touch_amount': type_money(),
+    'orders_before_count': type_count(),
+    'orders_during_count': type_count(),
+    'net_revenue_before_amount': type_money(),
+    'net_revenue_during_amount': type_money(),
+    'treatment_count': type_count(),
+    'control_count': type_count(),
+}) }}

@@ -79,4 +79,14 @@ final as (
     from joined
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'budget_amount': type_money(),
+    'impressions': type_count(),
+    'clicks': type_count(),
+    'spend_amount': type_money(),
+    'net_revenue_amount': type_money(),
+    'treatment_count': type_count(),
+    'control_count': type_count(),
+    'treatment_conversion_count': type_count(),
+    'control_conversion_count': type_count(),
+}) }}

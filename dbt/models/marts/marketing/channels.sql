@@ -128,4 +128,14 @@ final as (
     from joined
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'gross_revenue_amount': type_money(),
+    'net_revenue_amount': type_money(),
+    'impressions': type_count(),
+    'clicks': type_count(),
+    'spend_amount': type_money(),
+    'attributed_revenue_first_touch_amount': type_money(),
+    'attributed_customers_first_touch_count': type_ratio(),
+    'attributed_revenue_last_touch_amount': type_money(),
+    'attributed_customers_last_touch_count': type_ratio(),
+}) }}

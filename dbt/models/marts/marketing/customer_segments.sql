@@ -85,4 +85,6 @@ final as (
     from scored
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'monetary_amount': type_money(),
+}) }}

@@ -21,7 +21,7 @@ known as (
             campaigns.ends_at,
             {{ dbt.dateadd('day', var('uplift_default_window_days'), 'campaigns.starts_at') }}
         ) as date) as end_date,
-        campaigns.budget_base_amount as budget_amount,
+        cast(campaigns.budget_base_amount as {{ type_money() }}) as budget_amount,
         campaigns.target_segment,
         false as is_unknown_member
     from campaigns
@@ -38,7 +38,7 @@ unknown_member as (
         cast(null as {{ dbt.type_timestamp() }}) as ends_at,
         cast(null as date) as start_date,
         cast(null as date) as end_date,
-        cast(null as decimal(18, 4)) as budget_amount,
+        cast(null as {{ type_money() }}) as budget_amount,
         cast(null as {{ dbt.type_string() }}) as target_segment,
         true as is_unknown_member
 )

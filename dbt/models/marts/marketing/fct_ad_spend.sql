@@ -21,4 +21,6 @@ final as (
     left join channels on spend.channel_id = channels.channel_id
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'spend_amount': type_money(),
+}) }}

@@ -61,4 +61,6 @@ final as (
         and windows.customer_id = conversions.customer_id
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'converted_revenue_amount': type_money(),
+}) }}

@@ -112,4 +112,8 @@ final as (
     from weighted
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'order_net_revenue_amount': type_money(),
+    'first_touch_revenue_amount': type_money(),
+    'last_touch_revenue_amount': type_money(),
+}) }}

@@ -68,4 +68,10 @@ final as (
     from joined
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'product_view_session_count': type_count(),
+    'add_to_cart_session_count': type_count(),
+    'checkout_session_count': type_count(),
+    'purchase_session_count': type_count(),
+    'net_revenue_amount': type_money(),
+}) }}

@@ -65,4 +65,9 @@ final as (
     left join {{ ref('dim_campaigns') }} as campaigns on by_campaign.campaign_id = campaigns.campaign_id
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'groups_completed_count': type_count(),
+    'joiner_order_count': type_count(),
+    'new_customers_from_sharing_count': type_count(),
+    'net_revenue_amount': type_money(),
+}) }}

@@ -119,4 +119,10 @@ final as (
     from measured
 )
 
-select * from final
+{{ select_bi_typed('final', {
+    'on_hand_qty': type_count(),
+    'on_order_qty': type_count(),
+    'stock_value_amount': type_money(),
+    'units_sold_last_365_days': type_count(),
+    'cost_of_goods_sold_last_365_days_amount': type_money(),
+}) }}

@@ -1,0 +1,1 @@
+"""The serving copy of the warehouse for BI tools (publish.py) and its asset (assets.py)."""

@@ -1,0 +1,85 @@
+"""The serving copy as an asset: the last step of `build_warehouse` and of `train_models`."""
+
+from dagster import (
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    DagsterEventType,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from ..ml.assets import churn_model, demand_forecast, inventory_reorder_alerts
+from ..ml.recommend_assets import campaign_audiences, recommendations
+from ..resources import WarehouseResource
+from .publish import SCHEMAS, publish
+
+SERVING_COPY = AssetKey(["serving", "warehouse_copy"])
+# Every raw entity feeds audit.load_reconciliation (tests/unit/test_serving_definitions.py
+# proves it), so every build that changes anything rebuilds it. The copy does not list
+# each mart as a dependency: an incremental build materialises only the marts it rebuilt,
+# and Dagster skips a step when any upstream asset of the run was not materialised.
+LOAD_RECONCILIATION = AssetKey(["audit", "load_reconciliation"])
+ML_ASSETS = sorted({key for definition in (demand_forecast, inventory_reorder_alerts,
+                                           churn_model, recommendations, campaign_audiences)
+                    for key in definition.keys},
+                   key=lambda key: key.path)
+
+
+@asset(
+    key=SERVING_COPY,
+    group_name="serving",
+    deps=[LOAD_RECONCILIATION, *ML_ASSETS],
+    # Among the steps ready at the same time (the marts' checks), this one goes last.
+    op_tags={"dagster/priority": "-10"},
+    kinds={"duckdb"},
+)
+def warehouse_copy(context: AssetExecutionContext,
+                   warehouse: WarehouseResource) -> MaterializeResult:
+    """The warehouse for BI tools: schemas `marts` and `ml`, `audit.load_reconciliation`,
+    the newest result of every data-quality check (`audit.dq_results_latest`) and where the
+    copy came from (`audit.serving_copy`), with every description as a DuckDB comment, in a
+    storage format DuckDB 1.1+ clients read. Written beside the live file and renamed over
+    the previous copy: readers never wait for a build, a build never waits for readers,
+    and a run with any failed step or blocking check publishes nothing."""
+    failures = run_failures(context)
+    if failures:
+        shown = "; ".join(failures[:3]) + (f"; {len(failures) - 3} more" if failures[3:] else "")
+        raise Failure(f"serving copy not published: this run failed ({shown}); "
+                      f"readers keep the last good copy {warehouse.serving_file()}")
+    with warehouse.lock(context):  # read the live file while no step writes it
+        publication = publish(warehouse.path, warehouse.serving_file(), run_id=context.run_id)
+    rows = sum(publication.tables.values())
+    context.log.info(f"published {len(publication.tables)} tables ({rows:,} rows) to "
+                     f"{publication.path} in {publication.seconds:.1f} s")
+    table = "\n".join(["| table | rows |", "|---|---:|"]
+                      + [f"| {name} | {count:,} |" for name, count in publication.tables.items()])
+    return MaterializeResult(metadata={
+        "path": MetadataValue.path(publication.path),
+        "tables": len(publication.tables),
+        "dagster/row_count": rows,
+        "seconds": round(publication.seconds, 2),
+        "storage_version": publication.storage_version,
+        "file_size_mb": round(publication.file_bytes / 2**20, 1),
+        "schemas": ", ".join([*SCHEMAS, "audit"]),
+        "published_at_utc": publication.published_at,
+        "table_rows": MetadataValue.md(table),
+    })
+
+
+def run_failures(context: AssetExecutionContext) -> list[str]:
+    """Failed steps and failed blocking (ERROR) checks of this run so far."""
+    failures = []
+    for record in context.instance.all_logs(
+            context.run_id, of_type={DagsterEventType.STEP_FAILURE,
+                                     DagsterEventType.ASSET_CHECK_EVALUATION}):
+        event = record.dagster_event
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            failures.append(f"step {event.step_key} failed")
+            continue
+        evaluation = event.event_specific_data
+        if not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR:
+            failures.append(f"check {evaluation.asset_check_key.to_user_string()} failed")
+    return failures

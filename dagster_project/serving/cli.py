@@ -1,0 +1,33 @@
+"""What `python -m dagster_project.build` says about the serving copy and the lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from .publish import ABOUT_TABLE, ident, lock_message
+
+
+def warehouse_lock_holder(warehouse_path: str, serving_path: str) -> str | None:
+    """One line naming the process that holds the warehouse (a BI tool, say), or None when
+    a build could write it. Checked before a build starts, so it fails at once."""
+    if not Path(warehouse_path).exists():
+        return None
+    try:
+        duckdb.connect(warehouse_path).close()
+    except duckdb.IOException as error:
+        return lock_message(warehouse_path, serving_path, error)
+    return None
+
+
+def serving_line(serving_path: str) -> str:
+    """Where BI tools connect, and when that copy was published."""
+    if not Path(serving_path).exists():
+        return f"Serving copy for BI tools: none yet (will be {serving_path})"
+    with duckdb.connect(serving_path, read_only=True) as con:
+        published_at, tables, version = con.execute(
+            f"select published_at, table_count, storage_version "
+            f"from audit.{ident(ABOUT_TABLE)}").fetchone()
+    return (f"Serving copy for BI tools: {serving_path} ({tables} tables, published "
+            f"{published_at} UTC, readable by DuckDB clients {version.lstrip('v')}+)")

@@ -1,0 +1,247 @@
+"""The serving copy: what BI tools read, written beside the live warehouse and swapped in.
+
+BI tools hold their connections open; DuckDB lets a file have one writer or many readers,
+never both, and DuckDB 2.0 files cannot be opened by the 1.x clients most BI tools bundle.
+So every successful build copies what an analyst reads (schemas `marts` and `ml`, the load
+reconciliation, the newest data-quality result of every check, and where it all came from)
+into a new file in a storage format DuckDB 1.1+ reads, with every table's and column's
+description as a comment, and renames it over the previous copy. A reader that has the old
+copy open keeps its inode (a consistent old snapshot); the next reader opens the new one;
+nobody waits for a build and a build waits for nobody. A failed build publishes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+# The oldest storage format that holds everything the marts use; DuckDB 1.1 and newer read
+# it (1.4 is what the BI drivers of late 2026 bundle). Raising it locks out older clients.
+STORAGE_VERSION = "v1.1.0"
+SCHEMAS = ("marts", "ml")
+AUDIT_TABLES = ("load_reconciliation",)
+ABOUT_TABLE = "serving_copy"
+DQ_TABLE = "dq_results_latest"
+
+DQ_DESCRIPTION = ("The newest Great Expectations result of every expectation (one row per "
+                  "asset, suite and expectation), copied from audit.dq_results; times UTC.")
+DQ_COLUMNS = {
+    "run_id": "The Dagster run that validated.",
+    "asset_key": "The validated table as a Dagster asset key, e.g. raw/orders.",
+    "suite": "The Great Expectations suite (expectations/suites.py).",
+    "expectation": "The expectation's name within its suite.",
+    "column_name": "The column the expectation is about; empty for table-level rules.",
+    "rule": "The Great Expectations expectation type.",
+    "severity": "error (blocks the tables downstream) or warn (shown, not blocking).",
+    "success": "Whether the expectation was met.",
+    "observed_value": "What was measured, as text.",
+    "unexpected_count": "Rows that broke the rule.",
+    "unexpected_percent": "Share of rows that broke the rule, in percent.",
+    "sample": "A few offending rows (JSON) with their source file and line.",
+    "seconds": "Seconds the whole suite took to validate.",
+    "validated_at": "When the suite ran (UTC).",
+}
+ABOUT_DESCRIPTION = "One row: where this serving copy came from and when it was published."
+ABOUT_COLUMNS = {
+    "warehouse_path": "The live warehouse file this copy was taken from.",
+    "drop_dir": "The export drop folder(s) the warehouse's raw tables were loaded from.",
+    "drop_file_count": "Files of that drop in the warehouse.",
+    "last_loaded_at": "When the newest of those files was loaded (UTC).",
+    "run_id": "The Dagster run that published this copy.",
+    "published_at": "When the copy was published (UTC).",
+    "storage_version": "DuckDB storage format of this file; DuckDB clients of this version "
+                       "or newer can open it.",
+    "table_count": "Tables in this copy, this one included.",
+}
+
+
+class ServingError(RuntimeError):
+    """A serving copy that cannot be published; the message is one line saying why."""
+
+
+@dataclass(frozen=True)
+class Publication:
+    path: str
+    tables: dict[str, int]  # "schema.table" -> rows
+    seconds: float
+    file_bytes: int
+    storage_version: str
+    published_at: str
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: str) -> str:
+    """A quoted SQL string literal (ATTACH and COMMENT ON take no parameters)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def publish(warehouse_path: str, serving_path: str, *, run_id: str = "") -> Publication:
+    """Copy the analyst-facing tables of the warehouse to `serving_path`, atomically."""
+    started = time.perf_counter()
+    serving = Path(serving_path)
+    if serving.resolve() == Path(warehouse_path).resolve():
+        raise ServingError(f"the serving copy {serving} cannot be the live warehouse itself")
+    serving.parent.mkdir(parents=True, exist_ok=True)
+    refuse_foreign_copy(serving, warehouse_path)
+    # Same folder, so os.replace is a rename on one filesystem: atomic for readers.
+    temporary = serving.with_name(f".{serving.name}.{os.getpid()}.tmp")
+    _remove(temporary)
+    published_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    try:
+        with duckdb.connect() as con:
+            con.execute(f"attach {literal(warehouse_path)} as live (read_only)")
+            con.execute(f"attach {literal(str(temporary))} as serving "
+                        f"(storage_version {literal(STORAGE_VERSION)})")
+            tables = _copy_tables(con)
+            tables.update(_copy_quality(con))
+            _comment_copied(con, tables)
+            tables[f"audit.{ABOUT_TABLE}"] = 1
+            _write_about(con, warehouse_path, run_id, published_at, len(tables))
+            con.execute("checkpoint serving")
+            con.execute("detach serving")
+        os.replace(temporary, serving)
+    finally:
+        _remove(temporary)
+    return Publication(path=str(serving), tables=tables,
+                       seconds=time.perf_counter() - started,
+                       file_bytes=serving.stat().st_size, storage_version=STORAGE_VERSION,
+                       published_at=published_at.isoformat(sep=" "))
+
+
+def refuse_foreign_copy(serving: Path, warehouse_path: str) -> None:
+    """Two warehouses must never share one serving file (an explicit SHOP_SERVING_PATH
+    reused for another --warehouse would otherwise mix two shops for BI users)."""
+    if not serving.exists():
+        return
+    try:
+        with duckdb.connect(str(serving), read_only=True) as con:
+            rows = con.execute(f"select warehouse_path from audit.{ident(ABOUT_TABLE)}").fetchall()
+    except duckdb.IOException as error:
+        if LOCK_HOLDER.search(str(error)):
+            # A tool opened the copy for writing, so it cannot be read here; the rename
+            # still works (that tool keeps the old file), and a build must not fail for it.
+            return
+        raise ServingError(f"{serving} cannot be read ({str(error).splitlines()[0]})") from error
+    except duckdb.Error as error:
+        raise ServingError(f"{serving} exists but is not a serving copy this project wrote "
+                           f"({str(error).splitlines()[0]}); move it away or choose another "
+                           f"SHOP_SERVING_PATH") from error
+    owner = rows[0][0] if rows else ""
+    if Path(owner).resolve() != Path(warehouse_path).resolve():
+        raise ServingError(f"{serving} is the serving copy of another warehouse ({owner}); "
+                           f"set SHOP_SERVING_PATH to a file of this warehouse's own")
+
+
+def _copy_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    wanted = con.execute("""
+        select schema_name, table_name from duckdb_tables()
+        where database_name = 'live'
+          and (schema_name in (select unnest(?::varchar[]))
+               or (schema_name = 'audit' and table_name in (select unnest(?::varchar[]))))
+        order by schema_name, table_name""", [list(SCHEMAS), list(AUDIT_TABLES)]).fetchall()
+    copied = {}
+    for schema in sorted({schema for schema, _ in wanted} | {"audit"}):
+        con.execute(f"create schema if not exists serving.{ident(schema)}")
+    for schema, table in wanted:
+        name = f"{ident(schema)}.{ident(table)}"
+        con.execute(f"create table serving.{name} as select * from live.{name}")
+        copied[f"{schema}.{table}"] = con.execute(
+            f"select count(*) from serving.{name}").fetchone()[0]
+    return copied
+
+
+def _copy_quality(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The newest result per expectation: what holds now, without the history's bulk."""
+    has_results = con.execute("""
+        select count(*) from duckdb_tables()
+        where database_name = 'live' and schema_name = 'audit' and table_name = 'dq_results'
+        """).fetchone()[0]
+    if not has_results:
+        return {}
+    con.execute(f"""
+        create table serving.audit.{ident(DQ_TABLE)} as
+        select * from live.audit.dq_results
+        qualify row_number() over (
+            partition by asset_key, suite, expectation
+            order by validated_at desc, run_id desc) = 1
+        order by asset_key, suite, expectation""")
+    target = f"serving.audit.{ident(DQ_TABLE)}"
+    con.execute(f"comment on table {target} is {literal(DQ_DESCRIPTION)}")
+    columns = {row[0] for row in con.execute(
+        "select column_name from duckdb_columns() where database_name = 'serving' "
+        "and schema_name = 'audit' and table_name = ?", [DQ_TABLE]).fetchall()}
+    for column in sorted(columns & set(DQ_COLUMNS)):
+        con.execute(f"comment on column {target}.{ident(column)} "
+                    f"is {literal(DQ_COLUMNS[column])}")
+    return {f"audit.{DQ_TABLE}": con.execute(
+        f"select count(*) from serving.audit.{ident(DQ_TABLE)}").fetchone()[0]}
+
+
+def _comment_copied(con: duckdb.DuckDBPyConnection, tables: dict[str, int]) -> None:
+    """Carry the live tables' and columns' comments (dbt's persist_docs and the ml writer's
+    descriptions) over to the copy."""
+    for schema, table, comment in con.execute("""
+            select schema_name, table_name, comment from duckdb_tables()
+            where database_name = 'live' and comment is not null""").fetchall():
+        if f"{schema}.{table}" in tables:
+            con.execute(f"comment on table serving.{ident(schema)}.{ident(table)} "
+                        f"is {literal(comment)}")
+    for schema, table, column, comment in con.execute("""
+            select schema_name, table_name, column_name, comment from duckdb_columns()
+            where database_name = 'live' and comment is not null""").fetchall():
+        if f"{schema}.{table}" in tables:
+            con.execute(f"comment on column serving.{ident(schema)}.{ident(table)}."
+                        f"{ident(column)} is {literal(comment)}")
+
+
+def _write_about(con: duckdb.DuckDBPyConnection, warehouse_path: str, run_id: str,
+                 published_at: datetime, table_count: int) -> None:
+    files = con.execute("""
+        select count(*) from duckdb_tables()
+        where database_name = 'live' and schema_name = 'raw' and table_name = '_files'
+        """).fetchone()[0]
+    paths, last_loaded_at = [], None
+    if files:
+        paths = [row[0] for row in con.execute(
+            "select source_path from live.raw._files order by source_path").fetchall()]
+        last_loaded_at = con.execute("select max(loaded_at) from live.raw._files").fetchone()[0]
+    drop_dir = ", ".join(sorted({str(Path(path).parent) for path in paths}))
+    about = f"serving.audit.{ident(ABOUT_TABLE)}"
+    con.execute(f"""create table {about} (warehouse_path varchar, drop_dir varchar,
+                    drop_file_count bigint, last_loaded_at timestamp, run_id varchar,
+                    published_at timestamp, storage_version varchar, table_count bigint)""")
+    con.execute(f"insert into {about} values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [str(Path(warehouse_path).resolve()), drop_dir, len(paths), last_loaded_at,
+                 run_id, published_at, STORAGE_VERSION, table_count])
+    con.execute(f"comment on table {about} is {literal(ABOUT_DESCRIPTION)}")
+    for column, description in ABOUT_COLUMNS.items():
+        con.execute(f"comment on column {about}.{ident(column)} is {literal(description)}")
+
+
+def _remove(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+
+LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def lock_message(warehouse_path: str, serving_path: str, error: duckdb.Error) -> str | None:
+    """One line for a warehouse locked by another process, or None for any other error."""
+    found = LOCK_HOLDER.search(str(error))
+    if not found:
+        return None
+    return (f"{warehouse_path} is open in {found['program']} (PID {found['pid']}), so this "
+            f"build cannot write it; close that connection (or stop PID {found['pid']}) and "
+            f"build again, and point BI tools at the serving copy {serving_path}, which "
+            f"builds never lock")

@@ -1,0 +1,155 @@
+"""The tables the models write to schema `ml`: each column's type and description, once.
+
+`warehouse.write_table` casts a frame to these types (counts BIGINT, money DECIMAL(18,2),
+forecasts, probabilities and metrics DOUBLE, dates DATE, times TIMESTAMP in UTC) and stores
+the descriptions as DuckDB comments, which the serving copy carries to BI tools. A frame
+with a column not listed here is refused: describe it here first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Table:
+    description: str
+    columns: dict[str, Column]
+
+
+MONEY = "decimal(18, 2)"
+C = Column
+
+_PRODUCT = C("varchar", "Product key (marts.dim_products.product_id).")
+_CUSTOMER = C("varchar", "Customer key (marts.dim_customers.customer_id).")
+_QUANTILES = {
+    "p10_units": C("double", "Units sold that day: 10th percentile of the forecast."),
+    "p50_units": C("double", "Units sold that day: median forecast."),
+    "p90_units": C("double", "Units sold that day: 90th percentile of the forecast."),
+    "mean_units": C("double", "Units sold that day: expected value of the forecast."),
+}
+_ORIGIN = C("date", "Last day of data the forecast was made from (its origin).")
+_FORECAST_DATE = C("date", "The day forecast.")
+_HORIZON = C("bigint", "Days between the origin and the forecast date (1 = the next day).")
+_METHOD = C("varchar", "Which model or baseline the row is about.")
+
+TABLES: dict[str, Table] = {
+    "fct_demand_forecast": Table(
+        "One row per product and day for the 28 days after the last day of data: "
+        "LightGBM quantile and expected-units forecasts of daily units sold.",
+        {"product_id": _PRODUCT, "forecast_date": _FORECAST_DATE, **_QUANTILES,
+         "model_version": C("varchar", "Version of the demand model (ml.model_registry)."),
+         "forecast_origin_date": _ORIGIN, "horizon_day": _HORIZON}),
+    "demand_backtest": Table(
+        "One row per backtest origin, product and day: actual units beside the model's "
+        "forecasts and the seasonal-naive and 28-day moving average baselines, each made "
+        "only from data up to the origin.",
+        {"product_id": _PRODUCT, "forecast_origin_date": _ORIGIN,
+         "forecast_date": _FORECAST_DATE, "horizon_day": _HORIZON,
+         "seasonal_naive_units": C("double", "Baseline: units on the same weekday of the "
+                                             "last week before the origin."),
+         "moving_average_28d_units": C("double", "Baseline: mean daily units of the 28 days "
+                                                 "up to the origin."),
+         **_QUANTILES,
+         "actual_units": C("bigint", "Units actually sold that day (counted orders).")}),
+    "demand_backtest_metrics": Table(
+        "One row per backtest origin (or 'all') and method: forecast error metrics.",
+        {"forecast_origin": C("varchar", "Backtest origin date, or 'all' for every origin."),
+         "method": _METHOD,
+         "wape": C("double", "Weighted absolute percentage error: sum |error| / sum actual."),
+         "mae": C("double", "Mean absolute error, units per product and day."),
+         "rmse": C("double", "Root mean squared error, units per product and day."),
+         "bias": C("double", "Mean of forecast minus actual, units per product and day."),
+         "rows": C("bigint", "Product-days evaluated."),
+         "p10_p90_coverage": C("double", "Share of actuals within [p10, p90] (nominally "
+                                         "0.8); only on the lightgbm_p50 row.")}),
+    "inventory_reorder_alerts": Table(
+        "One row per product: safety stock, reorder point and stock position from the "
+        "demand forecast and the latest inventory snapshot, stock-out dates and an alert "
+        "level (formulas in ml/inventory.py).",
+        {"product_id": _PRODUCT,
+         "product_name": C("varchar", "Product name."),
+         "category": C("varchar", "Product category."),
+         "is_active": C("boolean", "Whether the product is still sold."),
+         "forecast_origin_date": _ORIGIN,
+         "lead_time_days": C("bigint", "Days a reorder takes to arrive (run config)."),
+         "service_level": C("double", "Wanted chance of not running out (run config)."),
+         "lead_time_demand_units": C("double", "Expected units sold within the lead time."),
+         "safety_stock_units": C("double", "Extra units held against forecast error."),
+         "horizon_demand_units": C("double", "Expected units sold within the 28 days."),
+         "reorder_point_units": C("double", "Lead-time demand plus safety stock."),
+         "snapshot_date": C("date", "Day of the latest inventory snapshot used."),
+         "on_hand_units": C("bigint", "Units on hand: the snapshot less units sold since."),
+         "on_order_units": C("bigint", "Units ordered from suppliers, not yet received."),
+         "stock_position_units": C("bigint", "On hand plus on order."),
+         "expected_stockout_date": C("date", "First day expected demand exceeds the stock "
+                                             "position (empty: not within 28 days)."),
+         "stockout_risk_date": C("date", "First day demand at the service level exceeds the "
+                                         "stock position."),
+         "needs_reorder": C("boolean", "Stock position at or below the reorder point."),
+         "suggested_order_units": C("bigint", "Units to order to cover 28 days of demand "
+                                              "and safety stock (0 when no reorder)."),
+         "alert_level": C("varchar", "stock_out_risk, reorder, ok or no_stock_data.")}),
+    "customer_churn_scores": Table(
+        "One row per active customer at the scoring cutoff: churn probability (no counted "
+        "order in the next 90 days), risk tier, top reasons and a suggested win-back action.",
+        {"customer_id": _CUSTOMER,
+         "scored_at_cutoff_date": C("date", "The day the customer was scored as of."),
+         "churn_score": C("double", "Probability of churning, 0 to 1 (LightGBM)."),
+         "risk_tier": C("varchar", "high, medium or low, from the score."),
+         "top_reasons": C("varchar", "The features that raised the score most, in words "
+                                     "('; ' between them)."),
+         "suggested_action": C("varchar", "Win-back action; messages only for customers who "
+                                          "opted in to marketing."),
+         "is_marketing_opt_in": C("boolean", "The customer accepts marketing messages."),
+         "is_high_value": C("boolean", "Among the top 20% by net revenue of the last 365 days."),
+         "revenue_365d_amount": C(MONEY, "Net revenue of the last 365 days before the "
+                                         "cutoff, in the base currency."),
+         "recency_days": C("bigint", "Days since the last counted order."),
+         "model_version": C("varchar", "Version of the churn model (ml.model_registry).")}),
+    "churn_evaluation": Table(
+        "One row per active customer at the held-out evaluation cutoff: whether they "
+        "churned and each method's score.",
+        {"customer_id": _CUSTOMER,
+         "cutoff_date": C("date", "The held-out evaluation cutoff."),
+         "is_churned": C("boolean", "No counted order in the 90 days after the cutoff."),
+         "lightgbm_probability": C("double", "The model's churn probability."),
+         "recency_days": C("bigint", "Days since the last counted order (the recency "
+                                     "rule's score)."),
+         "bgnbd_expected_purchases": C("double", "BG/NBD expected purchases in the next 90 "
+                                                 "days."),
+         "bgnbd_probability_no_purchase": C("double", "BG/NBD probability of no purchase in "
+                                                      "the next 90 days.")}),
+    "churn_evaluation_metrics": Table(
+        "One row per method on the held-out cutoff: ranking and calibration metrics.",
+        {"cutoff_date": C("date", "The held-out evaluation cutoff."),
+         "method": _METHOD,
+         "roc_auc": C("double", "Area under the ROC curve."),
+         "pr_auc": C("double", "Area under the precision-recall curve."),
+         "brier": C("double", "Brier score of the probability, where the method gives one."),
+         "top_decile_lift": C("double", "Churn rate of the top-scored 10% over the overall "
+                                        "churn rate."),
+         "churn_rate": C("double", "Share of customers who churned."),
+         "customers": C("bigint", "Customers evaluated.")}),
+    "model_registry": Table(
+        "One row per saved model version: training window, data fingerprint, settings, "
+        "metrics and where it is saved.",
+        {"model_name": C("varchar", "demand_forecast or churn."),
+         "model_version": C("varchar", "Hash of settings, training data and code."),
+         "created_at": C("timestamp", "When the model was trained (UTC)."),
+         "training_first_date": C("date", "First day of the training data."),
+         "training_last_date": C("date", "Last day of the training data."),
+         "training_points": C("varchar", "Forecast origins or churn cutoffs trained on."),
+         "training_rows": C("bigint", "Rows the model was trained on."),
+         "training_data_sha256": C("varchar", "Fingerprint of the training data."),
+         "code_version": C("varchar", "Fingerprint of the ml package's code."),
+         "settings_json": C("varchar", "Training settings (JSON)."),
+         "metrics_json": C("varchar", "Evaluation metrics (JSON)."),
+         "artifact_path": C("varchar", "Folder of the saved model files.")}),
+}
