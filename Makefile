@@ -49,7 +49,8 @@ demo: sample build
 	@echo
 	@echo "Warehouse: $(abspath $(WAREHOUSE))  (DuckDB; schemas raw, staging, intermediate, marts, ml, audit)"
 	@echo "KPI report: $$(SHOP_WAREHOUSE_PATH=$(WAREHOUSE) $(BIN)/python -c 'from dagster_project.settings import Settings; print(Settings.from_env().report_dir)')/latest.html  (open it in a browser)"
-	@echo "Query it:  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(WAREHOUSE)', read_only=True).sql('select * from marts.channels limit 5'))\""
+	@echo "Serving copy for BI tools (DuckDB 1.1+ clients): $$(SHOP_WAREHOUSE_PATH=$(WAREHOUSE) $(BIN)/python -c 'from dagster_project.settings import Settings; print(Settings.from_env().serving_path)')"
+	@echo "Query it:  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(basename $(WAREHOUSE)).serving.duckdb', read_only=True).sql('select * from marts.channels limit 5'))\""
 	@echo "Dagster UI: make ui   then open http://127.0.0.1:3000"
 
 report: $(VENV)/.installed

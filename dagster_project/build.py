@@ -24,11 +24,11 @@ import duckdb
 import yaml
 
 from .report import latest_report
+from .serving.cli import serving_line, warehouse_lock_holder
 from .settings import Settings, SettingsError
 from .state import WarehouseBusy, build_lock, instance_home
 
 EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 1, 2, 3
-from .serving.cli import serving_line, warehouse_lock_holder
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,12 +56,33 @@ TABLES: dict[str, Table] = {
                                              "last week before the origin."),
          "moving_average_28d_units": C("double", "Baseline: mean daily units of the 28 days "
                                                  "up to the origin."),
+         "zero_units": C("double", "Baseline: no sales (the do-nothing forecast)."),
+         "croston_sba_units": C("double", "Baseline: Croston's method with the Syntetos-Boylan "
+                                          "correction, from days up to the origin."),
+         "tsb_units": C("double", "Baseline: Teunter-Syntetos-Babai intermittent-demand "
+                                  "method, from days up to the origin."),
          **_QUANTILES,
          "actual_units": C("bigint", "Units actually sold that day (counted orders).")}),
     "demand_backtest_metrics": Table(
-        "One row per backtest origin (or 'all') and method: forecast error metrics.",
+        "One row per backtest origin (or 'all'), density class (or 'all') and method: "
+        "forecast error metrics, M5's scaled errors first.",
         {"forecast_origin": C("varchar", "Backtest origin date, or 'all' for every origin."),
+         "density_class": C("varchar", "Products of the row: all, dense, intermittent, lumpy "
+                                       "or no_sales (Syntetos-Boylan ADI/CV2 classes)."),
          "method": _METHOD,
+         "wrmsse": C("double", "Revenue-weighted RMSSE, the mean of the shop, category and "
+                               "product levels (M5); lower is better."),
+         "wrmsse_shop": C("double", "RMSSE of the shop's total daily units."),
+         "wrmsse_category": C("double", "Revenue-weighted RMSSE of the categories' daily units."),
+         "wrmsse_product": C("double", "Revenue-weighted RMSSE of the products' daily units."),
+         "rmsse_mean": C("double", "Unweighted mean RMSSE over the products."),
+         "products": C("bigint", "Products evaluated."),
+         "weight_share": C("double", "The class's share of the revenue weight."),
+         "pinball_p10": C("double", "Pinball loss of the p10 forecast (lightgbm_p50 row)."),
+         "pinball_p50": C("double", "Pinball loss of the p50 forecast (lightgbm_p50 row)."),
+         "pinball_p90": C("double", "Pinball loss of the p90 forecast (lightgbm_p50 row)."),
+         "below_p10_share": C("double", "Share of actuals below p10 (nominally 0.1)."),
+         "above_p90_share": C("double", "Share of actuals above p90 (nominally 0.1)."),
          "wape": C("double", "Weighted absolute percentage error: sum |error| / sum actual."),
          "mae": C("double", "Mean absolute error, units per product and day."),
          "rmse": C("double", "Root mean squared error, units per product and day."),
@@ -135,12 +156,14 @@ TABLES: dict[str, Table] = {
          "brier": C("double", "Brier score of the probability, where the method gives one."),
          "top_decile_lift": C("double", "Churn rate of the top-scored 10% over the overall "
                                         "churn rate."),
+         "calibration_error": C("double", "Mean absolute gap between predicted and observed "
+                                          "churn over the reliability bins."),
          "churn_rate": C("double", "Share of customers who churned."),
          "customers": C("bigint", "Customers evaluated.")}),
     "model_registry": Table(
         "One row per saved model version: training window, data fingerprint, settings, "
         "metrics and where it is saved.",
-        {"model_name": C("varchar", "demand_forecast or churn."),
+        {"model_name": C("varchar", "demand_forecast, churn or recommendations."),
          "model_version": C("varchar", "Hash of settings, training data and code."),
          "created_at": C("timestamp", "When the model was trained (UTC)."),
          "training_first_date": C("date", "First day of the training data."),
@@ -152,4 +175,40 @@ TABLES: dict[str, Table] = {
          "settings_json": C("varchar", "Training settings (JSON)."),
          "metrics_json": C("varchar", "Evaluation metrics (JSON)."),
          "artifact_path": C("varchar", "Folder of the saved model files.")}),
+    "customer_recommendations": Table(
+        "One row per known customer and rank: the top products to offer, with a score and "
+        "a reason in words (item-based collaborative filtering blended with category taste "
+        "and popularity; bought durables are not offered again).",
+        {"customer_id": _CUSTOMER,
+         "recommendation_rank": C("bigint", "1 = best."),
+         "product_id": _PRODUCT,
+         "score": C("double", "Blended score; comparable within one customer only."),
+         "reason": C("varchar", "'bought with <product>', 'popular in category <category>' "
+                                "or 'popular now'."),
+         "model_version": C("varchar", "Version of the recommender (ml.model_registry).")}),
+    "recommendation_evaluation": Table(
+        "One row per method on the held-out last 28 days: ranking quality of its top 10 "
+        "for the customers who bought then.",
+        {"method": _METHOD,
+         "hit_rate": C("double", "Share of customers with at least one bought product in "
+                                 "their list."),
+         "recall": C("double", "Mean share of each customer's bought products in the list."),
+         "ndcg": C("double", "Mean normalised discounted cumulative gain (binary relevance)."),
+         "coverage": C("double", "Share of active products recommended to anyone."),
+         "customers": C("bigint", "Customers evaluated."),
+         "cutoff_date": C("date", "First day of the held-out window.")}),
+    "campaign_audiences": Table(
+        "One row per planned campaign type and customer to contact: the product to offer "
+        "and why; opted-in customers only, frequency-capped across campaigns, with a stable "
+        "holdout control group.",
+        {"campaign_type": C("varchar", "win_back, new_customer, cross_sell or group_buy."),
+         "customer_id": _CUSTOMER,
+         "offer_product_id": _PRODUCT,
+         "reason": C("varchar", "Why the customer is in the audience, and why this offer."),
+         "priority": C("bigint", "Order in which campaign types claim customers under the "
+                                 "frequency cap (1 first)."),
+         "test_group": C("varchar", "treatment (contact) or control (hold out, to measure "
+                                    "the uplift)."),
+         "as_of_date": C("date", "The day the audience was built for (the day after the "
+                                 "newest order).")}),
 }

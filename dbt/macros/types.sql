@@ -6,6 +6,11 @@
 
 {% macro type_money() -%}decimal(18, 2){%- endmacro %}
 
+{#- A share of an order's revenue (linear, time-decay, position-based attribution): exact to
+    8 places, so shares of one order add up to its revenue and two builds agree to the byte;
+    cents would lose up to half a cent per share. -#}
+{% macro type_attributed_money() -%}decimal(18, 8){%- endmacro %}
+
 {% macro type_unit_price() -%}decimal(18, 4){%- endmacro %}
 
 {% macro type_count() -%}{{ dbt.type_bigint() }}{%- endmacro %}

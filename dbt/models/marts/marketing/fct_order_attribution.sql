@@ -116,4 +116,7 @@ final as (
     'order_net_revenue_amount': type_money(),
     'first_touch_revenue_amount': type_money(),
     'last_touch_revenue_amount': type_money(),
+    'linear_revenue_amount': type_attributed_money(),
+    'time_decay_revenue_amount': type_attributed_money(),
+    'position_based_revenue_amount': type_attributed_money(),
 }) }}
