@@ -90,6 +90,12 @@ def _build(context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliRe
                 event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
             yield event
     context.log.info(f"dbt build finished in {time.perf_counter() - started:.1f} s")
+    with warehouse.connect() as con:
+        stale = record_model_status(con, invocation.get_artifact("run_results.json"),
+                                    context.run.run_id)
+    if stale:
+        context.log.warning(f"{len(stale)} model(s) are stale (their last build failed or "
+                            f"was skipped; audit.dbt_model_status): {', '.join(stale[:10])}")
     if not invocation.is_successful():
         raise invocation.get_error() or RuntimeError("dbt build failed")
     if not context.is_subset:
@@ -148,3 +154,25 @@ def _record_build(con: duckdb.DuckDBPyConnection, state: dict[str, str]) -> None
         con.executemany("insert into raw._dbt_build_state values (?, ?, now())",
                         list(state.items()))
 
+
+
+def record_model_status(con: duckdb.DuckDBPyConnection, run_results: dict,
+                        run_id: str) -> list[str]:
+    """Keep in `audit.dbt_model_status` each model's outcome in the newest dbt build that
+    ran it, so the live warehouse says which models are stale after a failed build (the
+    serving copy is only replaced after a build that passed). Models an incremental build
+    left out keep their row. Returns the stale models by name."""
+    con.execute("create schema if not exists audit")
+    con.execute("""
+        create table if not exists audit.dbt_model_status (
+            model varchar primary key, status varchar, is_stale boolean, message varchar,
+            run_id varchar, built_at timestamp)""")
+    rows = [(result["unique_id"].split(".", 2)[-1], result["status"],
+             result["status"] != "success", (result.get("message") or "")[:500], run_id)
+            for result in run_results.get("results", [])
+            if result["unique_id"].startswith("model.")]
+    if rows:
+        con.executemany("insert or replace into audit.dbt_model_status "
+                        "values (?, ?, ?, ?, ?, now())", rows)
+    return [model for (model,) in con.execute(
+        "select model from audit.dbt_model_status where is_stale order by model").fetchall()]

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.xdist_group("bench")
 
 STAGES = ["generate", "load", "dbt_build", "dbt_run_models_only", "quality_checks",
           "engine_compiled_sql", "dagster_full_materialisation", "model_training", "report",
-          "serving_publish", "total", "incremental_day"]
+          "recommendations", "serving_publish", "total", "incremental_day"]
 
 
 def test_benchmark_produces_every_figure(tmp_path):
@@ -37,6 +37,7 @@ def test_benchmark_produces_every_figure(tmp_path):
             run["dagster_full_materialisation"]["seconds"] + run["model_training"]["seconds"],
             abs=0.02)
         assert run["serving_publish"]["file_mb"] > 0
+        assert run["recommendations"]["customers"] > 0
         assert run["incremental_day"]["orders_added"] > 0
         assert run["quality_checks"]["suites"] == 20
         assert run["engine_compiled_sql"]["models"] > 40
