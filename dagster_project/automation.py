@@ -2,6 +2,7 @@
 the models retrained after every successful rebuild."""
 
 
+import os
 import time
 from pathlib import Path
 
@@ -55,6 +56,7 @@ train_models = define_asset_job(
 )
 
 DROP_TAG, INPUTS_TAG = "shop/drop", "shop/inputs"
+CLI_TAG = "shop/started_by"  # "cli" on runs of `python -m dagster_project.build`
 
 
 def build_inputs(settings: Settings, drop_dir: str) -> str:
@@ -73,6 +75,19 @@ def latest_run(instance, job_name: str, *, succeeded: bool = False) -> RunRecord
     return records[0] if records else None
 
 
+def up_to_date(instance, settings: Settings, inputs: str) -> RunRecord | None:
+    """The successful build the warehouse is current with: the newest build_warehouse run
+    (of any status) succeeded from the same inputs, and the file is there. None otherwise,
+    so a later failed or half-finished build is never taken for current, and a deleted
+    warehouse is rebuilt. (A file replaced by another, e.g. a restored backup, is not
+    detected: build with --full-rebuild then.)"""
+    newest = latest_run(instance, "build_warehouse")
+    if (newest is None or newest.dagster_run.status != DagsterRunStatus.SUCCESS
+            or not os.path.exists(settings.warehouse_path)):
+        return None
+    return newest if newest.dagster_run.tags.get(INPUTS_TAG) == inputs else None
+
+
 def rebuild_request(instance, settings: Settings) -> RunRequest | SkipReason:
     """Rebuild the drop the warehouse holds: the drop of its latest build (a drop the inbox
     sensor loaded that day included), else the configured one; skip when nothing changed
@@ -80,8 +95,8 @@ def rebuild_request(instance, settings: Settings) -> RunRequest | SkipReason:
     last = latest_run(instance, "build_warehouse")
     drop = (last.dagster_run.tags.get(DROP_TAG) if last else None) or settings.drop_dir
     inputs = build_inputs(settings, drop)
-    done = latest_run(instance, "build_warehouse", succeeded=True)
-    if done is not None and done.dagster_run.tags.get(INPUTS_TAG) == inputs:
+    done = up_to_date(instance, settings, inputs)
+    if done is not None:
         return SkipReason(f"drop {drop} unchanged since run {done.dagster_run.run_id[:8]}: "
                           f"nothing to rebuild")
     return RunRequest(run_key=None, tags={DROP_TAG: drop, INPUTS_TAG: inputs},
@@ -148,4 +163,6 @@ def inbox_sensor(settings: Settings):
                    description="Retrains the models after every successful `build_warehouse`, "
                                "so forecasts and churn scores follow the newest data.")
 def retrain_after_build(context: RunStatusSensorContext):
+    if context.dagster_run.tags.get(CLI_TAG) == "cli":
+        return SkipReason("the build command line trains the models itself")
     return RunRequest(run_key=context.dagster_run.run_id)

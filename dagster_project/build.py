@@ -51,8 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.drop:
             settings = replace(settings, drop_dir=str(Path(args.drop).resolve()))
         if args.warehouse:
+            models = os.environ.get("SHOP_MODELS_DIR", "").strip()
             settings = replace(settings, warehouse_path=str(Path(args.warehouse).resolve()),
-                               models_dir=os.environ.get("SHOP_MODELS_DIR", ""))
+                               models_dir=settings.models_dir if models else "")
         extra = _read_run_config(args.run_config) if args.run_config else {}
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -91,10 +92,17 @@ def _merge(base: dict, extra: dict) -> dict:
 def _build(settings: Settings, args, extra: dict) -> int:
     home = instance_home(settings.warehouse_path)
     os.environ["DAGSTER_HOME"] = str(home)  # the UI of this warehouse reads the same runs
-    from dagster import DagsterInstance, validate_run_config
+    from dagster import DagsterInstance, DagsterRunStatus, validate_run_config
     from dagster._core.errors import DagsterInvalidConfigError
 
-    from .automation import DROP_TAG, INPUTS_TAG, build_inputs, latest_run
+    from .automation import (
+        CLI_TAG,
+        DROP_TAG,
+        INPUTS_TAG,
+        build_inputs,
+        latest_run,
+        up_to_date,
+    )
     from .definitions import build_definitions
 
     defs = build_definitions(settings)
@@ -107,20 +115,21 @@ def _build(settings: Settings, args, extra: dict) -> int:
         return EXIT_FAILED
     started = time.perf_counter()
     inputs = build_inputs(settings, settings.drop_dir)
-    # A deleted or replaced warehouse file is rebuilt whatever its history says.
-    exists = Path(settings.warehouse_path).exists()
-    built = latest_run(instance, "build_warehouse", succeeded=True) if exists else None
-    trained = latest_run(instance, "train_models", succeeded=True) if exists else None
+    # Current: the newest build succeeded from these inputs (a deleted warehouse file is
+    # rebuilt whatever its history says).
+    built = up_to_date(instance, settings, inputs)
+    trained = latest_run(instance, "train_models")
     jobs = []
     if args.only != "models":
-        if built and built.dagster_run.tags.get(INPUTS_TAG) == inputs and not args.full_rebuild:
+        if built and not args.full_rebuild:
             print(f"build_warehouse: up to date, nothing changed since run "
                   f"{built.dagster_run.run_id[:8]} "
                   f"(same drop files, settings and dbt project); --full-rebuild forces it")
         else:
             jobs.append("build_warehouse")
     if args.only != "warehouse":
-        current = trained and built and trained.create_timestamp > built.create_timestamp
+        current = (trained and built and trained.dagster_run.status == DagsterRunStatus.SUCCESS
+                   and trained.create_timestamp > built.create_timestamp)
         if current and not jobs and not args.full_rebuild:
             print(f"train_models: up to date, trained in run "
                   f"{trained.dagster_run.run_id[:8]} on the current warehouse; "
@@ -149,7 +158,7 @@ def _build(settings: Settings, args, extra: dict) -> int:
         job = defs.resolve_job_def(name)
         result = job.execute_in_process(
             run_config=run_config, instance=instance, raise_on_error=False,
-            tags={DROP_TAG: settings.drop_dir, INPUTS_TAG: inputs,
+            tags={DROP_TAG: settings.drop_dir, INPUTS_TAG: inputs, CLI_TAG: "cli",
                   "shop/warehouse": settings.warehouse_path})
         seconds = time.perf_counter() - started
         if not result.success:
@@ -171,7 +180,8 @@ def _root_message(error) -> str:
     "Error occurred while executing op"."""
     while error is not None and (error.cause or error.context) is not None:
         error = error.cause or error.context
-    return error.message.strip().splitlines()[0] if error else "unknown error"
+    lines = error.message.strip().splitlines() if error else []
+    return lines[0] if lines else "unknown error"
 
 
 def failure_lines(result, settings: Settings) -> list[str]:

@@ -112,7 +112,7 @@ LINEAGE_COLUMNS = ("_source_file", "_source_line", "_parse_error", "_load_id", "
 # Plausibility bounds (the dbt vars of the same names in dbt/dbt_project.yml; a test keeps the
 # two equal): rows outside them are quarantined by staging and counted by the raw GX suites.
 PLAUSIBILITY = {
-    "plausible_earliest_date": "2000-01-01",
+    "plausible_earliest_date": "1990-01-01",
     "plausible_future_days": 2,
     "plausible_planned_days": 1830,
     "plausible_max_amount": 1_000_000_000_000,

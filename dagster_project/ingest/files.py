@@ -117,6 +117,13 @@ def relation_sql(con: duckdb.DuckDBPyConnection, file: DropFile,
             sql, columns = _csv_sql(con, path, file)
     except (csv.Error, duckdb.Error) as exc:  # e.g. a field or line over the readers' limits
         raise DropError(f"{file.path}: cannot be read as {file.fmt}: {reader_error(exc)}") from exc
+    contract = {c.lower(): c for c in entity.columns}
+    for number, column in enumerate(columns, start=1):
+        name = contract.get(column.lower())
+        if name is not None and name != column:  # would load as an extra column, the
+            raise DropError(                     # contract's own left empty
+                f"{file.path}: line 1: header {column!r} (column {number}) differs from the "
+                f"contract column {name!r} only in case; rename it to {name!r}")
     missing = sorted(entity.required - set(columns))
     if missing:
         raise DropError(f"{file.path}: missing required column(s) {', '.join(missing)} "

@@ -24,6 +24,7 @@ from ml.warehouse import write_table
 
 from ..resources import ModelStore, WarehouseResource
 from .metadata import markdown_table, png
+from .skip import skip_assets
 
 FORECAST = AssetKey(["ml", "fct_demand_forecast"])
 FORECAST_COLUMNS = ["product_id", "forecast_date", "p10_units", "p50_units", "p90_units",
@@ -39,19 +40,6 @@ WRMSSE_GOALS = {"dense": 0.25, "intermittent": 0.10, "lumpy": 0.10}
 
 def _marts(*names: str) -> list[AssetKey]:
     return [AssetKey(["marts", name]) for name in names]
-
-
-def _skip(context: AssetExecutionContext, warehouse: WarehouseResource, model: str,
-          keys: list[AssetKey], reason: str):
-    """A drop that cannot train the model is no failure: say why in one line and in every
-    asset's metadata, and drop the tables so no stale prediction outlives its data."""
-    context.log.warning(f"{model} skipped: {reason}")
-    with warehouse.lock(context), warehouse.connect() as con:
-        for key in keys:
-            con.execute(f'drop table if exists ml."{key.path[-1]}"')
-    for key in keys:
-        yield MaterializeResult(asset_key=key, metadata={
-            "status": "skipped", "skipped_reason": reason, "dagster/row_count": 0})
 
 
 _DEMAND, _CHURN = demand.DemandSettings(), churn.ChurnSettings()
@@ -112,7 +100,7 @@ def demand_forecast(context: AssetExecutionContext, config: DemandConfig,
             history = load_history(con)
         result = demand.run(history, settings, log=context.log.info)
     except NotEnoughData as exc:
-        yield from _skip(context, warehouse, "demand forecast", DEMAND_KEYS, str(exc))
+        yield from skip_assets(context, warehouse, "demand forecast", DEMAND_KEYS, str(exc))
         return
     folder = registry.save(models.models_dir, result.record, result.model.boosters)
     metrics = result.backtest.metrics
@@ -177,7 +165,7 @@ def inventory_reorder_alerts(context: AssetExecutionContext, config: ReorderConf
             "and table_name = 'fct_demand_forecast'").fetchone()[0])
     if not has_forecast:
         reason = "there is no demand forecast: the demand model was skipped (see its reason)"
-        return next(_skip(context, warehouse, "reorder alerts",
+        return next(skip_assets(context, warehouse, "reorder alerts",
                           [AssetKey(["ml", "inventory_reorder_alerts"])], reason))
     with warehouse.lock(context), warehouse.connect() as con:
         forecast = con.execute("select * from ml.fct_demand_forecast").df()
@@ -231,7 +219,7 @@ def churn_model(context: AssetExecutionContext, config: ChurnConfig,
         with warehouse.lock(context), warehouse.connect(read_only=True) as con:
             result = churn.run(con, settings, cutoff, log=context.log.info)
     except NotEnoughData as exc:
-        yield from _skip(context, warehouse, "churn model", CHURN_KEYS, str(exc))
+        yield from skip_assets(context, warehouse, "churn model", CHURN_KEYS, str(exc))
         return
     folder = registry.save(models.models_dir, result.record, {"model": result.model.booster})
     evaluation = result.evaluation

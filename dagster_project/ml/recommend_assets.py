@@ -21,8 +21,8 @@ from ml.errors import NotEnoughData
 from ml.warehouse import write_table
 
 from ..resources import ModelStore, WarehouseResource
-from .assets import _skip
 from .metadata import markdown_table
+from .skip import skip_assets
 
 RECOMMENDATIONS = AssetKey(["ml", "customer_recommendations"])
 EVALUATION = AssetKey(["ml", "recommendation_evaluation"])
@@ -78,7 +78,7 @@ def recommendations(context: AssetExecutionContext, config: RecommendConfig,
         with warehouse.lock(context), warehouse.connect(read_only=True) as con:
             result = recommend.run(con, settings, log=context.log.info)
     except NotEnoughData as exc:
-        yield from _skip(context, warehouse, "recommendations", [RECOMMENDATIONS, EVALUATION],
+        yield from skip_assets(context, warehouse, "recommendations", [RECOMMENDATIONS, EVALUATION],
                          str(exc))
         return
     folder = registry.save(models.models_dir, result.record, {})
@@ -140,7 +140,7 @@ def campaign_audiences(context: AssetExecutionContext, config: AudienceConfig,
             offers = con.execute("select customer_id, recommendation_rank, product_id, reason "
                                  "from ml.customer_recommendations").df()
     if not has_recommendations:
-        return next(_skip(context, warehouse, "campaign audiences", [AUDIENCES],
+        return next(skip_assets(context, warehouse, "campaign audiences", [AUDIENCES],
                           "there are no recommendations: the recommender was skipped"))
     rows = audiences.build(audiences.candidates(customers, offers, as_of, settings),
                            opted_in, recent, as_of, settings)

@@ -65,15 +65,15 @@ def published_table_checks(context: AssetCheckExecutionContext, warehouse: Wareh
     suites = [s for s in published_suites(quarantine_limit=shop.quarantine_limit,
                                           quarantine_min_rows=shop.quarantine_min_rows)
               if tuple(s.asset) in selected]
-    if ("audit", "load_reconciliation") in selected:
-        with warehouse.connect() as con:
-            record_reconciliation(con, context.run.run_id)
-    yield from _validate(context, warehouse, suites)
+    yield from _validate(context, warehouse, suites,
+                         record_load=("audit", "load_reconciliation") in selected)
 
 
-def _validate(context, warehouse: WarehouseResource, suites):
+def _validate(context, warehouse: WarehouseResource, suites, record_load: bool = False):
     started = time.perf_counter()
     with warehouse.lock(context), warehouse.connect() as con:
+        if record_load:
+            record_reconciliation(con, context.run.run_id)
         results = run_suites(con, suites)
         record_results(con, context.run.run_id, results)
     context.log.info(f"validated {len(suites)} suite(s) in {time.perf_counter() - started:.1f} s")

@@ -12,7 +12,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from ..settings import Settings
+from ..settings import Settings, SettingsError
 from .render import render
 
 
@@ -23,7 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse", help="DuckDB file (default: SHOP_WAREHOUSE_PATH)")
     parser.add_argument("--out", help="output folder (default: SHOP_REPORT_DIR/<warehouse>)")
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.warehouse:
         settings = replace(settings, warehouse_path=str(Path(args.warehouse).resolve()))
     try:

@@ -17,7 +17,7 @@ from ..resources import WarehouseResource
 from .publish import SCHEMAS, publish
 
 SERVING_COPY = AssetKey(["serving", "warehouse_copy"])
-# Every raw entity feeds audit.load_reconciliation (tests/unit/test_serving_definitions.py
+# Every raw entity feeds audit.load_reconciliation (tests/unit/test_definitions_and_automation.py
 # proves it), so every build that changes anything rebuilds it. The copy does not list
 # each mart as a dependency: an incremental build materialises only the marts it rebuilt,
 # and Dagster skips a step when any upstream asset of the run was not materialised.

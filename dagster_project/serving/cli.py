@@ -25,9 +25,13 @@ def serving_line(serving_path: str) -> str:
     """Where BI tools connect, and when that copy was published."""
     if not Path(serving_path).exists():
         return f"Serving copy for BI tools: none yet (will be {serving_path})"
-    with duckdb.connect(serving_path, read_only=True) as con:
-        published_at, tables, version = con.execute(
-            f"select published_at, table_count, storage_version "
-            f"from audit.{ident(ABOUT_TABLE)}").fetchone()
+    try:
+        with duckdb.connect(serving_path, read_only=True) as con:
+            published_at, tables, version = con.execute(
+                f"select published_at, table_count, storage_version "
+                f"from audit.{ident(ABOUT_TABLE)}").fetchone()
+    except duckdb.Error as error:  # e.g. a BI tool holds it open for writing
+        return (f"Serving copy for BI tools: {serving_path} (published; cannot be read now: "
+                f"{str(error).strip().splitlines()[0]})")
     return (f"Serving copy for BI tools: {serving_path} ({tables} tables, published "
             f"{published_at} UTC, readable by DuckDB clients {version.lstrip('v')}+)")

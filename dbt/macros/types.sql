@@ -7,9 +7,13 @@
 {% macro type_money() -%}decimal(18, 2){%- endmacro %}
 
 {#- A share of an order's revenue (linear, time-decay, position-based attribution): exact to
-    8 places, so shares of one order add up to its revenue and two builds agree to the byte;
-    cents would lose up to half a cent per share. -#}
-{% macro type_attributed_money() -%}decimal(18, 8){%- endmacro %}
+    6 places with 12 integer digits (orders up to the plausibility bound of 1e12), so shares
+    add up to the order's revenue within a millionth and two builds agree to the byte. -#}
+{% macro type_attributed_money() -%}decimal(18, 6){%- endmacro %}
+
+{#- Sums of such shares over a channel, day or campaign: the exact DECIMAL sum, then DOUBLE
+    (no width limit for JPY or KRW shops; deterministic, since the sum is exact first). -#}
+{% macro type_attributed_total() -%}double{%- endmacro %}
 
 {% macro type_unit_price() -%}decimal(18, 4){%- endmacro %}
 

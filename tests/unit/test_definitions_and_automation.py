@@ -171,9 +171,21 @@ def test_the_daily_rebuild_reloads_the_drop_the_warehouse_holds_and_skips_unchan
         assert second.run_config["ops"]["raw_exports"]["config"]["drop_dir"] == str(inbox_drop)
         assert second.tags[INPUTS_TAG] == build_inputs(settings, str(inbox_drop))
         # Built from exactly these inputs: nothing to do.
+        (tmp_path / "wh.duckdb").touch()
+        built = second.tags
         instance.add_run(DagsterRun(job_name="build_warehouse", run_id="b" * 36,
-                                    status=DagsterRunStatus.SUCCESS, tags=second.tags))
+                                    status=DagsterRunStatus.SUCCESS, tags=built))
         assert isinstance(rebuild_request(instance, settings), SkipReason)
+        # A newer build that failed: the warehouse may be half rebuilt, so rebuild.
+        instance.add_run(DagsterRun(job_name="build_warehouse", run_id="c" * 36,
+                                    status=DagsterRunStatus.FAILURE, tags=built))
+        assert isinstance(rebuild_request(instance, settings), RunRequest)
+        instance.add_run(DagsterRun(job_name="build_warehouse", run_id="d" * 36,
+                                    status=DagsterRunStatus.SUCCESS, tags=built))
+        assert isinstance(rebuild_request(instance, settings), SkipReason)
+        # The warehouse file deleted: rebuild.
+        (tmp_path / "wh.duckdb").unlink()
+        assert isinstance(rebuild_request(instance, settings), RunRequest)
         # A changed file changes the inputs.
         (inbox_drop / "orders-0001.csv").write_text(
             (inbox_drop / "orders-0001.csv").read_text() + "o99,00001,2026-02-20T00:00:00Z,"

@@ -256,3 +256,16 @@ o11,00002,2026-03-02T10:00:00Z,paid,USD,20,20
         ("orders-0001.csv", 7), ("orders-0003.csv", 2)]
     assert rows(con, "select extra_note from raw.orders where order_id = 'o11'") == [(None,)]
     assert replaced.rows == 9
+
+
+def test_a_header_that_differs_from_the_contract_only_in_case_is_refused(tmp_path):
+    import duckdb
+
+    from dagster_project.contract import ENTITIES
+    from dagster_project.ingest.files import DropError, DropFile, relation_sql
+
+    path = tmp_path / "customers.csv"
+    path.write_text("customer_id,Email,signup_at\nc1,a@example.com,2026-01-01\n")
+    with pytest.raises(DropError, match=r"header 'Email' \(column 2\) differs from the "
+                                        r"contract column 'email' only in case"):
+        relation_sql(duckdb.connect(), DropFile(path, "customers", "csv"), ENTITIES["customers"])

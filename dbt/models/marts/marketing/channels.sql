@@ -138,10 +138,10 @@ final as (
     'attributed_customers_first_touch_count': type_ratio(),
     'attributed_revenue_last_touch_amount': type_money(),
     'attributed_customers_last_touch_count': type_ratio(),
-    'attributed_revenue_linear_amount': type_attributed_money(),
+    'attributed_revenue_linear_amount': type_attributed_total(),
     'attributed_customers_linear_count': type_ratio(),
-    'attributed_revenue_time_decay_amount': type_attributed_money(),
+    'attributed_revenue_time_decay_amount': type_attributed_total(),
     'attributed_customers_time_decay_count': type_ratio(),
-    'attributed_revenue_position_based_amount': type_attributed_money(),
+    'attributed_revenue_position_based_amount': type_attributed_total(),
     'attributed_customers_position_based_count': type_ratio(),
 }) }}
