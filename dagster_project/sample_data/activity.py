@@ -163,7 +163,7 @@ def ad_spend(world: World) -> pd.DataFrame:
             ch.channel_type]
         impressions = (daily / cpm * 1000).astype(int)
         clicks = rng.binomial(impressions, ctr)
-        cur = "CNY" if ch.channel_id == "CH03" else "USD"
+        cur = "CNY" if ch.channel_id == "CH03" and cfg.base_currency == "USD" else "USD"
         spend = daily / (world.fx_daily[cur][: cfg.days])
         rows.append(pd.DataFrame({
             "day": np.arange(cfg.days), "channel_id": ch.channel_id, "campaign_id": None,

@@ -39,11 +39,8 @@ def reshape(cfg, entity: str, frame: pd.DataFrame, rng: np.random.Generator) -> 
     """The entity's formatted rows as a shop of this shape exports them."""
     frame = frame.copy()
     if cfg.base_currency != "USD" and entity in CURRENCY_ENTITIES:
+        # The simulation priced everything in one currency (world.py); it is the base one.
         frame["currency"] = np.where(frame["currency"].astype(str) == "", "", cfg.base_currency)
-        if entity == "orders":  # JPY rows were written without decimals; all are now base
-            for column in ("subtotal_amount", "discount_amount", "shipping_amount",
-                           "tax_amount", "total_amount"):
-                frame[column] = frame[column].astype(str)
     if cfg.timezone != "UTC":
         for column in TIMESTAMP_COLUMNS.get(entity, []):
             frame[column] = local_wall_time(frame[column], cfg.timezone)

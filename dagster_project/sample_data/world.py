@@ -129,6 +129,11 @@ def build_world(cfg: Config) -> World:
         fx=pd.DataFrame(),
     )
     world.fx, world.fx_daily = _fx_rates(cfg, rng)
+    if cfg.base_currency != "USD":
+        # A single-currency shop (shapes.py relabels the one currency as the base one):
+        # every customer pays and every product is priced in it, nothing to convert.
+        world.customers["currency"] = "USD"
+        world.products["currency"] = "USD"
     world.category_day_weight = category_weights(cfg.start, cfg.days, list(CATEGORIES))
     world.campaigns = _campaigns(cfg, rng)
     world.taste = rng.dirichlet(np.full(len(CATEGORIES), TASTE_CONCENTRATION),
