@@ -3,6 +3,7 @@ a second build of the same warehouse, a killed build, and two warehouses side by
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -83,7 +84,7 @@ def test_a_build_killed_with_sigkill_does_not_block_the_next(tmp_path):
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and victim.poll() is None:
         holder = lock.read_text() if lock.exists() else ""
-        if holder and json.loads(holder).get("pid") == victim.pid:
+        if holder and json.loads(holder).get("pid") == victim.pid and _held(lock):
             break  # killed while it holds the warehouse's writer lock
         time.sleep(0.05)
     assert victim.poll() is None, "the build ended before it could be killed"
@@ -92,6 +93,17 @@ def test_a_build_killed_with_sigkill_does_not_block_the_next(tmp_path):
     result = run(drop, warehouse)
     assert result.returncode == 0, result.stderr[-2000:]
     assert query(warehouse, "select count(*) from marts.customers") == [(3,)]
+
+
+def _held(lock: Path) -> bool:
+    """Whether another process holds the flock now (the file keeps its last holder's pid)."""
+    with lock.open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return False
 
 
 def test_two_warehouses_build_side_by_side_with_their_own_history(tmp_path):
