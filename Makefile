@@ -70,7 +70,7 @@ chromium:
 	  else echo "Chromium is missing and cannot be installed here (not root): the report's browser tests will fail. Install the chromium package."; fi
 
 test: dbt/target/manifest.json lint chromium
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=15
 
 bench: dbt/target/manifest.json
 	$(BIN)/python -m bench.run

@@ -1,6 +1,6 @@
 """Two fresh builds of one drop give byte-identical marts (no DOUBLE sums, no reader drift).
 
-The drop is generated (scale 0.01, seed 3): dirty rows, versions, exact duplicates and a
+The drop is generated (scale 0.005, seed 3): dirty rows, versions, exact duplicates and a
 multi-line CSV field, so both CSV readers and every quarantine path take part.
 """
 
@@ -33,7 +33,7 @@ def quoted(name: str) -> str:
 
 def test_two_fresh_builds_of_one_drop_give_identical_marts(tmp_path):
     drop = tmp_path / "drop"
-    subprocess.run([sys.executable, "-m", "dagster_project.sample_data", "--scale", "0.01",
+    subprocess.run([sys.executable, "-m", "dagster_project.sample_data", "--scale", "0.005",
                     "--seed", "3", "--out", str(drop)], cwd=ROOT, check=True,
                    capture_output=True, timeout=600)
     hashes = []

@@ -81,7 +81,7 @@ def assert_reconciles(warehouse: Path, drop: Path, entities: list[str]) -> None:
         assert raw == csv_records(files), entity
 
 
-EURO = ["--scale", "0.02", "--seed", "11", "--days", "270", "--required-only",
+EURO = ["--scale", "0.01", "--seed", "11", "--days", "270", "--required-only",
         "--base-currency", "EUR", "--timezone", "America/New_York", "--guest-share", "0.05"]
 
 
@@ -126,7 +126,7 @@ def test_euro_shop_local_times_become_utc_across_daylight_saving(euro_shop):
     expected = local.dt.tz_localize("America/New_York", ambiguous="NaT", nonexistent="NaT") \
         .dt.tz_convert("UTC").dt.tz_localize(None)
     known = expected.notna()
-    assert known.sum() > 15_000
+    assert known.sum() > 7_000  # of about 10,600 orders
     assert (pd.to_datetime(pairs.loc[known, "ordered_at"]) == expected[known]).all()
     offsets = (local[known] - expected[known]).dt.total_seconds().div(3600).unique()
     assert sorted(offsets) == [-5.0, -4.0]  # winter (EST) and summer (EDT) both present
@@ -141,7 +141,7 @@ def test_euro_shop_guests_and_models(euro_shop):
     kept = query(warehouse, "select count(*) from marts.fct_orders as orders join "
                             "staging.stg_shop__orders as staged using (order_id) "
                             "where staged.customer_id like 'G-%' and orders.customer_id = '-1'")
-    assert guests > 500 and kept[0][0] >= guests * 0.97  # a few are quarantined as dirty rows
+    assert guests > 300 and kept[0][0] >= guests * 0.97  # a few are quarantined as dirty rows
     # Nine months are enough for both models.
     notes = model_lines(result.stdout)
     assert notes["ml/fct_demand_forecast"] == "trained"
