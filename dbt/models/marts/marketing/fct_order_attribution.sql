@@ -106,7 +106,10 @@ final as (
         time_decay_weight,
         position_based_weight,
         {%- for model in attribution_models() %}
-        cast({{ model }}_weight * cast(order_net_revenue_amount as decimal(26, 8)) as decimal(38, 8))
+        {#- weight (12 places) x revenue in cents is exact in DECIMAL(36, 14); the output is
+            rounded once, to 6 places (rounding twice, via 8 places, biased every share up
+            and made scale 1's time-decay total 0.036 too high). -#}
+        {{ model }}_weight * cast(order_net_revenue_amount as {{ type_money() }})
             as {{ model }}_revenue_amount{{ "," if not loop.last }}
         {%- endfor %}
     from weighted
