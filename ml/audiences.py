@@ -26,6 +26,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from .warehouse import table_exists
+
 PRIORITY = ("win_back", "new_customer", "cross_sell", "group_buy")
 
 
@@ -106,8 +108,7 @@ def load_inputs(con, settings: AudienceSettings, as_of: date
                 ) -> tuple[pd.DataFrame, set[str], pd.Series]:
     """Customers with their stage, churn tier (when scored), orders and group buys; the
     opted-in customers; and each customer's campaign memberships in the cap window."""
-    scored = con.execute("select count(*) from duckdb_tables() where schema_name = 'ml' "
-                         "and table_name = 'customer_churn_scores'").fetchone()[0]
+    scored = table_exists(con, "customer_churn_scores")
     tier = ("(select risk_tier from ml.customer_churn_scores as scores "
             "where scores.customer_id = customers.customer_id)" if scored
             else "cast(null as varchar)")

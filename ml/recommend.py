@@ -57,12 +57,6 @@ class RecommendSettings:
         return asdict(self)
 
 
-@dataclass
-class Catalogue:
-    products: pd.DataFrame  # product_id, product_name, category, is_active (one row per index)
-    customers: pd.Index  # customer ids of the matrix rows
-
-
 def load_catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("""
         select product_id, coalesce(product_name, product_id) as product_name,

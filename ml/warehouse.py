@@ -52,3 +52,9 @@ def describe(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether ml.<table> exists (a skipped model leaves none)."""
+    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? "
+                            "and table_name = ?", [SCHEMA, table]).fetchone()[0])

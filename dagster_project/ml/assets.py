@@ -20,7 +20,7 @@ from pydantic import Field
 from ml import churn, demand, demand_eval, inventory, plots, registry
 from ml.demand_data import load_history
 from ml.errors import NotEnoughData
-from ml.warehouse import write_table
+from ml.warehouse import table_exists, write_table
 
 from ..resources import ModelStore, WarehouseResource
 from .metadata import markdown_table, png
@@ -160,9 +160,7 @@ def inventory_reorder_alerts(context: AssetExecutionContext, config: ReorderConf
     forecast's spread and the lead time, stock position, and stock-out dates."""
     started = time.perf_counter()
     with warehouse.lock(context), warehouse.connect(read_only=True) as con:
-        has_forecast = bool(con.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'ml' "
-            "and table_name = 'fct_demand_forecast'").fetchone()[0])
+        has_forecast = table_exists(con, "fct_demand_forecast")
     if not has_forecast:
         reason = "there is no demand forecast: the demand model was skipped (see its reason)"
         return next(skip_assets(context, warehouse, "reorder alerts",

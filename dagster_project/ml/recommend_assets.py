@@ -18,7 +18,7 @@ from pydantic import Field
 
 from ml import audiences, recommend, registry
 from ml.errors import NotEnoughData
-from ml.warehouse import write_table
+from ml.warehouse import table_exists, write_table
 
 from ..resources import ModelStore, WarehouseResource
 from .metadata import markdown_table
@@ -130,9 +130,7 @@ def campaign_audiences(context: AssetExecutionContext, config: AudienceConfig,
     started = time.perf_counter()
     settings = audiences.AudienceSettings(**config.model_dump())
     with warehouse.lock(context), warehouse.connect(read_only=True) as con:
-        has_recommendations = con.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'ml' "
-            "and table_name = 'customer_recommendations'").fetchone()[0]
+        has_recommendations = table_exists(con, "customer_recommendations")
         if has_recommendations:
             last = recommend.last_purchase_date(con)
             as_of = last + timedelta(days=1)
