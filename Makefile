@@ -40,7 +40,7 @@ dbt/target/manifest.json: $(VENV)/.installed $(shell find dbt/models dbt/macros 
 dbt-parse: dbt/target/manifest.json
 
 sample: $(VENV)/.installed
-	$(BIN)/python -m dagster_project.sample_data --scale $(SCALE) --seed $(SEED) --out $(DROP)
+	$(BIN)/python -m sample_data --scale $(SCALE) --seed $(SEED) --out $(DROP)
 
 build: dbt/target/manifest.json
 	$(BIN)/python -m dagster_project.build --drop $(DROP) --warehouse $(WAREHOUSE) $(BUILD_ARGS)
@@ -60,7 +60,7 @@ ui: dbt/target/manifest.json
 	SHOP_WAREHOUSE_PATH=$(WAREHOUSE) SHOP_DROP_DIR=$(DROP) $(BIN)/python -m dagster_project.ui -h 127.0.0.1 -p 3000
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check dagster_project ml tests bench expectations
+	$(BIN)/ruff check dagster_project ml tests bench expectations contract sample_data
 
 # The report's browser tests need headless Chromium (Debian package; CJK font for names).
 chromium:

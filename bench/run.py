@@ -20,15 +20,15 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from dagster_project.contract import ENTITIES
+from contract import ENTITIES
 from dagster_project.ingest.load import load_entity
 from dagster_project.report import render
-from dagster_project.sample_data import Config, generate
 from dagster_project.serving.publish import publish
 from dagster_project.settings import PROJECT_ROOT, default_serving_path
 from expectations.runner import run_suites
 from expectations.suites import published_suites, rated_currencies, raw_suite
 from ml import recommend
+from sample_data import Config, generate
 
 from .engine import run_compiled_models
 from .measure import measured

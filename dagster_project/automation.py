@@ -25,7 +25,8 @@ from dagster import (
     sensor,
 )
 
-from .contract import ENTITIES
+from contract import ENTITIES
+
 from .ingest.files import DropError, entity_files
 from .settings import Settings
 from .state import inputs_digest

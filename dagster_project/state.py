@@ -26,7 +26,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .contract import ENTITIES
+from contract import ENTITIES
+
 from .ingest.files import DropError, entity_files
 
 INSTANCE_CONFIG = """\

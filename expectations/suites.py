@@ -16,7 +16,7 @@ from datetime import date
 
 import great_expectations.expectations as gxe
 
-from dagster_project.contract import (
+from contract import (
     CAMPAIGN_TYPES,
     CHANNEL_TYPES,
     DEVICES,

@@ -13,7 +13,8 @@ from dagster import (
     multi_asset,
 )
 
-from ..contract import ENTITIES
+from contract import ENTITIES
+
 from ..resources import ShopSettings, WarehouseResource
 from .load import DropError, load_entity
 

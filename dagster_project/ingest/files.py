@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ..contract import ENTITIES, LINEAGE_COLUMNS, Entity
+from contract import ENTITIES, LINEAGE_COLUMNS, Entity
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Longest line (DuckDB) or field (Python csv) a reader accepts: a long review loads.

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-from ..contract import ENTITIES, LINEAGE_COLUMNS, Entity
+from contract import ENTITIES, LINEAGE_COLUMNS, Entity
+
 from .files import DropError, entity_files, quote_identifier, relation_sql
 
 __all__ = ["DropError", "LoadResult", "load_entity", "ensure_raw_schema", "raw_columns"]

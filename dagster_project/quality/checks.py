@@ -19,10 +19,10 @@ from dagster import (
     multi_asset_check,
 )
 
+from contract import ENTITIES
 from expectations.runner import SuiteResult, run_suites
 from expectations.suites import published_suites, rated_currencies, raw_suite
 
-from ..contract import ENTITIES
 from ..resources import ShopSettings, WarehouseResource
 
 CHECK_NAME = "great_expectations"

@@ -33,7 +33,7 @@ def quoted(name: str) -> str:
 
 def test_two_fresh_builds_of_one_drop_give_identical_marts(tmp_path):
     drop = tmp_path / "drop"
-    subprocess.run([sys.executable, "-m", "dagster_project.sample_data", "--scale", "0.005",
+    subprocess.run([sys.executable, "-m", "sample_data", "--scale", "0.005",
                     "--seed", "3", "--out", str(drop)], cwd=ROOT, check=True,
                    capture_output=True, timeout=600)
     hashes = []

@@ -17,7 +17,6 @@ from dagster import materialize
 from dagster_project.ml.assets import churn_model, demand_forecast, inventory_reorder_alerts
 from dagster_project.ml.recommend_assets import campaign_audiences, recommendations
 from dagster_project.resources import ModelStore, WarehouseResource
-from dagster_project.sample_data import Config, generate
 from dagster_project.serving.publish import publish
 from ml import churn, demand, registry
 from ml.calendar import festival_name
@@ -27,6 +26,7 @@ from ml.demand_data import load_history
 from ml.demand_features import feature_frame, prefix_sums
 from ml.inventory import stock_positions
 from ml.tables import TABLES
+from sample_data import Config, generate
 from tests.conftest import query, run_pipeline
 
 pytestmark = pytest.mark.xdist_group("ml")

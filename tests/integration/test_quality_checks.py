@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from dagster import AssetCheckSeverity, AssetKey
 
-from dagster_project.sample_data import Config, generate
+from sample_data import Config, generate
 from tests.conftest import query, run_pipeline
 
 pytestmark = pytest.mark.xdist_group("quality")

@@ -46,7 +46,7 @@ def build(drop: Path, warehouse: Path, *args: str, **env: str) -> subprocess.Com
 
 
 def generate(drop: Path, *args: str) -> dict:
-    subprocess.run([sys.executable, "-m", "dagster_project.sample_data", "--out", str(drop),
+    subprocess.run([sys.executable, "-m", "sample_data", "--out", str(drop),
                     *args], cwd=PROJECT_ROOT, check=True, capture_output=True)
     return json.loads((drop / "_truth.json").read_text())
 

@@ -21,7 +21,7 @@ from dagster_project.report import render
 from dagster_project.report.assets import kpi_report
 from dagster_project.report.queries import SQL_DIR, section_queries
 from dagster_project.resources import ModelStore, ReportStore, ShopSettings, WarehouseResource
-from dagster_project.sample_data import Config, generate
+from sample_data import Config, generate
 from tests.chromium import MISSING, Browser, find_chromium
 from tests.conftest import run_pipeline, write_required_entities
 

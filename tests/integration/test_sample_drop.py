@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dagster_project.sample_data import Config, generate
+from sample_data import Config, generate
 from tests.conftest import query, run_pipeline
 
 pytestmark = pytest.mark.xdist_group("sample")

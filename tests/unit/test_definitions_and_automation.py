@@ -17,6 +17,7 @@ from dagster import (
     instance_for_test,
 )
 
+from contract import ENTITIES
 from dagster_project.automation import (
     DROP_TAG,
     INPUTS_TAG,
@@ -25,7 +26,6 @@ from dagster_project.automation import (
     inbox_sensor,
     rebuild_request,
 )
-from dagster_project.contract import ENTITIES
 from dagster_project.definitions import build_definitions
 from dagster_project.serving.assets import LOAD_RECONCILIATION, SERVING_COPY
 from dagster_project.settings import PROJECT_ROOT, Settings, SettingsError

@@ -261,7 +261,7 @@ o11,00002,2026-03-02T10:00:00Z,paid,USD,20,20
 def test_a_header_that_differs_from_the_contract_only_in_case_is_refused(tmp_path):
     import duckdb
 
-    from dagster_project.contract import ENTITIES
+    from contract import ENTITIES
     from dagster_project.ingest.files import DropError, DropFile, relation_sql
 
     path = tmp_path / "customers.csv"

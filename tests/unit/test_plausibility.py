@@ -8,7 +8,7 @@ import duckdb
 import pytest
 import yaml
 
-from dagster_project.contract import PLAUSIBILITY
+from contract import PLAUSIBILITY
 from dagster_project.ingest.load import load_entity
 from expectations.runner import run_suites
 from expectations.suites import raw_suite

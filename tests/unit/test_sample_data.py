@@ -7,9 +7,9 @@ import json
 
 import pandas as pd
 
-from dagster_project.contract import ENTITIES
-from dagster_project.sample_data import Config, generate
-from dagster_project.sample_data.calendar import black_friday, festival_boost
+from contract import ENTITIES
+from sample_data import Config, generate
+from sample_data.calendar import black_friday, festival_boost
 
 
 def _digest(folder) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""CLI: python -m dagster_project.sample_data --scale 0.01 --seed 7 --out data/drops/sample"""
+"""CLI: python -m sample_data --scale 0.01 --seed 7 --out data/drops/sample"""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .world import Config
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m dagster_project.sample_data",
+        prog="python -m sample_data",
         description="Write a sample export drop that follows the raw export contract "
                     "(docs/raw_exports.md).")
     parser.add_argument("--scale", type=float, default=0.01,

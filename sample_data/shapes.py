@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..contract import ENTITIES
+from contract import ENTITIES
 
 TIMESTAMP_COLUMNS = {
     "customers": ["signup_at", "updated_at"], "products": ["launched_at", "updated_at"],
