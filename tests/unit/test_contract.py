@@ -13,13 +13,17 @@ import re
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 
 import contract
 from contract import ENTITIES, generate
 from contract.spec import Column, Entity, col, req
+from dagster_project.ingest.load import load_entity
 from expectations.suites import raw_suite
+from sample_data import Config as SampleConfig
+from sample_data import generate as generate_drop
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "dbt" / "models" / "staging" / "shop" / "base"
@@ -170,3 +174,30 @@ def test_the_dbt_project_keeps_no_entity_list():
 def test_an_inconsistent_spec_fails_naming_the_entity_or_column(build, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         build()
+
+
+def test_the_staging_yaml_documents_the_raw_columns_of_each_quarantine():
+    models = yaml.safe_load((BASE.parent / "_shop__models.yml").read_text())["models"]
+    for model in models:
+        entity = model["name"].removeprefix("stg_shop__").removesuffix("_rejected")
+        if model["name"].endswith("_rejected"):
+            raw = [c["name"].removeprefix("raw_") for c in model["columns"]
+                   if c["name"].startswith("raw_")]
+            assert raw == list(ENTITIES[entity].columns), model["name"]
+
+
+def test_the_generator_writes_the_contracts_columns_and_values(tmp_path):
+    generate_drop(SampleConfig(scale=0.001, seed=3, dirty_share=0), tmp_path,
+                  log=lambda _: None)
+    with duckdb.connect() as con:
+        for name, entity in ENTITIES.items():
+            for path in sorted(tmp_path.glob(f"{name}*.csv")):
+                header = path.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+                if path.name.startswith(name) and not path.name.startswith(f"{name}_"):
+                    assert header == list(entity.columns), path.name
+            load_entity(con, tmp_path, name, "t")
+            for column in (c for c in entity.fields if c.accepted):
+                values = {v for (v,) in con.execute(
+                    f'select distinct lower(trim("{column.name}")) from raw."{name}"'
+                    f" where _parse_error is null and {column.name} is not null").fetchall()}
+                assert values and values <= set(column.accepted), (name, column.name, values)
