@@ -16,6 +16,7 @@ import yaml
 from dagster_project import settings
 from dagster_project.settings import DEFAULTS
 from ml.churn import ChurnSettings
+from ml.demand import DemandSettings, required_days
 from sample_data.world import Config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +88,33 @@ def test_the_churn_horizon_is_one_number_in_the_docs():
         (ROOT / "README.md", r"no counted order in the next (\d+) days"),
         (ROOT / "docs" / "metrics.md", r"none in\s+the (\d+) days after it"),
         (ROOT / "docs" / "raw_exports.md", r"the (\d+)-day\s+churn horizon"),
+        (ROOT / "ml" / "README.md", r"the evaluation cutoff is (\d+) days before each"),
     ]
     found = {path.name: re.findall(pattern, path.read_text()) for path, pattern in phrases}
     assert all(found.values()), found  # each document still states it
     assert {int(n) for numbers in found.values() for n in numbers} == {horizon}
+
+
+def test_the_documented_history_needs_follow_the_model_settings():
+    # What each model needs of a small drop, as docs/raw_exports.md states it, recomputed from
+    # the settings the way ml/churn.py and ml/demand.py count it (their NotEnoughData).
+    text = " ".join((ROOT / "docs" / "raw_exports.md").read_text().split())
+    churn, demand = ChurnSettings(), DemandSettings()
+    needs = re.search(r"churn model needs (\d+) days of orders \((\d+) before a training "
+                      r"cutoff, then the (\d+)-day churn horizon", text)
+    step, horizon = churn.cutoff_step_days, churn.horizon_days
+    assert [int(n) for n in needs.groups()] == [2 * horizon + step, step, horizon]
+    needs = re.search(r"demand forecast needs (\d+) days of demand \((\d+) to learn from, "
+                      r"(\d+) to its first training origin, (\d+) to backtest\); with less "
+                      r"than the (\d+) backtest origins' worth \((\d+) days\)", text)
+    assert [int(n) for n in needs.groups()] == [
+        required_days(demand), demand.min_history_days, demand.origin_step_days,
+        demand.horizon_days, demand.backtest_origins,
+        required_days(demand, demand.backtest_origins)]
+
+
+def test_the_documented_failure_message_uses_the_default_limits():
+    text = " ".join((ROOT / "docs" / "raw_exports.md").read_text().split())
+    limit, rows = re.search(r"over the limit of (\d+%) or (\d+) rows", text).groups()
+    assert _same(limit, DEFAULTS["SHOP_QUARANTINE_LIMIT"])
+    assert rows == DEFAULTS["SHOP_QUARANTINE_MIN_ROWS"]
