@@ -91,10 +91,11 @@ def test_each_base_model_reads_the_contract(entity):
     assert own == list(spec.rules), f"{path.name}: entity rules {own} but the contract lists "
     for column in spec.parsed:  # the macro compares <column>_text with the typed value
         assert re.search(rf"as {column}_text\b", sql), f"{path.name}: no {column}_text"
-    key = _call(sql, "latest_version_rank")
-    if "contract_key" not in key:
-        assert re.findall(r"'(\w+)'", key) == [*spec.key, *([spec.updated_column]
-                                                           if spec.versioned else [])], path.name
+    versions = [*spec.key, *([spec.updated_column] if spec.versioned else [])]
+    for macro in ("latest_version_rank", "untrusted_latest_version"):
+        for call in re.findall(rf"\{{\{{ {macro}\((.*?)\) \}}\}}", sql, re.S):
+            if "contract_key" not in call:
+                assert re.findall(r"'(\w+)'", call) == versions, f"{path.name}: {macro}"
 
 
 def test_every_base_model_is_a_contract_entity():
@@ -121,6 +122,20 @@ def test_the_staging_yaml_tests_the_contracts_reason_codes_and_values():
         spec = ENTITIES[entity][column]
         expected = list(spec.accepted) or list(range(int(spec.minimum), int(spec.maximum) + 1))
         assert values == expected, (model, column)
+
+
+def test_the_staging_yaml_tests_each_entitys_key_unique():
+    models = yaml.safe_load((BASE.parent / "_shop__models.yml").read_text())["models"]
+    keys = {}
+    for model in models:
+        for test in model.get("data_tests") or []:
+            if isinstance(test, dict) and "unique_combination" in test:
+                keys[model["name"]] = tuple(test["unique_combination"]["arguments"]["columns"])
+        for column in model.get("columns", []):
+            if "unique" in (column.get("data_tests") or []):
+                keys[model["name"]] = (column["name"],)
+    assert {name: keys.get(f"stg_shop__{name}") for name in ENTITIES} == \
+        {name: entity.key for name, entity in ENTITIES.items()}
 
 
 def test_reason_codes_by_hand_for_reviews():
