@@ -67,6 +67,7 @@ ui: dbt/target/manifest.json
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check dagster_project ml tests bench expectations contract sample_data
+	$(BIN)/python -m contract.generate --check
 
 # The report's browser tests need headless Chromium (Debian package; CJK font for names).
 chromium:

@@ -211,9 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only report stale files")
     args = parser.parse_args(argv)
     if args.check:
-        for path in stale():
+        differing = stale()
+        for path in differing:
             print(f"{path}: differs from contract/__init__.py; {HINT}", file=sys.stderr)
-        return 1 if stale() else 0
+        return 1 if differing else 0
     for path, text in rendered().items():
         if not (ROOT / path).exists() or (ROOT / path).read_text(encoding="utf-8") != text:
             (ROOT / path).write_text(text, encoding="utf-8")
