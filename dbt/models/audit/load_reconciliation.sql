@@ -2,7 +2,7 @@
     duplicates (the contract's reconciliation), how many loaded rows were older versions
     superseded by a newer one, and how many current rows stand in for a newer row that could
     not be trusted (quarantined, or without updated_at). -#}
-{% for entity in var('entities') %}
+{% for entity in contract_entities() %}
 select
     '{{ entity }}' as entity,
     (select count(*) from {{ source('shop', entity) }}) as raw_row_count,
