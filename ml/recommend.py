@@ -117,7 +117,7 @@ class Recommender:
         profile = self.feedback[np.repeat(rows, n)]
         contribution = profile.multiply(self._neighbours[top.ravel()]).tocsr()
         contribution.sort_indices()
-        return np.asarray(contribution.argmax(axis=1)).reshape(top.shape)
+        return _row_argmax(contribution).reshape(top.shape)
 
     def recommend(self, rows: np.ndarray | None = None, log: Callable[[str], None] = print
                   ) -> pd.DataFrame:
@@ -152,6 +152,23 @@ class Recommender:
                 log(f"recommendations: {min(start + s.batch_size, len(rows)):,} of "
                     f"{len(rows):,} customers scored")
         return pd.concat(frames, ignore_index=True)
+
+
+def _row_argmax(matrix: sparse.csr_matrix) -> np.ndarray:
+    """Per row of a CSR matrix with sorted indexes, the column of its largest stored value
+    (the first on a tie; 0 for an empty row). Where every stored value is 0 or less the
+    answer may differ from a dense argmax; the reason never reads those rows."""
+    counts = np.diff(matrix.indptr)
+    out = np.zeros(matrix.shape[0], dtype=np.int64)
+    filled = np.flatnonzero(counts)
+    if len(filled) == 0:
+        return out
+    row_max = np.maximum.reduceat(matrix.data, matrix.indptr[filled])
+    row_of = np.repeat(np.arange(len(filled)), counts[filled])
+    at_max = np.flatnonzero(matrix.data == row_max[row_of])
+    first = np.unique(row_of[at_max], return_index=True)[1]
+    out[filled] = matrix.indices[at_max[first]]
+    return out
 
 
 def fit(feedback: pd.DataFrame, products: pd.DataFrame, customers: pd.Index, as_of: date,
