@@ -25,7 +25,8 @@ import pandas as pd
 
 def train(jobs: Sequence[tuple[dict, lgb.Dataset, int]], workers: int) -> list[lgb.Booster]:
     """Boosters for (params, dataset, rounds) jobs, `workers` at a time, as `lgb.train`
-    would give them with `num_threads=1` (no validation sets, no callbacks)."""
+    would give them with `num_threads=1` (no validation sets, no callbacks). Unlike
+    `lgb.train`, the params do not reach the Dataset: give it its binning params itself."""
     boosters = [(lgb.Booster(params={**params, "num_threads": 1}, train_set=dataset), rounds)
                 for params, dataset, rounds in jobs]
 

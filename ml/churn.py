@@ -169,10 +169,11 @@ def stacked_frames(con: duckdb.DuckDBPyConnection, cutoffs, settings: ChurnSetti
                      ignore_index=True)
 
 
-def _dataset(training: pd.DataFrame, categories: dict) -> lgb.Dataset:
+def _dataset(training: pd.DataFrame, categories: dict, settings: ChurnSettings) -> lgb.Dataset:
     return lgb.Dataset(encode(training, categories),
                        label=training["is_churned"].astype(int).to_numpy(),
-                       categorical_feature=CATEGORICAL, free_raw_data=False)
+                       categorical_feature=CATEGORICAL, free_raw_data=False,
+                       params=settings.lightgbm_params())
 
 
 def platt(log_odds, label) -> tuple[float, float]:
@@ -206,7 +207,7 @@ def fit(training: pd.DataFrame, cutoffs, settings: ChurnSettings) -> ChurnModel:
     subsets = [training] + ([training[~held] for held in folds] if calibrate else [])
     params, rounds = settings.lightgbm_params(), settings.num_boost_round
     booster, *fold_boosters = boosting.train(
-        [(params, _dataset(subset, categories), rounds) for subset in subsets],
+        [(params, _dataset(subset, categories, settings), rounds) for subset in subsets],
         settings.num_threads)
     calibration = (1.0, 0.0)
     if calibrate:

@@ -137,7 +137,7 @@ def fit(history: DemandHistory, prefix: Prefix, trained_through: int,
     data = training_set(history, prefix, trained_through, settings)
     dataset = lgb.Dataset(data.features, label=data.target, feature_name=FEATURES,
                           categorical_feature=CATEGORICAL, free_raw_data=False,
-                          params={"max_bin": settings.max_bin, "verbosity": -1})
+                          params=settings.lightgbm_params(MEAN))
     outputs = [*QUANTILES, MEAN]
     trained = boosting.train([(settings.lightgbm_params(output), dataset,
                                settings.num_boost_round) for output in outputs],
