@@ -60,12 +60,9 @@ def _worker(warehouse: str, code: str | None, out: Path, label: str) -> dict:
         total = time.perf_counter() - started
     if not result.success:
         raise RuntimeError(f"{label}: the model run failed")
-    starts, seconds = {}, {}
-    for event in result.all_events:
-        if event.event_type == DagsterEventType.STEP_START:
-            starts[event.step_key] = event.timestamp
-        elif event.event_type == DagsterEventType.STEP_SUCCESS:
-            seconds[event.step_key] = round(event.timestamp - starts[event.step_key], 2)
+    seconds = {event.step_key: round(event.event_specific_data.duration_ms / 1000, 2)
+               for event in result.all_events
+               if event.event_type == DagsterEventType.STEP_SUCCESS}
     tables = out / label
     tables.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(warehouse, read_only=True) as con:
