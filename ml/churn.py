@@ -54,7 +54,7 @@ class ChurnSettings:
     num_leaves: int = 15
     min_data_in_leaf: int = 40
     seed: int = 7
-    num_threads: int = 2
+    num_threads: int = 2  # boosters trained at once, one thread each (boosting.py)
     high_risk: float = 0.75  # churn probability from which a customer is high risk
     medium_risk: float = 0.5
     high_value_share: float = 0.2  # top share of 365-day revenue that counts as high value

@@ -54,7 +54,7 @@ class DemandSettings:
     max_bin: int = 63
     tweedie_variance_power: float = 1.2
     seed: int = 7
-    num_threads: int = 2
+    num_threads: int = 2  # boosters trained at once, one thread each (boosting.py)
 
     def lightgbm_params(self, output: str) -> dict:
         objective = ({"objective": "tweedie",
