@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from . import boosting
 from .bgnbd import BgNbd
 from .churn_actions import reason_features, risk_tier, suggested_action, top_reasons
 from .churn_features import (
@@ -53,7 +54,7 @@ class ChurnSettings:
     num_leaves: int = 15
     min_data_in_leaf: int = 40
     seed: int = 7
-    num_threads: int = 2
+    num_threads: int = 2  # boosters trained at once, one thread each (boosting.py)
     high_risk: float = 0.75  # churn probability from which a customer is high risk
     medium_risk: float = 0.5
     high_value_share: float = 0.2  # top share of 365-day revenue that counts as high value
@@ -116,13 +117,14 @@ class ChurnModel:
     training: pd.DataFrame = field(repr=False)
     seconds: float = 0.0
     calibration: tuple[float, float] = (1.0, 0.0)  # Platt: sigmoid(a * log-odds + b)
+    workers: int = 1  # threads scoring at once (boosting.py)
 
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         return encode(frame, self.categories)
 
     def raw_log_odds(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.booster.predict(self.matrix(frame), raw_score=True,
-                                    num_threads=self.booster_threads)
+        return boosting.predict_rows(self.booster, self.matrix(frame), self.workers,
+                                     raw_score=True)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated churn probability."""
@@ -131,12 +133,8 @@ class ChurnModel:
 
     def contributions(self, frame: pd.DataFrame) -> np.ndarray:
         """Per customer and feature, the push on the log-odds of churn (TreeSHAP)."""
-        return self.booster.predict(self.matrix(frame), pred_contrib=True,
-                                    num_threads=self.booster_threads)[:, :-1]
-
-    @property
-    def booster_threads(self) -> int:
-        return int(self.booster.params.get("num_threads", 1))
+        return boosting.predict_rows(self.booster, self.matrix(frame), self.workers,
+                                     pred_contrib=True)[:, :-1]
 
     def feature_importance(self) -> pd.DataFrame:
         return gain_shares(self.booster)
@@ -171,12 +169,11 @@ def stacked_frames(con: duckdb.DuckDBPyConnection, cutoffs, settings: ChurnSetti
                      ignore_index=True)
 
 
-def _train(training: pd.DataFrame, categories: dict, settings: ChurnSettings) -> lgb.Booster:
-    dataset = lgb.Dataset(encode(training, categories),
-                          label=training["is_churned"].astype(int).to_numpy(),
-                          categorical_feature=CATEGORICAL, free_raw_data=False)
-    return lgb.train(settings.lightgbm_params(), dataset,
-                     num_boost_round=settings.num_boost_round)
+def _dataset(training: pd.DataFrame, categories: dict, settings: ChurnSettings) -> lgb.Dataset:
+    return lgb.Dataset(encode(training, categories),
+                       label=training["is_churned"].astype(int).to_numpy(),
+                       categorical_feature=CATEGORICAL, free_raw_data=False,
+                       params=settings.lightgbm_params())
 
 
 def platt(log_odds, label) -> tuple[float, float]:
@@ -202,23 +199,28 @@ def fit(training: pd.DataFrame, cutoffs, settings: ChurnSettings) -> ChurnModel:
         raise NotEnoughData(f"churn training data at cutoffs {[str(c) for c in cutoffs]} has "
                          f"{len(training)} customers and needs both churned and retained ones")
     categories = {c: sorted(training[c].dropna().unique().tolist()) for c in CATEGORICAL}
-    booster = _train(training, categories, settings)
-    calibration = (1.0, 0.0)
+    # The model and its leave-one-cutoff-out folds are independent: trained side by side.
     held_out_cutoffs = training["cutoff_date"].unique()
-    if len(held_out_cutoffs) > 1:
+    folds = [(training["cutoff_date"] == cutoff).to_numpy() for cutoff in held_out_cutoffs]
+    calibrate = len(folds) > 1 and all(training.loc[~held, "is_churned"].nunique() == 2
+                                       for held in folds)
+    subsets = [training] + ([training[~held] for held in folds] if calibrate else [])
+    params, rounds = settings.lightgbm_params(), settings.num_boost_round
+    booster, *fold_boosters = boosting.train(
+        [(params, _dataset(subset, categories, settings), rounds) for subset in subsets],
+        settings.num_threads)
+    calibration = (1.0, 0.0)
+    if calibrate:
         out_of_fold = np.zeros(len(training))
-        for cutoff in held_out_cutoffs:
-            held = (training["cutoff_date"] == cutoff).to_numpy()
-            rest = training[~held]
-            if rest["is_churned"].nunique() < 2:
-                break
-            fold = _train(rest, categories, settings)
-            out_of_fold[held] = fold.predict(encode(training[held], categories),
-                                             raw_score=True, num_threads=settings.num_threads)
-        else:
-            calibration = platt(out_of_fold, training["is_churned"].astype(int))
+        scored = boosting.side_by_side(
+            lambda pair: pair[0].predict(encode(training[pair[1]], categories),
+                                         raw_score=True, num_threads=1),
+            list(zip(fold_boosters, folds, strict=True)), settings.num_threads)
+        for held, log_odds in zip(folds, scored, strict=True):
+            out_of_fold[held] = log_odds
+        calibration = platt(out_of_fold, training["is_churned"].astype(int))
     return ChurnModel(booster, categories, tuple(cutoffs), training,
-                      time.perf_counter() - started, calibration)
+                      time.perf_counter() - started, calibration, settings.num_threads)
 
 
 @dataclass

@@ -82,9 +82,14 @@ def top_reasons(frame: pd.DataFrame, contributions: np.ndarray, features: list[s
                 count: int = 3) -> list[list[str]]:
     """Per customer, the features with the largest positive contributions, in words."""
     order = np.argsort(-contributions, axis=1, kind="stable")[:, :count]
+    # Plain arrays: reading a pandas cell per phrase costs more than the phrase.
+    values = {feature: frame[feature].to_numpy(dtype=object) for feature in
+              {features[c] for c in np.unique(order)}}
+    if "acquisition_channel" in values and "acquisition_channel_name" in frame:
+        values["acquisition_channel"] = frame["acquisition_channel_name"].to_numpy(dtype=object)
     reasons = []
     for row, columns in enumerate(order):
-        phrases = [_phrase(frame, row, features[c]) for c in columns
+        phrases = [_phrase(features[c], values[features[c]][row]) for c in columns
                    if contributions[row, c] > 0]
         reasons.append(phrases)
     return reasons
@@ -111,10 +116,7 @@ def suggested_action(tier: str, opted_in: bool, high_value: bool, reasons: set[s
     return "re-engagement message with recommendations"
 
 
-def _phrase(frame: pd.DataFrame, row: int, feature: str) -> str:
-    value = frame[feature].iloc[row]
-    if feature == "acquisition_channel" and "acquisition_channel_name" in frame:
-        value = frame["acquisition_channel_name"].iloc[row]
+def _phrase(feature: str, value) -> str:
     if feature == "is_marketing_opt_in":
         return "opted in to marketing" if value else "not opted in to marketing"
     if pd.isna(value):

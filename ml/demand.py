@@ -25,7 +25,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from . import demand_eval
+from . import boosting, demand_eval
 from .demand_data import DemandHistory
 from .demand_features import CATEGORICAL, FEATURES, Prefix, feature_frame, prefix_sums
 from .errors import NotEnoughData
@@ -47,14 +47,14 @@ class DemandSettings:
     origin_step_days: int = 7
     min_history_days: int = 28
     max_train_rows: int = 300_000
-    num_boost_round: int = 120
+    num_boost_round: int = 60  # validation loss flat or rising after 60 (ml/README.md)
     learning_rate: float = 0.1
     num_leaves: int = 31
     min_data_in_leaf: int = 200
     max_bin: int = 63
     tweedie_variance_power: float = 1.2
     seed: int = 7
-    num_threads: int = 2
+    num_threads: int = 2  # boosters trained at once, one thread each (boosting.py)
 
     def lightgbm_params(self, output: str) -> dict:
         objective = ({"objective": "tweedie",
@@ -85,19 +85,18 @@ class DemandModel:
     trained_through: int  # last day index whose demand the model saw
     training: TrainingSet
     seconds: float
+    workers: int = 1  # boosters scored at once (boosting.py)
 
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:
         """p10/p50/p90 units, at least zero and sorted so the quantiles never cross, and the
         expected units."""
-        def run(output: str) -> np.ndarray:
-            booster = self.boosters[output]
-            threads = int(booster.params.get("num_threads", 1))
-            return booster.predict(features[FEATURES], num_threads=threads)
-
-        quantiles = np.sort(np.clip(np.column_stack([run(c) for c in QUANTILES]), 0, None),
-                            axis=1)
+        outputs = [*QUANTILES, MEAN]
+        predicted = dict(zip(outputs, boosting.predict(
+            [self.boosters[o] for o in outputs], features[FEATURES], self.workers), strict=True))
+        quantiles = np.sort(np.clip(np.column_stack([predicted[c] for c in QUANTILES]), 0,
+                                    None), axis=1)
         frame = pd.DataFrame(quantiles, columns=list(QUANTILES), index=features.index)
-        frame[MEAN] = run(MEAN)
+        frame[MEAN] = predicted[MEAN]
         return frame
 
     def feature_importance(self) -> pd.DataFrame:
@@ -138,11 +137,13 @@ def fit(history: DemandHistory, prefix: Prefix, trained_through: int,
     data = training_set(history, prefix, trained_through, settings)
     dataset = lgb.Dataset(data.features, label=data.target, feature_name=FEATURES,
                           categorical_feature=CATEGORICAL, free_raw_data=False,
-                          params={"max_bin": settings.max_bin, "verbosity": -1})
-    boosters = {output: lgb.train(settings.lightgbm_params(output), dataset,
-                                  num_boost_round=settings.num_boost_round)
-                for output in [*QUANTILES, MEAN]}
-    return DemandModel(boosters, trained_through, data, time.perf_counter() - started)
+                          params=settings.lightgbm_params(MEAN))
+    outputs = [*QUANTILES, MEAN]
+    trained = boosting.train([(settings.lightgbm_params(output), dataset,
+                               settings.num_boost_round) for output in outputs],
+                             settings.num_threads)
+    return DemandModel(dict(zip(outputs, trained, strict=True)), trained_through, data,
+                       time.perf_counter() - started, settings.num_threads)
 
 
 def origin_rows(history: DemandHistory, origin: int, horizon: int) -> tuple[np.ndarray, ...]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
 import duckdb
@@ -33,10 +33,10 @@ import pandas as pd
 from scipy import sparse
 from sklearn.preprocessing import normalize
 
+from . import recommend_data
 from .errors import NotEnoughData
+from .recommend_data import WEIGHTS
 from .registry import ModelRecord, data_fingerprint
-
-WEIGHTS = {"purchase": 1.0, "add_to_cart": 0.3, "product_view": 0.1}
 
 
 @dataclass(frozen=True)
@@ -64,21 +64,6 @@ def load_catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         from marts.dim_products where not is_unknown_member order by product_id""").df()
 
 
-def load_feedback(con: duckdb.DuckDBPyConnection, before: date) -> pd.DataFrame:
-    """Purchases (one row per counted order line) and product views and carts of known
-    customers before a date: customer_id, product_id, order_id, kind, day."""
-    return con.execute("""
-        select customer_id, product_id, order_id, 'purchase' as kind, order_date as day
-        from marts.fct_order_items
-        where is_counted and customer_id <> '-1' and product_id <> '-1' and order_date < ?
-        union all
-        select customer_id, product_id, null, event_type, event_date
-        from marts.fct_events
-        where event_type in ('product_view', 'add_to_cart') and customer_id is not null
-          and customer_id <> '-1' and product_id is not null and product_id <> '-1'
-          and event_date < ?""", [before, before]).df()
-
-
 def last_purchase_date(con: duckdb.DuckDBPyConnection) -> date:
     value = con.execute("select max(order_date) from marts.fct_order_items "
                         "where is_counted").fetchone()[0]
@@ -100,6 +85,7 @@ class Recommender:
     category_codes: np.ndarray
     repeatable: np.ndarray  # per product: may be recommended again once bought
     repeat_rates: pd.Series  # per category
+    _neighbours: sparse.csr_matrix | None = field(default=None, repr=False)
 
     def scores(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Blended scores (rows x products) and the CF part, for matrix rows."""
@@ -122,6 +108,17 @@ class Recommender:
         blended[blocked] = -np.inf
         return blended, cf
 
+    def _because(self, rows: np.ndarray, top: np.ndarray) -> np.ndarray:
+        """Per customer row and recommended product, the customer's product that contributes
+        most to its CF score (feedback x similarity; the first on a tie, as argmax)."""
+        if self._neighbours is None:
+            self._neighbours = self.similarity.T.tocsr()  # row j: the products similar to j
+        n = top.shape[1]
+        profile = self.feedback[np.repeat(rows, n)]
+        contribution = profile.multiply(self._neighbours[top.ravel()]).tocsr()
+        contribution.sort_indices()
+        return _row_argmax(contribution).reshape(top.shape)
+
     def recommend(self, rows: np.ndarray | None = None, log: Callable[[str], None] = print
                   ) -> pd.DataFrame:
         """Top N per customer row with a reason in words."""
@@ -134,16 +131,11 @@ class Recommender:
             batch = rows[start:start + s.batch_size]
             scores, cf = self.scores(batch)
             n = min(s.top_n, scores.shape[1])
-            top = np.argsort(-scores, axis=1, kind="stable")[:, :n]
+            top = top_n(scores, n)
             picked = np.take_along_axis(scores, top, axis=1)
             picked_cf = np.take_along_axis(cf, top, axis=1)
-            # The product of the customer's that contributes most to each CF score.
-            profile = self.feedback[batch].toarray()
-            because = np.empty(top.shape, dtype=np.int64)
-            for rank in range(n):
-                contribution = profile * self.similarity[:, top[:, rank]].T.toarray()
-                because[:, rank] = contribution.argmax(axis=1)
-            has_taste = profile.sum(axis=1) > 0
+            because = self._because(batch, top)
+            has_taste = np.asarray(self.feedback[batch].sum(axis=1)).ravel() > 0
             reason = np.where(
                 picked_cf > 0, "bought with " + names[because],
                 np.where(has_taste[:, None], "popular in category " + categories[top],
@@ -162,35 +154,48 @@ class Recommender:
         return pd.concat(frames, ignore_index=True)
 
 
+def _row_argmax(matrix: sparse.csr_matrix) -> np.ndarray:
+    """Per row of a CSR matrix with sorted indexes, the column of its largest stored value
+    (the first on a tie; 0 for an empty row). Where every stored value is 0 or less the
+    answer may differ from a dense argmax; the reason never reads those rows."""
+    counts = np.diff(matrix.indptr)
+    out = np.zeros(matrix.shape[0], dtype=np.int64)
+    filled = np.flatnonzero(counts)
+    if len(filled) == 0:
+        return out
+    row_max = np.maximum.reduceat(matrix.data, matrix.indptr[filled])
+    row_of = np.repeat(np.arange(len(filled)), counts[filled])
+    at_max = np.flatnonzero(matrix.data == row_max[row_of])
+    first = np.unique(row_of[at_max], return_index=True)[1]
+    out[filled] = matrix.indices[at_max[first]]
+    return out
+
+
 def fit(feedback: pd.DataFrame, products: pd.DataFrame, customers: pd.Index, as_of: date,
         settings: RecommendSettings) -> Recommender:
-    """The recommender from feedback before `as_of` (see the module docstring)."""
+    """The recommender from feedback rows before `as_of` (see the module docstring)."""
+    return fit_feedback(
+        recommend_data.from_frame(feedback, products, customers, as_of,
+                                  settings.half_life_days, settings.popularity_days),
+        products, customers, settings)
+
+
+def fit_feedback(data: recommend_data.Feedback, products: pd.DataFrame, customers: pd.Index,
+                 settings: RecommendSettings) -> Recommender:
+    """The recommender from feedback matrices (recommend_data.py)."""
     s = settings
-    product_index = pd.Index(products["product_id"])
-    rows = customers.get_indexer(feedback["customer_id"])
-    cols = product_index.get_indexer(feedback["product_id"])
-    keep = (rows >= 0) & (cols >= 0)
-    feedback, rows, cols = feedback[keep], rows[keep], cols[keep]
-    age = (pd.Timestamp(as_of) - pd.to_datetime(feedback["day"])).dt.days.to_numpy()
-    weight = feedback["kind"].map(WEIGHTS).to_numpy(dtype=float) * 0.5 ** (age / s.half_life_days)
-    shape = (len(customers), len(product_index))
-    matrix = sparse.csr_matrix((weight, (rows, cols)), shape=shape)
-    purchase = (feedback["kind"] == "purchase").to_numpy()
-    bought = sparse.csr_matrix((np.ones(purchase.sum()), (rows[purchase], cols[purchase])),
-                               shape=shape)
-    bought.data[:] = 1.0
-    similarity = _item_similarity(matrix, s.neighbours)
-    recent = purchase & (age <= s.popularity_days)
-    sales = np.bincount(cols[recent], minlength=len(product_index)).astype(float)
+    similarity = _item_similarity(data.weights, s.neighbours)
+    sales = data.recent_sales
     popularity = sales / sales.max() if sales.max() > 0 else sales
     codes = pd.Categorical(products["category"]).codes.astype(np.int64)
     category_sales = np.bincount(codes, weights=sales, minlength=codes.max() + 1)
     category_share = np.divide(sales, category_sales[codes], out=np.zeros_like(sales),
                                where=category_sales[codes] > 0)
-    rates = repurchase_rates(feedback[purchase], products)
+    rates = data.repeat_rates
     repeatable = products["category"].map(rates).fillna(0).to_numpy() >= s.repeat_rate
-    return Recommender(s, products.reset_index(drop=True), customers, matrix, bought,
-                       similarity, popularity, category_share, codes, repeatable, rates)
+    return Recommender(s, products.reset_index(drop=True), customers, data.weights,
+                       data.bought, similarity, popularity, category_share, codes, repeatable,
+                       rates)
 
 
 def _item_similarity(matrix: sparse.csr_matrix, neighbours: int) -> sparse.csr_matrix:
@@ -212,15 +217,6 @@ def _item_similarity(matrix: sparse.csr_matrix, neighbours: int) -> sparse.csr_m
         return similarity.tocsr()
     values, index, col = (np.concatenate(parts) for parts in zip(*columns, strict=True))
     return sparse.csr_matrix((values, (index, col)), shape=similarity.shape)
-
-
-def repurchase_rates(purchases: pd.DataFrame, products: pd.DataFrame) -> pd.Series:
-    """Per category: of the (customer, product) pairs bought, the share bought again in a
-    later order."""
-    orders = purchases.groupby(["customer_id", "product_id"])["order_id"].nunique()
-    frame = orders.rename("orders").reset_index().merge(
-        products[["product_id", "category"]], on="product_id")
-    return frame.groupby("category")["orders"].apply(lambda o: float((o >= 2).mean()))
 
 
 # --- evaluation -------------------------------------------------------------------------
@@ -246,21 +242,32 @@ def _lists(frame: pd.DataFrame) -> dict:
     return frame.groupby("customer_id")["product_id"].agg(list).to_dict()
 
 
-def baseline_lists(model: Recommender, rows: np.ndarray, feedback: pd.DataFrame,
+def top_n(scores: np.ndarray, n: int) -> np.ndarray:
+    """Column indexes of each row's n highest scores, highest first and the lower index
+    first on a tie: `np.argsort(-scores, axis=1, kind="stable")[:, :n]`, by partition."""
+    rows, width = scores.shape
+    if n >= width or rows == 0:
+        return np.argsort(-scores, axis=1, kind="stable")[:, :n]
+    negative = -scores
+    nth = np.partition(negative, n - 1, axis=1)[:, n - 1:n]
+    row, col = np.nonzero(negative <= nth)  # the n best and any tied with the n-th
+    order = np.lexsort((col, negative[row, col], row))
+    row, col = row[order], col[order]
+    rank = np.arange(len(row)) - np.searchsorted(row, row)
+    keep = rank < n
+    top = np.empty((rows, n), dtype=np.int64)
+    top[row[keep], rank[keep]] = col[keep]
+    return top
+
+
+def baseline_lists(model: Recommender, rows: np.ndarray, baskets: sparse.csr_matrix,
                    seed: int) -> dict[str, dict]:
-    """Popularity, association rules (co-purchase confidence) and random lists for the
-    same customers, with the same rule for repeats and inactive products."""
-    n = model.settings.top_n
+    """Popularity, association rules (co-purchase confidence from the orders x products
+    `baskets`) and random lists for the same customers, with the same rule for repeats and
+    inactive products."""
+    n = min(model.settings.top_n, len(model.products))
     ids = model.products["product_id"].to_numpy()
-    allowed_base = model.products["is_active"].to_numpy(dtype=bool)
-    purchases = feedback[feedback["kind"] == "purchase"]
-    order_codes = pd.Categorical(purchases["order_id"]).codes
-    cols = pd.Index(model.products["product_id"]).get_indexer(purchases["product_id"])
-    ok = cols >= 0
-    baskets = sparse.csr_matrix((np.ones(ok.sum()), (order_codes[ok], cols[ok])),
-                                shape=(order_codes.max() + 1 if len(order_codes) else 0,
-                                       len(ids)))
-    baskets.data[:] = 1.0
+    inactive = ~model.products["is_active"].to_numpy(dtype=bool)
     together = (baskets.T @ baskets).tocsr()
     counts = together.diagonal()
     together.setdiag(0)
@@ -268,18 +275,22 @@ def baseline_lists(model: Recommender, rows: np.ndarray, feedback: pd.DataFrame,
                                         where=counts > 0)) @ together
     rng = np.random.default_rng(seed)
     lists = {"popularity": {}, "association_rules": {}, "random": {}}
-    customers = model.customers[rows]
-    bought = model.bought[rows].toarray().astype(bool)
-    rules = (model.bought[rows] @ confidence).toarray()
-    for i, customer in enumerate(customers):
-        allowed = allowed_base & ~(bought[i] & ~model.repeatable)
-        popular = np.where(allowed, model.popularity, -np.inf)
-        lists["popularity"][customer] = ids[np.argsort(-popular, kind="stable")[:n]].tolist()
-        ranked = np.where(allowed, rules[i] + 1e-6 * model.popularity, -np.inf)
-        lists["association_rules"][customer] = ids[np.argsort(-ranked, kind="stable")[:n]].tolist()
-        choices = np.flatnonzero(allowed)
-        lists["random"][customer] = ids[rng.choice(choices, min(n, len(choices)),
-                                                   replace=False)].tolist()
+    for start in range(0, len(rows), model.settings.batch_size):
+        batch = rows[start:start + model.settings.batch_size]
+        customers = model.customers[batch]
+        blocked = (model.bought[batch].toarray().astype(bool) & ~model.repeatable) | inactive
+        popular = np.where(blocked, -np.inf, model.popularity)
+        rules = (model.bought[batch] @ confidence).toarray()
+        ranked = np.where(blocked, -np.inf, rules + 1e-6 * model.popularity)
+        # Random: the n allowed products with the smallest uniform keys, in key order.
+        keys = np.where(blocked, np.inf, rng.random(blocked.shape))
+        picks = top_n(-keys, n)
+        drawn = np.isfinite(np.take_along_axis(keys, picks, axis=1))
+        for method, top in (("popularity", top_n(popular, n)),
+                            ("association_rules", top_n(ranked, n))):
+            lists[method].update(zip(customers, ids[top].tolist(), strict=True))
+        lists["random"].update((c, ids[p[d]].tolist())
+                               for c, p, d in zip(customers, picks, drawn, strict=True))
     return lists
 
 
@@ -302,24 +313,25 @@ def run(con: duckdb.DuckDBPyConnection, settings: RecommendSettings,
     customers = pd.Index(con.execute(
         "select customer_id from marts.dim_customers where not is_unknown_member "
         "order by customer_id").df()["customer_id"])
-    train = load_feedback(con, cutoff)
+    train = recommend_data.from_warehouse(con, products, customers, cutoff, s.half_life_days,
+                                          s.popularity_days)
     window = con.execute("""
         select distinct customer_id, product_id from marts.fct_order_items
         where is_counted and customer_id <> '-1' and product_id <> '-1'
           and order_date between ? and ?""", [cutoff, last]).df()
     window = window[window["customer_id"].isin(customers)]
     relevant = window.groupby("customer_id")["product_id"].agg(set).to_dict()
-    if len(relevant) < s.min_evaluation_customers or train.empty:
+    if len(relevant) < s.min_evaluation_customers or train.weights.nnz == 0:
         raise NotEnoughData(
             f"needs {s.min_evaluation_customers} customers buying in the last "
             f"{s.evaluation_days} days and purchases before them to evaluate, has "
             f"{len(relevant)}")
     log(f"recommendations: evaluating on {len(relevant):,} customers who bought from "
         f"{cutoff} to {last}")
-    model = fit(train, products, customers, cutoff, s)
+    model = fit_feedback(train, products, customers, s)
     rows = customers.get_indexer(list(relevant))
     lists = {"item_cf_blend": _lists(model.recommend(rows, log))}
-    lists.update(baseline_lists(model, rows, train, s.seed))
+    lists.update(baseline_lists(model, rows, train.baskets, s.seed))
     active = int(products["is_active"].sum())
     metrics = pd.DataFrame([
         {"method": method, **ranking_metrics(ranked, relevant, s.top_n),
@@ -327,12 +339,14 @@ def run(con: duckdb.DuckDBPyConnection, settings: RecommendSettings,
          "customers": len(relevant), "cutoff_date": cutoff}
         for method, ranked in lists.items()])
     log(f"recommendations: training on all history for {len(customers):,} customers")
-    everything = load_feedback(con, last + timedelta(days=1))
-    final = fit(everything, products, customers, last + timedelta(days=1), s)
+    everything = recommend_data.from_warehouse(con, products, customers,
+                                               last + timedelta(days=1), s.half_life_days,
+                                               s.popularity_days)
+    final = fit_feedback(everything, products, customers, s)
     recommendations = final.recommend(log=log)
     record = ModelRecord(
         model_name="recommendations", settings=s.as_dict(),
-        training_first_date=str(pd.to_datetime(everything["day"]).min().date()),
+        training_first_date=str(everything.first_day),
         training_last_date=str(last), training_points=[str(cutoff)],
         features=list(WEIGHTS),
         data=data_fingerprint(pd.DataFrame({"rows": final.feedback.indices}),

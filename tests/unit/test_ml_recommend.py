@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml import audiences, recommend
+from ml import audiences, recommend, recommend_data
 
 AS_OF = date(2026, 3, 1)
 
@@ -151,3 +151,105 @@ def test_the_holdout_is_stable_and_near_its_share():
     # Another campaign type draws its own control group.
     other = [audiences.in_holdout("cross_sell", c, 0.1) for c in ids]
     assert control != other
+
+
+def _warehouse_with(feedback: pd.DataFrame):
+    """An in-memory DuckDB with the two marts the recommender reads, holding the feedback
+    rows (plus rows it must leave out: uncounted, unknown members, guests, other events,
+    days on or after AS_OF)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    purchases = feedback[feedback["kind"] == "purchase"]
+    lines = pd.DataFrame({"customer_id": purchases["customer_id"],
+                          "product_id": purchases["product_id"],
+                          "order_id": purchases["order_id"],
+                          "order_date": pd.to_datetime(purchases["day"]).dt.date,
+                          "is_counted": True})
+    left_out = pd.DataFrame({"customer_id": ["C1", "-1", "C2"], "product_id": ["TEA", "CUP", "-1"],
+                             "order_id": ["X1", "X2", "X3"],
+                             "order_date": [AS_OF - timedelta(days=2)] * 3,
+                             "is_counted": [False, True, True]})
+    late = left_out.assign(customer_id="C1", product_id="PEN", is_counted=True,
+                           order_date=AS_OF).head(1)
+    con.register("lines", pd.concat([lines, left_out, late], ignore_index=True))
+    con.execute("create table marts.fct_order_items as select * from lines")
+    events = feedback[feedback["kind"] != "purchase"]
+    rows = pd.DataFrame({"customer_id": events["customer_id"], "product_id": events["product_id"],
+                         "event_type": events["kind"],
+                         "event_date": pd.to_datetime(events["day"]).dt.date})
+    noise = pd.DataFrame({"customer_id": [None, "C3", "C3", "C3"],
+                          "product_id": ["TEA", None, "INK", "INK"],
+                          "event_type": ["product_view", "product_view", "checkout",
+                                         "add_to_cart"],
+                          "event_date": [AS_OF - timedelta(days=1)] * 3 + [AS_OF]})
+    con.register("events", pd.concat([rows, noise], ignore_index=True))
+    con.execute("create table marts.fct_events as select * from events")
+    return con
+
+
+def test_feedback_aggregated_in_duckdb_equals_the_frame_computation():
+    views = pd.DataFrame([
+        {"customer_id": c, "product_id": p, "order_id": None, "kind": k,
+         "day": AS_OF - timedelta(days=d)}
+        for c, p, k, d in [("C9", "CUP", "product_view", 2), ("C9", "CUP", "product_view", 2),
+                           ("C9", "CUP", "add_to_cart", 2), ("C10", "TEA", "product_view", 100),
+                           ("C11", "INK", "add_to_cart", 40), ("C3", "OLD", "product_view", 7)]])
+    feedback = pd.concat([_shop(), views], ignore_index=True)
+    customers = pd.Index([f"C{i}" for i in range(1, 12)])
+    settings = recommend.RecommendSettings(top_n=3, popularity_days=10)
+    framed = recommend_data.from_frame(feedback, _products(), customers, AS_OF,
+                                       settings.half_life_days, settings.popularity_days)
+    con = _warehouse_with(feedback)
+    found = recommend_data.from_warehouse(con, _products(), customers, AS_OF,
+                                          settings.half_life_days, settings.popularity_days)
+    np.testing.assert_allclose(found.weights.toarray(), framed.weights.toarray(), rtol=1e-12)
+    np.testing.assert_array_equal(found.bought.toarray(), framed.bought.toarray())
+    np.testing.assert_array_equal(found.recent_sales, framed.recent_sales)
+    pd.testing.assert_series_equal(found.repeat_rates, framed.repeat_rates, check_names=False)
+    # The same baskets up to the order of their rows.
+    assert sorted(map(tuple, found.baskets.toarray())) == sorted(map(tuple,
+                                                                     framed.baskets.toarray()))
+    assert found.first_day == framed.first_day == AS_OF - timedelta(days=100)
+    # By hand: C9 viewed CUP twice and put it in the cart two days ago, and bought TEA a day
+    # ago; C10's view of TEA 100 days ago is worth 0.1 x 0.5 ** (100 / 90).
+    c9 = customers.get_loc("C9")
+    assert found.weights[c9, 1] == pytest.approx((0.1 + 0.1 + 0.3) * 0.5 ** (2 / 90))
+    assert found.weights[c9, 0] == pytest.approx(0.5 ** (1 / 90))
+    assert found.weights[customers.get_loc("C10"), 0] == pytest.approx(0.1 * 0.5 ** (100 / 90))
+    # Purchases in the last 10 days: TEA by C1-C6 (5 days ago) and C9, INK, PEN by C7-C8,
+    # BALL and NET by C10.
+    assert list(found.recent_sales) == [7, 0, 2, 2, 1, 1, 0]
+    # The whole recommender gives the same lists from either.
+    rows = np.arange(len(customers))
+    lists = [recommend.fit_feedback(data, _products(), customers, settings).recommend(
+        rows, log=lambda _: None) for data in (framed, found)]
+    pd.testing.assert_frame_equal(lists[0][["customer_id", "product_id", "reason"]],
+                                  lists[1][["customer_id", "product_id", "reason"]])
+
+
+def test_top_n_by_partition_equals_a_stable_sort():
+    rng = np.random.default_rng(3)
+    # Few distinct values, so ties (including at the n-th place) are everywhere; -inf too.
+    scores = rng.integers(0, 4, size=(200, 30)).astype(float)
+    scores[rng.random(scores.shape) < 0.2] = -np.inf
+    scores[0] = -np.inf  # a row with nothing allowed
+    for n in (1, 3, 10, 30):
+        np.testing.assert_array_equal(recommend.top_n(scores, n),
+                                      np.argsort(-scores, axis=1, kind="stable")[:, :n])
+
+
+def test_the_reason_names_the_bought_product_contributing_most():
+    model = _model(recommend.RecommendSettings(top_n=5))
+    rows = np.arange(len(model.customers))
+    top = np.argsort(-model.scores(rows)[0], axis=1, kind="stable")[:, :5]
+    # By the dense definition: argmax over the customer's products of feedback x similarity.
+    profile = model.feedback.toarray()
+    similarity = model.similarity.toarray()
+    expected = np.array([[np.argmax(profile[r] * similarity[:, p]) for p in top[r]]
+                         for r in rows])
+    cf = model.scores(rows)[1]
+    scored = np.take_along_axis(cf, top, axis=1) > 0  # the reason is used only there
+    assert scored.any()
+    np.testing.assert_array_equal(model._because(rows, top)[scored], expected[scored])

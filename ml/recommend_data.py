@@ -1,0 +1,154 @@
+"""The recommender's feedback as sparse matrices over the customer and product indexes.
+
+Built in DuckDB from the marts (`from_warehouse`: millions of events are aggregated where
+they live, and only (customer row, product column, number) triples reach Python), or from a
+frame of feedback rows (`from_frame`: hand-made baskets in tests). Both give the same
+matrices (tests/unit/test_ml_recommend.py checks one against the other):
+- weights: per customer and product, the sum of each purchased line (1), add to cart (0.3)
+  and product view (0.1), each decayed by its age in days with the half-life;
+- bought: 1 where the customer bought the product;
+- recent sales: per product, the purchased lines of the last `popularity_days`;
+- repurchase rates: per category, of the (customer, product) pairs bought, the share bought
+  in two or more orders;
+- baskets: orders x products, 1 where the order holds the product (association rules).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+WEIGHTS = {"purchase": 1.0, "add_to_cart": 0.3, "product_view": 0.1}
+
+
+@dataclass
+class Feedback:
+    weights: sparse.csr_matrix  # customers x products, decayed weights
+    bought: sparse.csr_matrix  # customers x products, purchased (0/1)
+    recent_sales: np.ndarray  # per product: purchased lines in the last popularity_days
+    repeat_rates: pd.Series  # per category (categories with a purchase only)
+    baskets: sparse.csr_matrix  # orders x products (0/1)
+    first_day: date | None  # the oldest feedback day, None without feedback
+
+
+def from_frame(feedback: pd.DataFrame, products: pd.DataFrame, customers: pd.Index,
+               as_of: date, half_life_days: int, popularity_days: int) -> Feedback:
+    """From rows customer_id, product_id, order_id, kind, day (feedback before `as_of`);
+    rows of customers or products outside the indexes are left out."""
+    product_index = pd.Index(products["product_id"])
+    rows = customers.get_indexer(feedback["customer_id"])
+    cols = product_index.get_indexer(feedback["product_id"])
+    keep = (rows >= 0) & (cols >= 0)
+    feedback, rows, cols = feedback[keep], rows[keep], cols[keep]
+    days = pd.to_datetime(feedback["day"])
+    age = (pd.Timestamp(as_of) - days).dt.days.to_numpy()
+    weight = feedback["kind"].map(WEIGHTS).to_numpy(dtype=float) * 0.5 ** (age / half_life_days)
+    shape = (len(customers), len(product_index))
+    purchase = (feedback["kind"] == "purchase").to_numpy()
+    bought = sparse.csr_matrix((np.ones(purchase.sum()), (rows[purchase], cols[purchase])),
+                               shape=shape)
+    bought.data[:] = 1.0
+    recent = purchase & (age <= popularity_days)
+    purchases = feedback[purchase]
+    orders = purchases.groupby(["customer_id", "product_id"])["order_id"].nunique()
+    pairs = orders.rename("orders").reset_index().merge(
+        products[["product_id", "category"]], on="product_id")
+    rates = pairs.groupby("category")["orders"].apply(lambda o: float((o >= 2).mean()))
+    order_codes = pd.Categorical(purchases["order_id"]).codes
+    baskets = sparse.csr_matrix(
+        (np.ones(len(order_codes)), (order_codes, cols[purchase])),
+        shape=(order_codes.max() + 1 if len(order_codes) else 0, shape[1]))
+    baskets.data[:] = 1.0
+    return Feedback(
+        weights=sparse.csr_matrix((weight, (rows, cols)), shape=shape), bought=bought,
+        recent_sales=np.bincount(cols[recent], minlength=shape[1]).astype(float),
+        repeat_rates=rates, baskets=baskets,
+        first_day=days.min().date() if len(days) else None)
+
+
+_FEEDBACK = """
+create or replace temp table _recommend_feedback as
+with rows as (
+    select customer_id, product_id, order_id, 'purchase' as kind, order_date as day
+    from marts.fct_order_items
+    where is_counted and customer_id <> '-1' and product_id <> '-1' and order_date < $before
+    union all
+    select customer_id, product_id, null, event_type, event_date
+    from marts.fct_events
+    where event_type in ('product_view', 'add_to_cart') and customer_id is not null
+      and customer_id <> '-1' and product_id is not null and product_id <> '-1'
+      and event_date < $before
+)
+select customer_index.customer_row, product_index.product_col, rows.kind, rows.order_id,
+       date_diff('day', rows.day, $before) as age
+from rows
+join _recommend_customers as customer_index using (customer_id)
+join _recommend_products as product_index using (product_id)
+"""
+
+
+def from_warehouse(con: duckdb.DuckDBPyConnection, products: pd.DataFrame,
+                   customers: pd.Index, before: date, half_life_days: int,
+                   popularity_days: int) -> Feedback:
+    """Purchases (counted order lines) and product views and carts of the indexed customers
+    before a date, aggregated in DuckDB (ages count from `before`)."""
+    shape = (len(customers), len(products))
+    con.register("_recommend_customers", pd.DataFrame(
+        {"customer_id": customers.to_numpy(), "customer_row": np.arange(shape[0])}))
+    con.register("_recommend_products", pd.DataFrame(
+        {"product_id": products["product_id"].to_numpy(), "product_col": np.arange(shape[1]),
+         "category": products["category"].to_numpy()}))
+    try:
+        con.execute(_FEEDBACK, {"before": before})
+        weights = con.execute("""
+            select customer_row, product_col,
+                   sum(case kind when 'purchase' then $purchase when 'add_to_cart' then $cart
+                       else $view end * pow(0.5, age / $half_life)) as weight
+            from _recommend_feedback group by all""", {
+            "purchase": WEIGHTS["purchase"], "cart": WEIGHTS["add_to_cart"],
+            "view": WEIGHTS["product_view"], "half_life": float(half_life_days)}).fetchnumpy()
+        bought = con.execute("""
+            select distinct customer_row, product_col from _recommend_feedback
+            where kind = 'purchase'""").fetchnumpy()
+        sales = con.execute("""
+            select product_col, count(*)::double as lines from _recommend_feedback
+            where kind = 'purchase' and age <= $days group by all""",
+            {"days": popularity_days}).fetchnumpy()
+        rates = con.execute("""
+            with pairs as (
+                select customer_row, product_col, count(distinct order_id) as orders
+                from _recommend_feedback where kind = 'purchase' group by all)
+            select product_index.category, avg((pairs.orders >= 2)::double) as rate
+            from pairs join _recommend_products as product_index using (product_col)
+            group by all order by all""").df()
+        baskets = con.execute("""
+            select dense_rank() over (order by order_id) - 1 as basket, product_col
+            from (select distinct order_id, product_col from _recommend_feedback
+                  where kind = 'purchase') as lines""").fetchnumpy()
+        oldest = con.execute("select max(age) from _recommend_feedback").fetchone()[0]
+    finally:
+        con.execute("drop table if exists _recommend_feedback")
+        con.unregister("_recommend_customers")
+        con.unregister("_recommend_products")
+    recent_sales = np.zeros(shape[1])
+    recent_sales[sales["product_col"]] = sales["lines"]
+    n_baskets = int(baskets["basket"].max()) + 1 if len(baskets["basket"]) else 0
+    return Feedback(
+        weights=_csr(weights["weight"], weights, shape),
+        bought=_csr(np.ones(len(bought["customer_row"])), bought, shape),
+        recent_sales=recent_sales,
+        repeat_rates=rates.set_index("category")["rate"].rename("orders"),
+        baskets=sparse.csr_matrix(
+            (np.ones(len(baskets["basket"])), (baskets["basket"], baskets["product_col"])),
+            shape=(n_baskets, shape[1])),
+        first_day=None if oldest is None else before - timedelta(days=int(oldest)))
+
+
+def _csr(values, cells: dict, shape: tuple[int, int]) -> sparse.csr_matrix:
+    return sparse.csr_matrix((np.asarray(values, dtype=np.float64),
+                              (cells["customer_row"], cells["product_col"])), shape=shape)

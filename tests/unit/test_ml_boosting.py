@@ -1,0 +1,44 @@
+"""Boosters trained side by side (ml/boosting.py) are the boosters `lgb.train` gives."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from ml import boosting
+
+
+def _data(seed: int = 5) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    features = pd.DataFrame(rng.normal(size=(2_000, 6)), columns=[f"x{i}" for i in range(6)])
+    target = rng.poisson(np.exp(0.5 * features["x0"] - 0.3 * features["x1"]))
+    return features, target.astype(float)
+
+
+def _params(objective: dict) -> dict:
+    return {**objective, "learning_rate": 0.1, "num_leaves": 7, "min_data_in_leaf": 20,
+            "bagging_fraction": 0.8, "bagging_freq": 1, "feature_fraction": 0.8, "seed": 3,
+            "deterministic": True, "force_row_wise": True, "num_threads": 1, "verbosity": -1}
+
+
+def test_side_by_side_boosters_predict_as_lgb_train_ones():
+    features, target = _data()
+    objectives = [{"objective": "tweedie", "tweedie_variance_power": 1.2},
+                  {"objective": "quantile", "alpha": 0.1},
+                  {"objective": "quantile", "alpha": 0.9}]
+    shared = lgb.Dataset(features, label=target, free_raw_data=False,
+                         params=_params(objectives[0]))
+    trained = boosting.train([(_params(o), shared, 25) for o in objectives], workers=2)
+    for objective, booster in zip(objectives, trained, strict=True):
+        alone = lgb.train(_params(objective), lgb.Dataset(
+            features, label=target, free_raw_data=False, params=_params(objectives[0])),
+            num_boost_round=25)
+        assert booster.num_trees() == 25
+        np.testing.assert_array_equal(booster.predict(features), alone.predict(features))
+    # Scoring side by side, and one booster in row blocks, gives the same numbers.
+    together = boosting.predict(trained, features, workers=2)
+    for booster, predicted in zip(trained, together, strict=True):
+        np.testing.assert_array_equal(predicted, booster.predict(features))
+        np.testing.assert_array_equal(boosting.predict_rows(booster, features, workers=3),
+                                      booster.predict(features))
