@@ -113,9 +113,10 @@ def apply_suppression(con: duckdb.DuckDBPyConnection, entity: str, key: bytes,
                           "from raw._suppression").fetchall()
     if not entries:
         return Suppressed(entity, 0, action)
+    # As staging reads the id (trimmed): ' C1 ' in a file is customer C1.
     ids = [row[0] for row in con.execute(
-        f"select distinct customer_id from raw.{entity} where customer_id is not null "
-        f"and not starts_with(customer_id, ?)", [ERASED_PREFIX]).fetchall()]
+        f"select distinct trim(customer_id) from raw.{entity} where customer_id is not null "
+        f"and not starts_with(trim(customer_id), ?)", [ERASED_PREFIX]).fetchall()]
     by_pseudonym = {pseudonym(key, customer_id): customer_id for customer_id in ids}
     hits = pd.DataFrame([(by_pseudonym[p], token) for p, token in entries if p in by_pseudonym],
                         columns=["customer_id", "anonymous_customer_id"])
@@ -125,17 +126,18 @@ def apply_suppression(con: duckdb.DuckDBPyConnection, entity: str, key: bytes,
     try:
         counts = con.execute(
             f"select _source_file, count(*) from raw.{entity} "
-            f"where customer_id in (select customer_id from _erased_hits) group by 1").fetchall()
+            f"where trim(customer_id) in (select customer_id from _erased_hits) group by 1"
+        ).fetchall()
         if entity == "customers":
             con.execute("delete from raw.customers "
-                        "where customer_id in (select customer_id from _erased_hits)")
+                        "where trim(customer_id) in (select customer_id from _erased_hits)")
         else:
             cleared = [c for c in (*CUSTOMER_ENTITIES[entity], *_extra_columns(entity, columns))
                        if c in columns]
             sets = ", ".join(["customer_id = _erased_hits.anonymous_customer_id"]
                              + [f"{quote_identifier(c)} = null" for c in cleared])
             con.execute(f"update raw.{entity} set {sets} from _erased_hits "
-                        f"where raw.{entity}.customer_id = _erased_hits.customer_id")
+                        f"where trim(raw.{entity}.customer_id) = _erased_hits.customer_id")
     finally:
         con.unregister("_erased_hits")
     con.executemany("insert into raw._suppressed_rows values (?, ?, ?, ?, now())",
@@ -227,14 +229,14 @@ def apply_retention(con: duckdb.DuckDBPyConnection, retention_days: int,
         con.execute(f"update raw.customers set {sets} "
                     f"where customer_id in (select customer_id from _retention_due)")
         _forget_dbt_state(con, ["customers"])
-        refresh_email_pseudonyms_keep(con)
+        prune_email_pseudonyms(con)
     con.execute("drop table if exists _retention_due")
     con.execute("insert into raw._retention_log values (now(), ?, ?, ?)",
                 [retention_days, cutoff, due])
     return due
 
 
-def refresh_email_pseudonyms_keep(con: duckdb.DuckDBPyConnection) -> None:
+def prune_email_pseudonyms(con: duckdb.DuckDBPyConnection) -> None:
     """Drop pseudonyms of e-mails no longer in raw.customers (no key needed)."""
     con.execute("delete from raw._email_pseudonyms where email not in ("
                 "select nullif(trim(email), '') from raw.customers where email is not null)")
