@@ -156,6 +156,9 @@ def refresh_email_pseudonyms(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
                           "email_pseudonym": pd.Series(
                               [pseudonym(key, normalised_email(e)) for e in emails],
                               dtype="object")})
+    digest = ("select md5(coalesce(string_agg(email || '=' || email_pseudonym, ',' "
+              "order by email), '')) from {}")
+    before = con.execute(digest.format("raw._email_pseudonyms")).fetchone()[0]
     con.register("_email_pseudonyms_new", frame)
     try:
         con.execute("create or replace table raw._email_pseudonyms as "
@@ -163,6 +166,8 @@ def refresh_email_pseudonyms(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
                     " from _email_pseudonyms_new")
     finally:
         con.unregister("_email_pseudonyms_new")
+    if con.execute(digest.format("raw._email_pseudonyms")).fetchone()[0] != before:
+        _forget_dbt_state(con, ["customers"])  # e.g. a rotated key: dim_customers again
     return len(emails)
 
 
@@ -194,7 +199,8 @@ def last_activity_sql(con: duckdb.DuckDBPyConnection) -> str:
             continue
         days = ", ".join(f"try_cast(left(trim({c}), 10) as date)" for c in present)
         day = f"greatest({days})" if len(present) > 1 else days
-        parts.append(f"select customer_id, max({day}) as day from raw.{entity} group by 1")
+        parts.append(f"select trim(customer_id) as customer_id, max({day}) as day "
+                     f"from raw.{entity} group by 1")
     if not parts:
         return "select null::varchar as customer_id, null::date as last_active_date limit 0"
     return (f"select customer_id, max(day) as last_active_date from ({' union all '.join(parts)})"
@@ -221,13 +227,13 @@ def apply_retention(con: duckdb.DuckDBPyConnection, retention_days: int,
         select customer_id from ({last_activity_sql(con)})
         where last_active_date < ?""", [cutoff])
     due = con.execute(f"""
-        select count(distinct customer_id) from raw.customers
-        where customer_id in (select customer_id from _retention_due)
+        select count(distinct trim(customer_id)) from raw.customers
+        where trim(customer_id) in (select customer_id from _retention_due)
           and ({still_personal})""").fetchone()[0]
     if due:
         sets = ", ".join(f"{quote_identifier(c)} = null" for c in cleared)
         con.execute(f"update raw.customers set {sets} "
-                    f"where customer_id in (select customer_id from _retention_due)")
+                    f"where trim(customer_id) in (select customer_id from _retention_due)")
         _forget_dbt_state(con, ["customers"])
         prune_email_pseudonyms(con)
     con.execute("drop table if exists _retention_due")
