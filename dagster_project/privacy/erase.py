@@ -83,8 +83,8 @@ def erase_customer(con: duckdb.DuckDBPyConnection, customer_id: str, request_id:
     con.execute("begin transaction")
     try:
         known = con.execute("select anonymous_customer_id from raw._suppression "
-                            "where customer_pseudonym = ?", [customer_pseudonym]).fetchone()
-        token = known[0] if known else ERASED_PREFIX + secrets.token_hex(8)
+                            "where customer_pseudonym = ?", [customer_pseudonym]).fetchall()
+        token = known[0][0] if known else ERASED_PREFIX + secrets.token_hex(8)
         if not known:
             con.execute("insert into raw._suppression values (?, ?, ?, ?)",
                         [customer_pseudonym, token, request_id, requested_at])
@@ -118,18 +118,18 @@ def _delete_outside_raw(con: duckdb.DuckDBPyConnection, customer_id: str) -> dic
     for schema, table, column in columns:
         name = f"{quote_identifier(schema)}.{quote_identifier(table)}"
         deleted = con.execute(f"delete from {name} where trim({quote_identifier(column)}) = ?",
-                              [customer_id]).fetchone()[0]
+                              [customer_id]).fetchall()[0][0]
         if deleted:
             scope[f"{schema}.{table}"] = scope.get(f"{schema}.{table}", 0) + deleted
     samples = con.execute("""
         select count(*) from duckdb_columns() where database_name = current_database()
           and schema_name = 'audit' and table_name = 'dq_results' and column_name = 'sample'
-        """).fetchone()[0]
+        """).fetchall()[0][0]
     if samples:
         quoted = json.dumps(customer_id)  # as the id appears inside a JSON sample
         cleared = con.execute("update audit.dq_results set sample = null "
                               "where contains(cast(sample as varchar), ?)",
-                              [quoted]).fetchone()[0]
+                              [quoted]).fetchall()[0][0]
         if cleared:
             scope["audit.dq_results"] = cleared
     return scope

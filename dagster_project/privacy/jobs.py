@@ -70,7 +70,7 @@ def rebuild_after_erasure(context: OpExecutionContext, entities: list[str],
 
 def _has_build_state(con) -> bool:
     return bool(con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
-                            "and table_name = '_dbt_build_state'").fetchone()[0])
+                            "and table_name = '_dbt_build_state'").fetchall()[0][0])
 
 
 @op(ins={"rebuilt": In(Nothing)},

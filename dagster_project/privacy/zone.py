@@ -158,7 +158,7 @@ def refresh_email_pseudonyms(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
                               dtype="object")})
     digest = ("select md5(coalesce(string_agg(email || '=' || email_pseudonym, ',' "
               "order by email), '')) from {}")
-    before = con.execute(digest.format("raw._email_pseudonyms")).fetchone()[0]
+    before = con.execute(digest.format("raw._email_pseudonyms")).fetchall()[0][0]
     con.register("_email_pseudonyms_new", frame)
     try:
         con.execute("create or replace table raw._email_pseudonyms as "
@@ -166,7 +166,7 @@ def refresh_email_pseudonyms(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
                     " from _email_pseudonyms_new")
     finally:
         con.unregister("_email_pseudonyms_new")
-    if con.execute(digest.format("raw._email_pseudonyms")).fetchone()[0] != before:
+    if con.execute(digest.format("raw._email_pseudonyms")).fetchall()[0][0] != before:
         _forget_dbt_state(con, ["customers"])  # e.g. a rotated key: dim_customers again
     return len(emails)
 
@@ -229,7 +229,7 @@ def apply_retention(con: duckdb.DuckDBPyConnection, retention_days: int,
     due = con.execute(f"""
         select count(distinct trim(customer_id)) from raw.customers
         where trim(customer_id) in (select customer_id from _retention_due)
-          and ({still_personal})""").fetchone()[0]
+          and ({still_personal})""").fetchall()[0][0]
     if due:
         sets = ", ".join(f"{quote_identifier(c)} = null" for c in cleared)
         con.execute(f"update raw.customers set {sets} "

@@ -30,6 +30,7 @@ from dagster import materialize
 
 from dagster_project.ingest.assets import raw_exports
 from dagster_project.ml.recommend_assets import campaign_audiences, recommendations
+from dagster_project.privacy.audience_export import AudienceExportError, export_audience
 from dagster_project.quality.checks import published_table_checks, raw_contract_checks
 from dagster_project.report.assets import kpi_report
 from dagster_project.resources import ModelStore, ReportStore, ShopSettings, WarehouseResource
@@ -198,6 +199,33 @@ def test_a_dictionary_of_the_drops_emails_reverses_no_pseudonym(shop):
     compiled = [p for p in (ROOT / "dbt" / "target").rglob("*")
                 if p.is_file() and key in p.read_text(errors="ignore")]
     assert compiled == []
+
+
+def test_the_customer_match_export_holds_only_opted_in_treatment_customers(shop, tmp_path):
+    out = tmp_path / "ads" / "win_back.csv"
+    with duckdb.connect(str(shop["warehouse"])) as con:
+        done = export_audience(con, "win_back", out)
+        members = con.execute("""
+            select audience.customer_id, customers.is_marketing_opt_in
+            from ml.campaign_audiences as audience join marts.dim_customers as customers
+            using (customer_id)
+            where campaign_type = 'win_back' and test_group = 'treatment'""").fetchall()
+        logged = con.execute("select campaign_type, row_count from raw._audience_export_log"
+                             ).fetchall()
+    assert members and all(opted_in for _, opted_in in members)
+    # Independently: SHA-256 of the drop's e-mails of those customers, normalised as ad
+    # platforms ask (trimmed, lower case); every version's e-mail, as the latest one wins.
+    customers = shop["customers"].set_index("customer_id")
+    candidates = {hashlib.sha256(e.strip().lower().encode()).hexdigest()
+                  for customer, _ in members
+                  for e in customers.loc[[customer], "email"] if e}
+    written = out.read_text().splitlines()
+    assert written[0] == "email_sha256" and len(written) - 1 == done.rows > 0
+    assert set(written[1:]) <= candidates
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert logged == [("win_back", done.rows)]
+    with pytest.raises(AudienceExportError, match="campaign type 'spam'"):
+        export_audience(duckdb.connect(), "spam", out)
 
 
 def totals(warehouse: Path) -> tuple:
