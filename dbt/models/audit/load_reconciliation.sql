@@ -18,7 +18,8 @@ select
         and has_untrusted_latest_version then 1 end) as untrusted_latest_version_count,
     (select count(*) from {{ ref('stg_shop__' ~ entity) }}) as current_row_count,
     (select count(*) from {{ ref('stg_shop__' ~ entity ~ '_rejected') }}) as rejected_table_row_count,
-    (select coalesce(sum(row_count), 0) from {{ source('privacy', 'suppressed_rows') }}
+    (select cast(coalesce(sum(row_count), 0) as {{ dbt.type_bigint() }})
+        from {{ source('privacy', 'suppressed_rows') }}
         where entity = '{{ entity }}') as suppressed_row_count
 from {{ ref('base_shop__' ~ entity) }}
 {% if not loop.last %}union all{% endif %}
