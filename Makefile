@@ -12,7 +12,7 @@ SEED ?= 7
 DROP ?= data/drops/sample
 WAREHOUSE ?= data/warehouse.duckdb
 
-.PHONY: help demo test ui build sample bench lint clean dbt-parse report chromium erase audience-export
+.PHONY: help demo test ui build sample bench lint clean dbt-parse report chromium contract erase audience-export
 
 help:
 	@echo "make demo    install, generate a sample drop (SCALE=$(SCALE)) and build everything"
@@ -24,6 +24,7 @@ help:
 	@echo "make audience-export CAMPAIGN=win_back OUT=file.csv   ad-platform customer match (SHA-256 e-mails, opted-in only)"
 	@echo "make report  render the KPI report (HTML) from an existing warehouse (WAREHOUSE)"
 	@echo "make bench   run the benchmark, results in bench/results/"
+	@echo "make contract  regenerate dbt's contract macros, the sources YAML and docs/raw_exports.md's table from contract/"
 	@echo "make clean   remove generated data, the venv and build output"
 
 $(BIN)/python:
@@ -40,6 +41,11 @@ dbt/target/manifest.json: $(VENV)/.installed $(shell find dbt/models dbt/macros 
 	@touch $@
 
 dbt-parse: dbt/target/manifest.json
+
+# The raw contract is typed once in contract/; dbt's copies and the docs table are written
+# from it (tests/unit/test_contract.py fails when they drift).
+contract: $(VENV)/.installed
+	$(BIN)/python -m contract.generate
 
 sample: $(VENV)/.installed
 	$(BIN)/python -m sample_data --scale $(SCALE) --seed $(SEED) --out $(DROP)
@@ -71,6 +77,7 @@ ui: dbt/target/manifest.json
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check dagster_project ml tests bench expectations contract sample_data
+	$(BIN)/python -m contract.generate --check
 
 # The report's browser tests need headless Chromium (Debian package; CJK font for names).
 chromium:

@@ -1,96 +1,22 @@
-"""The raw export contract (docs/raw_exports.md) as data.
+"""The raw export contract (docs/raw_exports.md) as typed data: the one place it is written.
 
-Loader, generator and tests read the entity list from here, so there is one copy of
-which columns exist and which are required.
+Each entity lists its columns in file order with their type, whether they are required, the
+values they may take, whether they are money or a planned time, its key and whether its
+rows carry versions. The loader, the generator and the raw Great Expectations suites read
+it directly; dbt's staging reads it through the macros in `dbt/macros/contract.sql`, and the
+sources YAML and the table in `docs/raw_exports.md` are written from it by `make contract`
+(`python -m contract.generate`). `tests/unit/test_contract.py` fails when a copy drifts.
+The types are in `contract/spec.py`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .spec import Column, Entity, col, req
 
-
-@dataclass(frozen=True)
-class Entity:
-    name: str
-    columns: tuple[str, ...]
-    required: frozenset[str]
-    is_required_entity: bool = False
-
-
-def _entity(name: str, spec: str, *, required_entity: bool = False) -> Entity:
-    """Build an entity from the contract's notation: `col*` marks a required column."""
-    cols = [c.strip() for c in spec.split(",") if c.strip()]
-    return Entity(
-        name=name,
-        columns=tuple(c.rstrip("*") for c in cols),
-        required=frozenset(c.rstrip("*") for c in cols if c.endswith("*")),
-        is_required_entity=required_entity,
-    )
-
-
-ENTITIES: dict[str, Entity] = {
-    e.name: e
-    for e in [
-        _entity(
-            "customers",
-            "customer_id*, email, phone, first_name, last_name, gender, birth_year, country,"
-            " province, city, signup_at*, acquisition_channel_id, marketing_opt_in,"
-            " membership_level, updated_at",
-            required_entity=True,
-        ),
-        _entity(
-            "products",
-            "product_id*, sku, product_name*, category*, subcategory, brand, list_price*,"
-            " unit_cost, currency*, launched_at, is_active, updated_at",
-            required_entity=True,
-        ),
-        _entity(
-            "orders",
-            "order_id*, customer_id*, ordered_at*, status*, currency*, subtotal_amount*,"
-            " discount_amount, shipping_amount, tax_amount, total_amount*, coupon_code,"
-            " channel_id, campaign_id, device, group_buy_id, updated_at",
-            required_entity=True,
-        ),
-        _entity(
-            "order_items",
-            "order_id*, line_number*, product_id*, quantity*, unit_price*, discount_amount",
-            required_entity=True,
-        ),
-        _entity(
-            "events",
-            "event_id*, occurred_at*, event_type*, customer_id, anonymous_id, session_id,"
-            " product_id, order_id, search_query, channel_id, campaign_id, utm_source,"
-            " utm_medium, utm_campaign, device, page_url",
-        ),
-        _entity("channels", "channel_id*, channel_name*, channel_type*, is_paid"),
-        _entity(
-            "campaigns",
-            "campaign_id*, campaign_name*, channel_id, campaign_type*, starts_at*, ends_at,"
-            " budget, currency, target_segment",
-        ),
-        _entity(
-            "campaign_members",
-            "campaign_id*, customer_id*, assigned_at*, test_group*, delivered_at, opened_at,"
-            " clicked_at",
-        ),
-        _entity(
-            "ad_spend",
-            "spend_date*, channel_id*, campaign_id, impressions, clicks, spend*, currency*",
-        ),
-        _entity(
-            "reviews",
-            "review_id*, order_id, product_id*, customer_id*, rating*, review_text, created_at*",
-        ),
-        _entity(
-            "inventory_snapshots",
-            "snapshot_date*, product_id*, warehouse_id, on_hand_qty*, on_order_qty, unit_cost",
-        ),
-        _entity("fx_rates", "rate_date*, currency*, rate_to_base*"),
-    ]
-}
+__all__ = ["ENTITIES", "Column", "Entity", "LINEAGE_COLUMNS", "PLAUSIBILITY"]
 
 ORDER_STATUSES = ("placed", "paid", "shipped", "delivered", "cancelled", "returned")
-COUNTED_STATUSES = ("placed", "paid", "shipped", "delivered")
+COUNTED_STATUSES = ("placed", "paid", "shipped", "delivered")  # metrics.md: a counted order
 DEVICES = ("web", "ios", "android", "mini_program", "offline")
 EVENT_TYPES = (
     "page_view", "product_view", "search", "add_to_cart", "remove_from_cart",
@@ -105,6 +31,129 @@ CAMPAIGN_TYPES = (
     "retargeting", "win_back", "brand",
 )
 TEST_GROUPS = ("treatment", "control")
+
+_ENTITIES = [
+    Entity(
+        "customers",
+        (req("customer_id"), col("email"), col("phone"), col("first_name"), col("last_name"),
+         col("gender"), col("birth_year", "integer"), col("country"), col("province"),
+         col("city"), req("signup_at", "timestamp"), col("acquisition_channel_id"),
+         col("marketing_opt_in", "boolean"), col("membership_level"),
+         col("updated_at", "timestamp")),
+        key=("customer_id",), versioned=True, is_required_entity=True,
+        description="Customer master export.",
+        # The times are checked before the birth year (a row with both unreadable is
+        # reported as bad_timestamp:signup_at), as staging did before the spec existed.
+        parse_order=("signup_at", "updated_at", "birth_year"),
+    ),
+    Entity(
+        "products",
+        (req("product_id"), col("sku"), req("product_name"), req("category"),
+         col("subcategory"), col("brand"), req("list_price", "number", money=True),
+         col("unit_cost", "number", money=True), req("currency"),
+         col("launched_at", "timestamp", planned=True), col("is_active", "boolean"),
+         col("updated_at", "timestamp")),
+        key=("product_id",), versioned=True, is_required_entity=True,
+        description="Product catalogue export, list prices in the row's currency.",
+        rules=("negative_amount", "currency_without_rate"),
+    ),
+    Entity(
+        "orders",
+        (req("order_id"), req("customer_id"), req("ordered_at", "timestamp"),
+         req("status", accepted=ORDER_STATUSES), req("currency"),
+         req("subtotal_amount", "number", money=True, minimum=0),
+         col("discount_amount", "number", money=True),
+         col("shipping_amount", "number", money=True), col("tax_amount", "number", money=True),
+         req("total_amount", "number", money=True, minimum=0), col("coupon_code"),
+         col("channel_id"), col("campaign_id"), col("device", accepted=DEVICES),
+         col("group_buy_id"), col("updated_at", "timestamp")),
+        key=("order_id",), versioned=True, is_required_entity=True,
+        description="Order headers with status and money in the order's currency.",
+        rules=("negative_amount", "currency_without_rate"),
+    ),
+    Entity(
+        "order_items",
+        (req("order_id"), req("line_number", "integer"), req("product_id"),
+         req("quantity", "integer", quantity=True, minimum=0),
+         req("unit_price", "number", money=True), col("discount_amount", "number", money=True)),
+        key=("order_id", "line_number"), is_required_entity=True,
+        description="Order lines: product, quantity, unit price in the order's currency.",
+        rules=("negative_quantity", "fractional_quantity", "implausible_quantity",
+               "negative_amount"),
+    ),
+    Entity(
+        "events",
+        (req("event_id"), req("occurred_at", "timestamp"),
+         req("event_type", accepted=EVENT_TYPES), col("customer_id"), col("anonymous_id"),
+         col("session_id"), col("product_id"), col("order_id"), col("search_query"),
+         col("channel_id"), col("campaign_id"), col("utm_source"), col("utm_medium"),
+         col("utm_campaign"), col("device"), col("page_url")),
+        key=("event_id",),
+        description="Site and app behaviour events (CSV or JSON Lines).",
+    ),
+    Entity(
+        "channels",
+        (req("channel_id"), req("channel_name"), req("channel_type", accepted=CHANNEL_TYPES),
+         col("is_paid", "boolean")),
+        key=("channel_id",),
+        description="Marketing channels and their type.",
+    ),
+    Entity(
+        "campaigns",
+        (req("campaign_id"), req("campaign_name"), col("channel_id"),
+         req("campaign_type", accepted=CAMPAIGN_TYPES),
+         req("starts_at", "timestamp", planned=True), col("ends_at", "timestamp", planned=True),
+         col("budget", "number", money=True), col("currency"), col("target_segment")),
+        key=("campaign_id",),
+        description="Campaigns with type, channel, window and budget.",
+        rules=("ends_before_start", "currency_without_rate"),
+    ),
+    Entity(
+        "campaign_members",
+        (req("campaign_id"), req("customer_id"), req("assigned_at", "timestamp"),
+         req("test_group", accepted=TEST_GROUPS), col("delivered_at", "timestamp"),
+         col("opened_at", "timestamp"), col("clicked_at", "timestamp")),
+        key=("campaign_id", "customer_id"),
+        description="Campaign audiences with their A/B test group (treatment or control).",
+    ),
+    Entity(
+        "ad_spend",
+        (req("spend_date", "date"), req("channel_id"), col("campaign_id"),
+         col("impressions", "integer"), col("clicks", "integer"),
+         req("spend", "number", money=True), req("currency")),
+        key=("spend_date", "channel_id", "campaign_id"),
+        description="Daily advertising spend, impressions and clicks per channel and campaign.",
+        rules=("negative_amount", "currency_without_rate"),
+    ),
+    Entity(
+        "reviews",
+        (req("review_id"), col("order_id"), req("product_id"), req("customer_id"),
+         req("rating", "integer", minimum=1, maximum=5), col("review_text"),
+         req("created_at", "timestamp")),
+        key=("review_id",),
+        description="Product reviews with a 1..5 rating.",
+        rules=("rating_out_of_range",),
+    ),
+    Entity(
+        "inventory_snapshots",
+        (req("snapshot_date", "date"), req("product_id"),
+         col("warehouse_id", description="empty: default"),
+         req("on_hand_qty", "integer", minimum=0), col("on_order_qty", "integer"),
+         col("unit_cost", "number", money=True, description="base currency")),
+        key=("snapshot_date", "product_id", "warehouse_id"),
+        description="Stock on hand per product, warehouse and snapshot date.",
+        rules=("negative_quantity",),
+    ),
+    Entity(
+        "fx_rates",
+        (req("rate_date", "date", planned=True), req("currency"),
+         req("rate_to_base", "number", minimum=0)),
+        key=("rate_date", "currency"),
+        description="Exchange rates to the base currency, per currency and date.",
+        rules=("non_positive_rate",),
+    ),
+]
+ENTITIES: dict[str, Entity] = {e.name: e for e in _ENTITIES}
 
 # Columns the loader adds to every raw table.
 LINEAGE_COLUMNS = ("_source_file", "_source_line", "_parse_error", "_load_id", "_loaded_at")

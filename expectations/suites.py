@@ -16,57 +16,31 @@ from datetime import date
 
 import great_expectations.expectations as gxe
 
-from contract import (
-    CAMPAIGN_TYPES,
-    CHANNEL_TYPES,
-    DEVICES,
-    ENTITIES,
-    EVENT_TYPES,
-    ORDER_STATUSES,
-    PLAUSIBILITY,
-    TEST_GROUPS,
-)
+from contract import ENTITIES, PLAUSIBILITY
 
-TIMESTAMPS = {
-    "customers": ["signup_at", "updated_at"], "products": ["launched_at", "updated_at"],
-    "orders": ["ordered_at", "updated_at"], "events": ["occurred_at"],
-    "campaigns": ["starts_at", "ends_at"],
-    "campaign_members": ["assigned_at", "delivered_at", "opened_at", "clicked_at"],
-    "ad_spend": ["spend_date"], "reviews": ["created_at"],
-    "inventory_snapshots": ["snapshot_date"], "fx_rates": ["rate_date"],
-}
-NUMBERS = {
-    "customers": ["birth_year"], "products": ["list_price", "unit_cost"],
-    "orders": ["subtotal_amount", "discount_amount", "shipping_amount", "tax_amount",
-               "total_amount"],
-    "order_items": ["line_number", "quantity", "unit_price", "discount_amount"],
-    "campaigns": ["budget"], "ad_spend": ["impressions", "clicks", "spend"],
-    "reviews": ["rating"], "inventory_snapshots": ["on_hand_qty", "on_order_qty", "unit_cost"],
-    "fx_rates": ["rate_to_base"],
-}
-ACCEPTED = {
-    ("orders", "status"): ORDER_STATUSES, ("orders", "device"): DEVICES,
-    ("events", "event_type"): EVENT_TYPES, ("channels", "channel_type"): CHANNEL_TYPES,
-    ("campaigns", "campaign_type"): CAMPAIGN_TYPES, ("campaign_members", "test_group"): TEST_GROUPS,
-}
+# What the raw rules need of each entity, read from the typed contract (contract/__init__.py):
+# times and dates must parse as ISO 8601, numbers as numbers (a thousands separator is fine).
+TIMESTAMPS = {name: e.of_kind("timestamp", "date") for name, e in ENTITIES.items()
+              if e.of_kind("timestamp", "date")}
+NUMBERS = {name: e.of_kind("number", "integer") for name, e in ENTITIES.items()
+           if e.of_kind("number", "integer")}
+ACCEPTED = {(name, c.name): c.accepted for name, e in ENTITIES.items() for c in e.fields
+            if c.accepted}
 RANGES = {  # (entity, column): (min, max)
-    ("reviews", "rating"): (1, 5), ("order_items", "quantity"): (0, None),
-    ("inventory_snapshots", "on_hand_qty"): (0, None), ("fx_rates", "rate_to_base"): (0, None),
-    ("orders", "subtotal_amount"): (0, None), ("orders", "total_amount"): (0, None),
+    (name, c.name): (c.minimum, c.maximum) for name, e in ENTITIES.items() for c in e.fields
+    if c.minimum is not None or c.maximum is not None
 }
 # Plausibility, as staging quarantines it (dbt/macros/plausibility.sql): money held to
 # |amount| < plausible_max_amount, times to a window, order-line quantities whole in 1..max.
-AMOUNTS = {
-    "orders": ["subtotal_amount", "discount_amount", "shipping_amount", "tax_amount",
-               "total_amount"],
-    "order_items": ["unit_price", "discount_amount"], "products": ["list_price", "unit_cost"],
-    "campaigns": ["budget"], "ad_spend": ["spend"], "inventory_snapshots": ["unit_cost"],
-}
-PLANNED = {("campaigns", "starts_at"), ("campaigns", "ends_at"), ("products", "launched_at"),
-           ("fx_rates", "rate_date")}  # rates may be published ahead (budget, forward rates)
-WHOLE_QUANTITIES = {("order_items", "quantity")}
+AMOUNTS = {name: [c.name for c in e.fields if c.money] for name, e in ENTITIES.items()
+           if any(c.money for c in e.fields)}
+PLANNED = {(name, c.name) for name, e in ENTITIES.items() for c in e.fields if c.planned}
+WHOLE_QUANTITIES = {(name, c.name) for name, e in ENTITIES.items() for c in e.fields
+                    if c.quantity}
 FRESHNESS = {"orders": "ordered_at", "events": "occurred_at"}
-MONEY_WITH_CURRENCY = {"orders", "ad_spend", "products"}
+# Entities whose money must be in a currency with a rate: a required currency beside money.
+MONEY_WITH_CURRENCY = {name for name, e in ENTITIES.items() if AMOUNTS.get(name)
+                       and "currency" in e.required}
 
 
 @dataclass

@@ -26,9 +26,9 @@ def main(argv: list[str] | None = None) -> None:
     shape.add_argument("--products", type=int, help="catalogue size (default 5,000 x scale)")
     shape.add_argument("--required-only", action="store_true",
                        help="write only customers, products, orders and order_items")
-    shape.add_argument("--base-currency", default="USD",
+    shape.add_argument("--base-currency", default=Config.base_currency,
                        help="every money row in this currency, no fx_rates file")
-    shape.add_argument("--timezone", default="UTC",
+    shape.add_argument("--timezone", default=Config.timezone,
                        help="timestamps as naive wall time in this IANA zone")
     shape.add_argument("--guest-share", type=float, default=0.0,
                        help="share of orders by guests (customer_id in no customers row)")

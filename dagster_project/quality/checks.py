@@ -24,6 +24,7 @@ from expectations.runner import SuiteResult, run_suites
 from expectations.suites import published_suites, rated_currencies, raw_suite
 
 from ..resources import ShopSettings, WarehouseResource
+from ..settings import Settings
 
 CHECK_NAME = "great_expectations"
 
@@ -37,7 +38,7 @@ RAW_SPECS = [
 PUBLISHED_SPECS = [
     AssetCheckSpec(CHECK_NAME, asset=AssetKey(suite.asset), blocking=True,
                    description=f"GX suite {suite.name}: business ranges and shares of the table.")
-    for suite in published_suites(quarantine_limit=0.05)
+    for suite in published_suites(quarantine_limit=Settings.quarantine_limit)
 ]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..settings import DEFAULTS
 from .blocks import Note
 from .page import render_page
 from .queries import Warehouse
@@ -48,7 +49,10 @@ class Rendered:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def render_report(db_path: str | Path, out_dir: str | Path, *, currency: str = "USD",
+BASE_CURRENCY = DEFAULTS["SHOP_BASE_CURRENCY"]
+
+
+def render_report(db_path: str | Path, out_dir: str | Path, *, currency: str = BASE_CURRENCY,
                   keep: int = 30, now: dt.datetime | None = None,
                   parameters: dict[str, int] | None = None) -> Path:
     """Render the report of the warehouse at `db_path` into `out_dir`; return its path."""
@@ -56,8 +60,8 @@ def render_report(db_path: str | Path, out_dir: str | Path, *, currency: str = "
                   parameters=parameters).path
 
 
-def render(db_path: str | Path, out_dir: str | Path, *, currency: str = "USD", keep: int = 30,
-           now: dt.datetime | None = None, parameters: dict[str, int] | None = None
+def render(db_path: str | Path, out_dir: str | Path, *, currency: str = BASE_CURRENCY,
+           keep: int = 30, now: dt.datetime | None = None, parameters: dict[str, int] | None = None
            ) -> Rendered:
     """render_report with what was rendered: sections, chart count, notes, seconds."""
     started = time.perf_counter()

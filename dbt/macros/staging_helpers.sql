@@ -1,4 +1,5 @@
-{#- Shared staging logic: the first broken rule of a row, exact duplicates, latest version. -#}
+{#- Shared staging logic: the first broken rule of a row, exact duplicates, latest version.
+    The contract's columns and checks come from dbt/macros/contract.sql (generated). -#}
 
 {% macro rejection_reason(required=[], parsed={}, rules=[], amounts=[], planned=[]) -%}
     {#- required: columns that must be present; parsed: {column: kind} for typed columns
@@ -61,24 +62,6 @@
             and count({{ updated_column }}_text) over (partition by {{ key_columns | join(", ") }}) > 0)
         {%- endif %},
         false)
-{%- endmacro %}
-
-{% macro contract_columns(entity) -%}
-    {%- set columns = {
-        "customers": ["customer_id", "email", "phone", "first_name", "last_name", "gender", "birth_year", "country", "province", "city", "signup_at", "acquisition_channel_id", "marketing_opt_in", "membership_level", "updated_at"],
-        "products": ["product_id", "sku", "product_name", "category", "subcategory", "brand", "list_price", "unit_cost", "currency", "launched_at", "is_active", "updated_at"],
-        "orders": ["order_id", "customer_id", "ordered_at", "status", "currency", "subtotal_amount", "discount_amount", "shipping_amount", "tax_amount", "total_amount", "coupon_code", "channel_id", "campaign_id", "device", "group_buy_id", "updated_at"],
-        "order_items": ["order_id", "line_number", "product_id", "quantity", "unit_price", "discount_amount"],
-        "events": ["event_id", "occurred_at", "event_type", "customer_id", "anonymous_id", "session_id", "product_id", "order_id", "search_query", "channel_id", "campaign_id", "utm_source", "utm_medium", "utm_campaign", "device", "page_url"],
-        "channels": ["channel_id", "channel_name", "channel_type", "is_paid"],
-        "campaigns": ["campaign_id", "campaign_name", "channel_id", "campaign_type", "starts_at", "ends_at", "budget", "currency", "target_segment"],
-        "campaign_members": ["campaign_id", "customer_id", "assigned_at", "test_group", "delivered_at", "opened_at", "clicked_at"],
-        "ad_spend": ["spend_date", "channel_id", "campaign_id", "impressions", "clicks", "spend", "currency"],
-        "reviews": ["review_id", "order_id", "product_id", "customer_id", "rating", "review_text", "created_at"],
-        "inventory_snapshots": ["snapshot_date", "product_id", "warehouse_id", "on_hand_qty", "on_order_qty", "unit_cost"],
-        "fx_rates": ["rate_date", "currency", "rate_to_base"],
-    } -%}
-    {{ return(columns[entity]) }}
 {%- endmacro %}
 
 {% macro staged_current(entity_base) -%}

@@ -3,7 +3,7 @@
     superseded by a newer one, and how many current rows stand in for a newer row that could
     not be trusted (quarantined, or without updated_at), and how many rows of the files
     belonged to erased customers (withheld from raw for customers, anonymised otherwise). -#}
-{% for entity in var('entities') %}
+{% for entity in contract_entities() %}
 select
     '{{ entity }}' as entity,
     (select count(*) from {{ source('shop', entity) }}) as raw_row_count,

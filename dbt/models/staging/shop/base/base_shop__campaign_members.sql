@@ -28,10 +28,11 @@ checked as (
     select
         *,
         {{ rejection_reason(
-            required=['campaign_id', 'customer_id', 'assigned_at', 'test_group'],
-            parsed={'assigned_at': 'timestamp', 'delivered_at': 'timestamp',
-                    'opened_at': 'timestamp', 'clicked_at': 'timestamp'},
-            rules=[("test_group not in ('treatment', 'control')", 'unknown_test_group')]
+            required=contract_required('campaign_members'),
+            parsed=contract_parsed('campaign_members'),
+            rules=contract_accepted_rules('campaign_members'),
+            amounts=contract_amounts('campaign_members'),
+            planned=contract_planned('campaign_members')
         ) }} as rejection_reason
     from typed
 ),

@@ -44,13 +44,13 @@ checked as (
     select
         *,
         {{ rejection_reason(
-            required=['campaign_id', 'campaign_name', 'campaign_type', 'starts_at'],
-            parsed={'starts_at': 'timestamp', 'ends_at': 'timestamp', 'budget': 'number'},
-            rules=[("campaign_type not in ('discount', 'coupon', 'flash_sale', 'group_buy', 'points', 'new_customer', 'retargeting', 'win_back', 'brand')", 'unknown_campaign_type'),
-                   ('ends_at < starts_at', 'ends_before_start'),
-                   ('budget is not null and fx_rate_to_base is null', 'currency_without_rate')],
-            amounts=['budget'],
-            planned=['starts_at', 'ends_at']
+            required=contract_required('campaigns'),
+            parsed=contract_parsed('campaigns'),
+            rules=contract_accepted_rules('campaigns')
+                  + [('ends_at < starts_at', 'ends_before_start'),
+                     ('budget is not null and fx_rate_to_base is null', 'currency_without_rate')],
+            amounts=contract_amounts('campaigns'),
+            planned=contract_planned('campaigns')
         ) }} as rejection_reason
     from with_rates
 ),

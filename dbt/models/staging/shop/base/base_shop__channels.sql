@@ -21,8 +21,11 @@ checked as (
     select
         *,
         {{ rejection_reason(
-            required=['channel_id', 'channel_name', 'channel_type'],
-            rules=[("channel_type not in ('paid_search', 'paid_social', 'display', 'email', 'sms', 'push', 'affiliate', 'organic_search', 'social', 'direct', 'referral', 'offline')", 'unknown_channel_type')]
+            required=contract_required('channels'),
+            parsed=contract_parsed('channels'),
+            rules=contract_accepted_rules('channels'),
+            amounts=contract_amounts('channels'),
+            planned=contract_planned('channels')
         ) }} as rejection_reason
     from typed
 ),

@@ -35,8 +35,11 @@ checked as (
     select
         *,
         {{ rejection_reason(
-            required=['customer_id', 'signup_at'],
-            parsed={'signup_at': 'timestamp', 'updated_at': 'timestamp', 'birth_year': 'number'}
+            required=contract_required('customers'),
+            parsed=contract_parsed('customers'),
+            rules=contract_accepted_rules('customers'),
+            amounts=contract_amounts('customers'),
+            planned=contract_planned('customers')
         ) }} as rejection_reason
     from typed
 ),

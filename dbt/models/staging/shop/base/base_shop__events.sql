@@ -34,9 +34,11 @@ checked as (
     select
         *,
         {{ rejection_reason(
-            required=['event_id', 'occurred_at', 'event_type'],
-            parsed={'occurred_at': 'timestamp'},
-            rules=[("event_type not in ('page_view', 'product_view', 'search', 'add_to_cart', 'remove_from_cart', 'checkout_start', 'purchase', 'coupon_claim', 'share', 'review')", 'unknown_event_type')]
+            required=contract_required('events'),
+            parsed=contract_parsed('events'),
+            rules=contract_accepted_rules('events'),
+            amounts=contract_amounts('events'),
+            planned=contract_planned('events')
         ) }} as rejection_reason
     from typed
 ),

@@ -22,10 +22,12 @@ checked as (
     select
         *,
         {{ rejection_reason(
-            required=['rate_date', 'currency', 'rate_to_base'],
-            parsed={'rate_date': 'timestamp', 'rate_to_base': 'number'},
-            rules=[('rate_to_base <= 0', 'non_positive_rate')],
-            planned=['rate_date']
+            required=contract_required('fx_rates'),
+            parsed=contract_parsed('fx_rates'),
+            rules=contract_accepted_rules('fx_rates')
+                  + [('rate_to_base <= 0', 'non_positive_rate')],
+            amounts=contract_amounts('fx_rates'),
+            planned=contract_planned('fx_rates')
         ) }} as rejection_reason
     from typed
 ),

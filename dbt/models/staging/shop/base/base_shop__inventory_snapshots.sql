@@ -27,11 +27,12 @@ checked as (
     select
         *,
         {{ rejection_reason(
-            required=['snapshot_date', 'product_id', 'on_hand_qty'],
-            parsed={'snapshot_date': 'timestamp', 'on_hand_qty': 'number',
-                    'on_order_qty': 'number', 'unit_cost': 'number'},
-            rules=[('on_hand_qty < 0 or on_order_qty < 0', 'negative_quantity')],
-            amounts=['unit_cost']
+            required=contract_required('inventory_snapshots'),
+            parsed=contract_parsed('inventory_snapshots'),
+            rules=contract_accepted_rules('inventory_snapshots')
+                  + [('on_hand_qty < 0 or on_order_qty < 0', 'negative_quantity')],
+            amounts=contract_amounts('inventory_snapshots'),
+            planned=contract_planned('inventory_snapshots')
         ) }} as rejection_reason
     from typed
 ),

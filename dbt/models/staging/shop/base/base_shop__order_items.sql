@@ -28,14 +28,15 @@ checked as (
     select
         *,
         {{ rejection_reason(
-            required=['order_id', 'line_number', 'product_id', 'quantity', 'unit_price'],
-            parsed={'line_number': 'number', 'quantity': 'number', 'unit_price': 'number',
-                    'discount_amount': 'number'},
-            rules=[('quantity < 0', 'negative_quantity'),
-                   ('quantity <> floor(quantity)', 'fractional_quantity'),
-                   (implausible_quantity('quantity'), 'implausible_quantity'),
-                   ('unit_price < 0', 'negative_amount')],
-            amounts=['unit_price', 'discount_amount']
+            required=contract_required('order_items'),
+            parsed=contract_parsed('order_items'),
+            rules=contract_accepted_rules('order_items')
+                  + [('quantity < 0', 'negative_quantity'),
+                     ('quantity <> floor(quantity)', 'fractional_quantity'),
+                     (implausible_quantity('quantity'), 'implausible_quantity'),
+                     ('unit_price < 0', 'negative_amount')],
+            amounts=contract_amounts('order_items'),
+            planned=contract_planned('order_items')
         ) }} as rejection_reason
     from typed
 ),

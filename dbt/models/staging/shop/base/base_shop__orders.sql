@@ -56,16 +56,13 @@ checked as (
     select
         *,
         {{ rejection_reason(
-            required=['order_id', 'customer_id', 'ordered_at', 'status', 'currency',
-                      'subtotal_amount', 'total_amount'],
-            parsed={'ordered_at': 'timestamp', 'subtotal_amount': 'number',
-                    'discount_amount': 'number', 'shipping_amount': 'number',
-                    'tax_amount': 'number', 'total_amount': 'number', 'updated_at': 'timestamp'},
-            rules=[("status not in ('placed', 'paid', 'shipped', 'delivered', 'cancelled', 'returned')", 'unknown_status'),
-                   ("device is not null and device not in ('web', 'ios', 'android', 'mini_program', 'offline')", 'unknown_device'),
-                   ('subtotal_amount < 0 or total_amount < 0', 'negative_amount'),
-                   ('fx_rate_to_base is null', 'currency_without_rate')],
-            amounts=['subtotal_amount', 'discount_amount', 'shipping_amount', 'tax_amount', 'total_amount']
+            required=contract_required('orders'),
+            parsed=contract_parsed('orders'),
+            rules=contract_accepted_rules('orders')
+                  + [('subtotal_amount < 0 or total_amount < 0', 'negative_amount'),
+                     ('fx_rate_to_base is null', 'currency_without_rate')],
+            amounts=contract_amounts('orders'),
+            planned=contract_planned('orders')
         ) }} as rejection_reason
     from with_rates
 ),

@@ -47,13 +47,13 @@ checked as (
     select
         *,
         {{ rejection_reason(
-            required=['product_id', 'product_name', 'category', 'list_price', 'currency'],
-            parsed={'list_price': 'number', 'unit_cost': 'number', 'launched_at': 'timestamp',
-                    'updated_at': 'timestamp'},
-            rules=[('list_price < 0', 'negative_amount'),
-                   ('fx_rate_to_base is null', 'currency_without_rate')],
-            amounts=['list_price', 'unit_cost'],
-            planned=['launched_at']
+            required=contract_required('products'),
+            parsed=contract_parsed('products'),
+            rules=contract_accepted_rules('products')
+                  + [('list_price < 0', 'negative_amount'),
+                     ('fx_rate_to_base is null', 'currency_without_rate')],
+            amounts=contract_amounts('products'),
+            planned=contract_planned('products')
         ) }} as rejection_reason
     from with_rates
 ),

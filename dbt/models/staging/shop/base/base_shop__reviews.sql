@@ -26,9 +26,12 @@ checked as (
     select
         *,
         {{ rejection_reason(
-            required=['review_id', 'product_id', 'customer_id', 'rating', 'created_at'],
-            parsed={'rating': 'number', 'created_at': 'timestamp'},
-            rules=[('rating < 1 or rating > 5', 'rating_out_of_range')]
+            required=contract_required('reviews'),
+            parsed=contract_parsed('reviews'),
+            rules=contract_accepted_rules('reviews')
+                  + [('rating < 1 or rating > 5', 'rating_out_of_range')],
+            amounts=contract_amounts('reviews'),
+            planned=contract_planned('reviews')
         ) }} as rejection_reason
     from typed
 ),
