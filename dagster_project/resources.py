@@ -41,8 +41,9 @@ class WarehouseResource(ConfigurableResource):
             if message is None:
                 raise
             raise WarehouseLockedError(message) from None
-        if not read_only:  # DuckDB creates the file with the umask's mode (often 0644)
+        if not read_only:  # DuckDB creates the files with the umask's mode (often 0644)
             owner_only_file(self.path)
+            owner_only_file(f"{self.path}.wal")
         try:
             yield con
         finally:
