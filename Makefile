@@ -12,7 +12,7 @@ SEED ?= 7
 DROP ?= data/drops/sample
 WAREHOUSE ?= data/warehouse.duckdb
 
-.PHONY: help demo test ui build sample bench lint clean dbt-parse report chromium contract
+.PHONY: help demo test ui build sample bench lint clean dbt-parse report chromium contract erase audience-export
 
 help:
 	@echo "make demo    install, generate a sample drop (SCALE=$(SCALE)) and build everything"
@@ -20,6 +20,8 @@ help:
 	@echo "make ui      open the Dagster UI on http://127.0.0.1:3000"
 	@echo "make build   build the warehouse from any drop: make build DROP=/path WAREHOUSE=/path.duckdb [BUILD_ARGS=--full-rebuild]"
 	@echo "make sample  generate a sample drop only (SCALE, SEED, DROP)"
+	@echo "make erase   erase one customer's personal data: make erase CUSTOMER=<customer_id> [WAREHOUSE=...] [REQUEST=<id>]"
+	@echo "make audience-export CAMPAIGN=win_back OUT=file.csv   ad-platform customer match (SHA-256 e-mails, opted-in only)"
 	@echo "make report  render the KPI report (HTML) from an existing warehouse (WAREHOUSE)"
 	@echo "make bench   run the benchmark, results in bench/results/"
 	@echo "make contract  regenerate dbt's contract macros, the sources YAML and docs/raw_exports.md's table from contract/"
@@ -58,6 +60,14 @@ demo: sample build
 	@echo "Serving copy for BI tools (DuckDB 1.1+ clients): $$(SHOP_WAREHOUSE_PATH=$(WAREHOUSE) $(BIN)/python -c 'from dagster_project.settings import Settings; print(Settings.from_env().serving_path)')"
 	@echo "Query it:  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(basename $(WAREHOUSE)).serving.duckdb', read_only=True).sql('select * from marts.channels limit 5'))\""
 	@echo "Dagster UI: make ui   then open http://127.0.0.1:3000"
+
+erase: dbt/target/manifest.json
+	@test -n "$(CUSTOMER)" || { echo "usage: make erase CUSTOMER=<customer_id> [WAREHOUSE=...] [REQUEST=<request id>]"; exit 2; }
+	$(BIN)/python -m dagster_project.privacy erase --customer "$(CUSTOMER)" --warehouse $(WAREHOUSE) $(if $(REQUEST),--request-id "$(REQUEST)")
+
+audience-export: $(VENV)/.installed
+	@test -n "$(CAMPAIGN)" -a -n "$(OUT)" || { echo "usage: make audience-export CAMPAIGN=<campaign type> OUT=<file.csv> [WAREHOUSE=...]"; exit 2; }
+	$(BIN)/python -m dagster_project.privacy audience-export --campaign-type "$(CAMPAIGN)" --out "$(OUT)" --warehouse $(WAREHOUSE)
 
 report: $(VENV)/.installed
 	$(BIN)/python -m dagster_project.report --warehouse $(WAREHOUSE)

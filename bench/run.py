@@ -22,6 +22,7 @@ import pandas as pd
 
 from contract import ENTITIES
 from dagster_project.ingest.load import load_entity
+from dagster_project.privacy.zone import after_load
 from dagster_project.report import render
 from dagster_project.serving.publish import publish
 from dagster_project.settings import PROJECT_ROOT, default_serving_path
@@ -59,6 +60,7 @@ def bench_scale(scale: float, work: Path, log=print) -> dict:
     with measured() as m, duckdb.connect(warehouse) as con:
         for entity in ENTITIES:
             load_entity(con, drop, entity, "bench")
+            after_load(con, entity, warehouse_path=warehouse)  # pseudonyms, suppression
     out["load"] = _stage(m, raw_rows)
     log(f"  load {m.seconds:.1f} s")
 

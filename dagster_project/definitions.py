@@ -14,6 +14,8 @@ from .automation import (
 from .ingest.assets import raw_exports
 from .ml.assets import churn_model, demand_forecast, inventory_reorder_alerts
 from .ml.recommend_assets import campaign_audiences, recommendations
+from .privacy.assets import PRIVACY_SPECS
+from .privacy.jobs import erase_customer_job
 from .quality.checks import published_table_checks, raw_contract_checks
 from .report.assets import kpi_report
 from .resources import resources_from_settings
@@ -27,9 +29,9 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     return Definitions(
         assets=[raw_exports, shop_dbt_models, demand_forecast, inventory_reorder_alerts,
                 churn_model, recommendations, campaign_audiences, kpi_report,
-                warehouse_copy],
+                warehouse_copy, *PRIVACY_SPECS],
         asset_checks=[raw_contract_checks, published_table_checks],
-        jobs=[build_warehouse, train_models],
+        jobs=[build_warehouse, train_models, erase_customer_job],
         schedules=[daily_rebuild(settings)],
         sensors=[inbox_sensor(settings), retrain_after_build],
         resources={**resources_from_settings(settings), "dbt": dbt_resource()},

@@ -7,11 +7,12 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
 
+from .privacy.keys import owner_only_dir, owner_only_file
 from .serving.publish import lock_message
 from .settings import Settings, default_serving_path
-from .state import write_lock
+from .state import state_dir, write_lock
 
 
 class WarehouseLockedError(RuntimeError):
@@ -31,6 +32,8 @@ class WarehouseResource(ConfigurableResource):
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        if not read_only:  # the state folder holds the keys: owner-only, like the file
+            owner_only_dir(state_dir(self.path))
         try:
             con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.IOException as error:
@@ -38,6 +41,9 @@ class WarehouseResource(ConfigurableResource):
             if message is None:
                 raise
             raise WarehouseLockedError(message) from None
+        if not read_only:  # DuckDB creates the files with the umask's mode (often 0644)
+            owner_only_file(self.path)
+            owner_only_file(f"{self.path}.wal")
         try:
             yield con
         finally:
@@ -59,6 +65,10 @@ class ShopSettings(ConfigurableResource):
     quarantine_limit: float = Settings.quarantine_limit
     quarantine_min_rows: int = Settings.quarantine_min_rows
     freshness_days: int = Settings.freshness_days
+    retention_days: int = Settings.retention_days
+    # The secret of the published pseudonyms: only ever EnvVar("SHOP_PSEUDONYM_KEY") (the
+    # UI shows the variable's name, not its value); empty: the warehouse's key file.
+    pseudonym_key: str = ""
 
     def dbt_vars(self) -> dict[str, str]:
         return {"base_currency": self.base_currency, "shop_timezone": self.timezone}
@@ -84,7 +94,10 @@ def resources_from_settings(settings: Settings) -> dict:
                              timezone=settings.timezone,
                              quarantine_limit=settings.quarantine_limit,
                              quarantine_min_rows=settings.quarantine_min_rows,
-                             freshness_days=settings.freshness_days),
+                             freshness_days=settings.freshness_days,
+                             retention_days=settings.retention_days,
+                             pseudonym_key=EnvVar("SHOP_PSEUDONYM_KEY")
+                             if settings.pseudonym_key else ""),
         "models": ModelStore(models_dir=settings.models_dir),
         "reports": ReportStore(report_dir=settings.report_dir),
     }

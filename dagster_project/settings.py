@@ -14,6 +14,8 @@
 | SHOP_DUCKDB_MEMORY_LIMIT  | 3GB                      | DuckDB limit (dbt/profiles.yml)|
 | SHOP_MODELS_DIR           | <warehouse>.state/models | saved ML models, one folder per version|
 | SHOP_REPORT_DIR           | reports beside warehouse | KPI reports, in <dir>/<warehouse stem>/|
+| SHOP_PSEUDONYM_KEY        | (a key file in state dir)| secret key of the published pseudonyms|
+| SHOP_RETENTION_DAYS       | 1095                     | inactive customers' personal data kept|
 
 Relative paths are taken from the project root, so commands work from any directory. A
 bad value fails before any work with one line naming the variable and the rule
@@ -30,7 +32,7 @@ from __future__ import annotations
 import os
 import re
 import zoneinfo
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +47,9 @@ DEFAULTS = {  # the one place each default is written
     "SHOP_QUARANTINE_MIN_ROWS": "10",
     "SHOP_FRESHNESS_DAYS": "45",
     "SHOP_DUCKDB_MEMORY_LIMIT": "3GB",
+    # Days without any activity after which a customer's clear personal data (name,
+    # e-mail, phone) is cleared at the next build; 0 keeps it (README, "Personal data").
+    "SHOP_RETENTION_DAYS": "1095",
 }
 CURRENCY = re.compile(r"[A-Z]{3}")
 MEMORY = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
@@ -85,6 +90,9 @@ class Settings:
     models_dir: str = ""  # empty: <warehouse>.state/models
     report_root: str = ""  # empty: a `reports` folder beside the warehouse file
     serving_path_override: str = ""  # SHOP_SERVING_PATH; empty: beside the warehouse
+    retention_days: int = int(DEFAULTS["SHOP_RETENTION_DAYS"])
+    # SHOP_PSEUDONYM_KEY; empty: <warehouse>.state/pseudonym.key (never printed: repr=False)
+    pseudonym_key: str = field(default="", repr=False)
 
     @property
     def serving_path(self) -> str:
@@ -118,6 +126,14 @@ class Settings:
         if not MEMORY.fullmatch(self.memory_limit):
             problems.append(f"SHOP_DUCKDB_MEMORY_LIMIT={self.memory_limit!r}: a size such as "
                             f"3GB or 512MB")
+        if self.retention_days < 0:
+            problems.append(f"SHOP_RETENTION_DAYS={self.retention_days!r}: days >= 0 "
+                            f"(0 keeps personal data)")
+        if self.pseudonym_key and (len(self.pseudonym_key) < 32
+                                   or not self.pseudonym_key.isprintable()):
+            problems.append("SHOP_PSEUDONYM_KEY: at least 32 printable characters (e.g. "
+                            "python -c 'import secrets; print(secrets.token_hex(32))'); "
+                            "the value is not shown")
         if Path(self.warehouse_path).suffix.lower() not in (".duckdb", ".db"):
             problems.append(f"SHOP_WAREHOUSE_PATH={self.warehouse_path!r}: a file ending in "
                             f".duckdb")
@@ -160,6 +176,8 @@ class Settings:
             quarantine_min_rows=number("SHOP_QUARANTINE_MIN_ROWS", int),
             freshness_days=number("SHOP_FRESHNESS_DAYS", int),
             memory_limit=get("SHOP_DUCKDB_MEMORY_LIMIT"),
+            retention_days=number("SHOP_RETENTION_DAYS", int),
+            pseudonym_key=get("SHOP_PSEUDONYM_KEY"),
             models_dir=_path(get("SHOP_MODELS_DIR")) if get("SHOP_MODELS_DIR") else "",
             report_root=_path(get("SHOP_REPORT_DIR")) if get("SHOP_REPORT_DIR") else "",
             serving_path_override=_path(get("SHOP_SERVING_PATH"))
@@ -169,5 +187,5 @@ class Settings:
     def results_settings(self) -> dict:
         """The settings that change what a build computes (part of its inputs digest)."""
         keep = {"base_currency", "timezone", "quarantine_limit", "quarantine_min_rows",
-                "freshness_days"}
+                "freshness_days", "retention_days"}
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name in keep}

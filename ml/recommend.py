@@ -344,6 +344,13 @@ def run(con: duckdb.DuckDBPyConnection, settings: RecommendSettings,
                                                s.popularity_days)
     final = fit_feedback(everything, products, customers, s)
     recommendations = final.recommend(log=log)
+    # Recommendations are marketing: only customers whose latest marketing_opt_in is true
+    # get a list (the others' history still trains the model and scores the evaluation).
+    opted_in = set(con.execute("select customer_id from marts.dim_customers "
+                               "where is_marketing_opt_in and not is_unknown_member").df()
+                   ["customer_id"])
+    recommendations = recommendations[recommendations["customer_id"].isin(opted_in)] \
+        .reset_index(drop=True)
     record = ModelRecord(
         model_name="recommendations", settings=s.as_dict(),
         training_first_date=str(everything.first_day),

@@ -176,9 +176,10 @@ TABLES: dict[str, Table] = {
          "metrics_json": C("varchar", "Evaluation metrics (JSON)."),
          "artifact_path": C("varchar", "Folder of the saved model files.")}),
     "customer_recommendations": Table(
-        "One row per known customer and rank: the top products to offer, with a score and "
-        "a reason in words (item-based collaborative filtering blended with category taste "
-        "and popularity; bought durables are not offered again).",
+        "One row per customer opted in to marketing (latest marketing_opt_in) and rank: "
+        "the top products to offer, with a score and a reason in words (item-based "
+        "collaborative filtering blended with category taste and popularity; bought "
+        "durables are not offered again).",
         {"customer_id": _CUSTOMER,
          "recommendation_rank": C("bigint", "1 = best."),
          "product_id": _PRODUCT,

@@ -15,6 +15,7 @@ from dagster import (
 
 from contract import ENTITIES
 
+from ..privacy.zone import after_load, apply_retention
 from ..resources import ShopSettings, WarehouseResource
 from .load import DropError, load_entity
 
@@ -65,6 +66,10 @@ def _load(context: AssetExecutionContext, config: IngestConfig, warehouse: Wareh
                 context.log.error(str(exc))
                 failures.append(str(exc))
                 continue
+            # Erased customers never come back; e-mails become keyed pseudonyms.
+            privacy = after_load(con, entity, warehouse_path=warehouse.path,
+                                 files_reloaded=result.read_files + result.removed_files,
+                                 given_key=shop.pseudonym_key)
             what = (f"read {len(result.read_files)} of {len(result.files)} file(s)"
                     if result.changed else "unchanged since the last load")
             context.log.info(f"[{number}/{len(selected)}] raw.{entity}: {result.rows:,} rows, "
@@ -81,7 +86,12 @@ def _load(context: AssetExecutionContext, config: IngestConfig, warehouse: Wareh
                     "extra_columns": ", ".join(result.extra_columns) or "none",
                     "seconds": round(result.seconds, 3),
                     "rows_per_second": round(result.rows_per_second),
+                    **privacy,
                 },
             )
+        cleared = apply_retention(con, shop.retention_days)  # inactive customers' data
+        if cleared:
+            context.log.info(f"retention: personal data of {cleared:,} customers inactive "
+                             f"for over {shop.retention_days} days cleared")
     if failures:
         raise Failure(description="Some entities could not be loaded:\n" + "\n".join(failures))

@@ -38,6 +38,12 @@ def test_two_fresh_builds_of_one_drop_give_identical_marts(tmp_path):
                    capture_output=True, timeout=600)
     hashes = []
     for name in ("first", "second"):
+        # One pseudonym key for both (each warehouse would otherwise make its own, and
+        # dim_customers.email_pseudonym is keyed): same drop, same settings, same marts.
+        key = tmp_path / f"{name}.state" / "pseudonym.key"
+        key.parent.mkdir(mode=0o700)
+        key.write_text("0123456789abcdef" * 4)
+        key.chmod(0o600)
         result = build(drop, tmp_path / f"{name}.duckdb")
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         hashes.append(mart_hashes(tmp_path / f"{name}.duckdb"))

@@ -252,9 +252,10 @@ def test_recommendations_beat_popularity_and_audiences_keep_their_rules(shop):
     assert metrics["item_cf_blend"] > metrics["association_rules"] > metrics["random"]
     customers = query(warehouse, "select count(distinct customer_id), max(recommendation_rank)"
                                  " from ml.customer_recommendations")[0]
-    known = query(warehouse, "select count(*) from marts.dim_customers "
-                             "where not is_unknown_member")[0][0]
-    assert customers == (known, 10)
+    # Recommendations are marketing: only customers opted in get a list.
+    opted_in = query(warehouse, "select count(*) from marts.dim_customers "
+                                "where is_marketing_opt_in and not is_unknown_member")[0][0]
+    assert customers == (opted_in, 10)
     # Audiences: only opted-in customers; at most 2 messages a customer, minus the campaign
     # memberships of the 7 days before the as-of date; a control share near 10%.
     assert query(warehouse, """

@@ -99,7 +99,7 @@ def test_personal_data_is_not_in_the_marts(tiny_warehouse):
     columns = {r[0] for r in query(tiny_warehouse, "select column_name from"
                                    " information_schema.columns where table_schema = 'marts'")}
     assert not columns & {"email", "phone", "first_name", "last_name"}
-    assert "email_hash" in columns
+    assert "email_pseudonym" in columns
 
 
 def test_funnel_steps_and_conversion(tiny_warehouse):

@@ -1,8 +1,18 @@
-{#- One row per customer, plus the unknown member (customer_id '-1') that facts with an
-    unknown customer join to. Personal data is pseudonymised: no names, e-mail or phone,
-    only a hash of the e-mail address for audience matching, and an age band. -#}
+{#- One row per customer, one per erased customer (an anonymous member: no attributes,
+    their orders keep counting) and the unknown member (customer_id '-1') that facts with
+    an unknown customer join to. Personal data is pseudonymised: no names, e-mail or
+    phone, only a keyed pseudonym of the e-mail address (computed at load, in Python: the
+    key never reaches dbt) and an age band. -#}
 with customers as (
     select * from {{ ref('stg_shop__customers') }}
+),
+
+email_pseudonyms as (
+    select * from {{ source('privacy', 'email_pseudonyms') }}
+),
+
+erased as (
+    select * from {{ source('privacy', 'suppression') }}
 ),
 
 channels as (
@@ -12,7 +22,7 @@ channels as (
 known as (
     select
         customers.customer_id,
-        {{ dbt.hash("lower(customers.email)") }} as email_hash,
+        email_pseudonyms.email_pseudonym,
         customers.gender,
         case
             when customers.birth_year is null then 'unknown'
@@ -34,15 +44,17 @@ known as (
         end as acquisition_channel_id,
         customers.is_marketing_opt_in,
         coalesce(customers.membership_level, 'none') as membership_level,
-        false as is_unknown_member
+        false as is_unknown_member,
+        false as is_erased_member
     from customers
     left join channels on customers.acquisition_channel_id = channels.channel_id
+    left join email_pseudonyms on customers.email = email_pseudonyms.email
 ),
 
-unknown_member as (
+erased_members as (
     select
-        {{ unknown_key() }} as customer_id,
-        cast(null as {{ dbt.type_string() }}) as email_hash,
+        erased.anonymous_customer_id as customer_id,
+        cast(null as {{ dbt.type_string() }}) as email_pseudonym,
         'unknown' as gender,
         'unknown' as age_band,
         cast(null as {{ dbt.type_string() }}) as country,
@@ -53,11 +65,33 @@ unknown_member as (
         cast(null as {{ dbt.type_string() }}) as acquisition_channel_id,
         false as is_marketing_opt_in,
         'none' as membership_level,
-        true as is_unknown_member
+        false as is_unknown_member,
+        true as is_erased_member
+    from erased
+),
+
+unknown_member as (
+    select
+        {{ unknown_key() }} as customer_id,
+        cast(null as {{ dbt.type_string() }}) as email_pseudonym,
+        'unknown' as gender,
+        'unknown' as age_band,
+        cast(null as {{ dbt.type_string() }}) as country,
+        cast(null as {{ dbt.type_string() }}) as province,
+        cast(null as {{ dbt.type_string() }}) as city,
+        cast(null as {{ dbt.type_timestamp() }}) as signup_at,
+        cast(null as date) as signup_date,
+        cast(null as {{ dbt.type_string() }}) as acquisition_channel_id,
+        false as is_marketing_opt_in,
+        'none' as membership_level,
+        true as is_unknown_member,
+        false as is_erased_member
 ),
 
 final as (
     select * from known
+    union all
+    select * from erased_members
     union all
     select * from unknown_member
 )

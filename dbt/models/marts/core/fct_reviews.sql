@@ -4,7 +4,8 @@ with reviews as (
 ),
 
 customers as (
-    select customer_id from {{ ref('stg_shop__customers') }}
+    {#- dim_customers: the shop's customers and the erased ones' anonymous members. -#}
+    select customer_id from {{ ref('dim_customers') }} where not is_unknown_member
 ),
 
 products as (

@@ -1,0 +1,248 @@
+"""The personal-data zone at load time: keyed e-mail pseudonyms, the suppression list of
+erased customers, and the retention of inactive customers' personal data.
+
+`after_load` runs right after each entity is landed in `raw` (dagster_project/ingest), in
+the same process and under the same writer lock, so an erased customer's rows never
+reach staging from a later or re-delivered export. Only the hex pseudonyms computed here
+leave this zone (through `raw._email_pseudonyms`, which dbt joins in
+`marts.dim_customers`); the keys stay in Python.
+
+Tables (schema raw, beside the loader's `_files` and `_load_log`):
+- `_email_pseudonyms`: e-mail as staged -> HMAC-SHA256 of the normalised e-mail;
+- `_suppression`: one row per erased customer: the keyed pseudonym of their customer_id,
+  the random anonymous id their orders, events, reviews and memberships now carry, the
+  erasure request and when;
+- `_suppressed_rows`: per entity and file, rows withheld (customers) or anonymised (the
+  others) for erased customers: `audit.load_reconciliation.suppressed_row_count`;
+- `_erasure_log`: request id, time and scope (rows per entity); no personal data;
+- `_retention_log`: per build, customers whose personal data the retention cleared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from contract import ENTITIES, LINEAGE_COLUMNS
+
+from ..ingest.files import quote_identifier
+from .keys import normalised_email, pseudonym, pseudonym_key, suppression_key
+
+# Entities that name a customer, and what else an erased customer's rows lose there: free
+# text and device ids that can identify a person (extra columns of the files always go).
+CUSTOMER_ENTITIES = {
+    "customers": (),  # rows withheld entirely
+    "orders": (),
+    "events": ("anonymous_id", "search_query"),
+    "campaign_members": (),
+    "reviews": ("review_text",),
+}
+# Clear personal data of a customer row: what the retention clears (the whole row goes
+# on erasure). Coarse attributes (gender, birth year, country, province, city) stay.
+PERSONAL_COLUMNS = ("email", "phone", "first_name", "last_name")
+# Dates that show a customer is active, per entity (ISO 8601 text in raw: the first ten
+# characters are the date, which is all a retention measured in days needs).
+ACTIVITY_COLUMNS = {
+    "customers": ("signup_at", "updated_at"),
+    "orders": ("ordered_at", "updated_at"),
+    "events": ("occurred_at",),
+    "reviews": ("created_at",),
+    "campaign_members": ("clicked_at", "opened_at"),
+}
+ERASED_PREFIX = "erased-"
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    con.execute("create table if not exists raw._email_pseudonyms "
+                "(email varchar, email_pseudonym varchar)")
+    con.execute("create table if not exists raw._suppression (customer_pseudonym varchar, "
+                "anonymous_customer_id varchar, request_id varchar, erased_at timestamp)")
+    con.execute("create table if not exists raw._suppressed_rows (entity varchar, "
+                "source_file varchar, row_count bigint, action varchar, counted_at timestamp)")
+    con.execute("create table if not exists raw._erasure_log (request_id varchar, "
+                "requested_at timestamp, finished_at timestamp, scope varchar)")
+    con.execute("create table if not exists raw._retention_log (applied_at timestamp, "
+                "retention_days integer, cutoff_date date, customer_count bigint)")
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [row[0] for row in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'raw' "
+        "and table_name = ? order by ordinal_position", [table]).fetchall()]
+
+
+def _extra_columns(entity: str, columns: Iterable[str]) -> list[str]:
+    """Columns of a raw table that the contract does not define (kept from the files,
+    never read downstream) plus `_raw_json`: an erased customer's rows lose them all."""
+    known = {*ENTITIES[entity].columns, *LINEAGE_COLUMNS}
+    return [c for c in columns if c not in known]
+
+
+def _forget_dbt_state(con: duckdb.DuckDBPyConnection, entities: Iterable[str]) -> None:
+    """Make the next dbt build treat these entities as changed (their raw rows changed
+    while their files did not)."""
+    names = sorted(set(entities))
+    if names and table_columns(con, "_dbt_build_state"):
+        con.execute("delete from raw._dbt_build_state where entity in "
+                    f"({', '.join('?' for _ in names)})", names)
+
+
+@dataclass
+class Suppressed:
+    entity: str
+    rows: int
+    action: str  # "withheld" (customers) or "anonymised"
+
+
+def apply_suppression(con: duckdb.DuckDBPyConnection, entity: str, key: bytes,
+                      request_id: str | None = None) -> Suppressed:
+    """Withhold erased customers' rows of `customers`; give their rows of the other
+    customer entities the anonymous id of their erasure and clear the columns that could
+    identify them. Counted per file in raw._suppressed_rows."""
+    action = "withheld" if entity == "customers" else "anonymised"
+    columns = table_columns(con, entity)
+    if entity not in CUSTOMER_ENTITIES or "customer_id" not in columns:
+        return Suppressed(entity, 0, action)
+    entries = con.execute("select customer_pseudonym, anonymous_customer_id "
+                          "from raw._suppression").fetchall()
+    if not entries:
+        return Suppressed(entity, 0, action)
+    # As staging reads the id (trimmed): ' C1 ' in a file is customer C1.
+    ids = [row[0] for row in con.execute(
+        f"select distinct trim(customer_id) from raw.{entity} where customer_id is not null "
+        f"and not starts_with(trim(customer_id), ?)", [ERASED_PREFIX]).fetchall()]
+    by_pseudonym = {pseudonym(key, customer_id): customer_id for customer_id in ids}
+    hits = pd.DataFrame([(by_pseudonym[p], token) for p, token in entries if p in by_pseudonym],
+                        columns=["customer_id", "anonymous_customer_id"])
+    if hits.empty:
+        return Suppressed(entity, 0, action)
+    con.register("_erased_hits", hits)
+    try:
+        counts = con.execute(
+            f"select _source_file, count(*) from raw.{entity} "
+            f"where trim(customer_id) in (select customer_id from _erased_hits) group by 1"
+        ).fetchall()
+        if entity == "customers":
+            con.execute("delete from raw.customers "
+                        "where trim(customer_id) in (select customer_id from _erased_hits)")
+        else:
+            cleared = [c for c in (*CUSTOMER_ENTITIES[entity], *_extra_columns(entity, columns))
+                       if c in columns]
+            sets = ", ".join(["customer_id = _erased_hits.anonymous_customer_id"]
+                             + [f"{quote_identifier(c)} = null" for c in cleared])
+            con.execute(f"update raw.{entity} set {sets} from _erased_hits "
+                        f"where trim(raw.{entity}.customer_id) = _erased_hits.customer_id")
+    finally:
+        con.unregister("_erased_hits")
+    con.executemany("insert into raw._suppressed_rows values (?, ?, ?, ?, now())",
+                    [(entity, file, rows, action) for file, rows in counts])
+    _forget_dbt_state(con, [entity])
+    return Suppressed(entity, sum(rows for _, rows in counts), action)
+
+
+def refresh_email_pseudonyms(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
+    """raw._email_pseudonyms for every e-mail of raw.customers, as staging trims it."""
+    emails = [row[0] for row in con.execute(
+        "select distinct nullif(trim(email), '') as email from raw.customers "
+        "where nullif(trim(email), '') is not null").fetchall()] \
+        if "email" in table_columns(con, "customers") else []
+    frame = pd.DataFrame({"email": pd.Series(emails, dtype="object"),
+                          "email_pseudonym": pd.Series(
+                              [pseudonym(key, normalised_email(e)) for e in emails],
+                              dtype="object")})
+    digest = ("select md5(coalesce(string_agg(email || '=' || email_pseudonym, ',' "
+              "order by email), '')) from {}")
+    before = con.execute(digest.format("raw._email_pseudonyms")).fetchall()[0][0]
+    con.register("_email_pseudonyms_new", frame)
+    try:
+        con.execute("create or replace table raw._email_pseudonyms as "
+                    "select email::varchar as email, email_pseudonym::varchar as email_pseudonym"
+                    " from _email_pseudonyms_new")
+    finally:
+        con.unregister("_email_pseudonyms_new")
+    if con.execute(digest.format("raw._email_pseudonyms")).fetchall()[0][0] != before:
+        _forget_dbt_state(con, ["customers"])  # e.g. a rotated key: dim_customers again
+    return len(emails)
+
+
+def after_load(con: duckdb.DuckDBPyConnection, entity: str, *, warehouse_path: str | Path,
+               files_reloaded: Iterable[str] = (), given_key: str = "") -> dict:
+    """The one call the ingest asset makes after landing an entity: apply the suppression
+    list, then (customers) refresh the e-mail pseudonyms. Returns asset metadata."""
+    ensure_tables(con)
+    reloaded = sorted(set(files_reloaded))
+    if reloaded:  # their rows were read again: counted again below
+        con.execute("delete from raw._suppressed_rows where entity = ? and source_file in "
+                    f"({', '.join('?' for _ in reloaded)})", [entity, *reloaded])
+    suppressed = apply_suppression(con, entity, suppression_key(warehouse_path))
+    metadata = {"suppressed_rows": suppressed.rows}
+    if entity == "customers":
+        metadata["email_pseudonyms"] = refresh_email_pseudonyms(
+            con, pseudonym_key(warehouse_path, given_key))
+    return metadata
+
+
+def last_activity_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """A query of (customer_id, last_active_date) over every raw entity that dates a
+    customer's activity (ISO 8601 text: its first ten characters are the date)."""
+    parts = []
+    for entity, dated in ACTIVITY_COLUMNS.items():
+        columns = table_columns(con, entity)
+        present = [c for c in dated if c in columns]
+        if "customer_id" not in columns or not present:
+            continue
+        days = ", ".join(f"try_cast(left(trim({c}), 10) as date)" for c in present)
+        day = f"greatest({days})" if len(present) > 1 else days
+        parts.append(f"select trim(customer_id) as customer_id, max({day}) as day "
+                     f"from raw.{entity} group by 1")
+    if not parts:
+        return "select null::varchar as customer_id, null::date as last_active_date limit 0"
+    return (f"select customer_id, max(day) as last_active_date from ({' union all '.join(parts)})"
+            f" group by 1")
+
+
+def apply_retention(con: duckdb.DuckDBPyConnection, retention_days: int,
+                    today: date | None = None) -> int:
+    """Clear the clear personal data (PERSONAL_COLUMNS and the file's extra columns) of
+    customers with no activity (signup, profile update, order, event, review, campaign
+    click) in the last `retention_days` days. 0 keeps personal data. Returns how many
+    customers lost theirs in this call."""
+    ensure_tables(con)
+    columns = table_columns(con, "customers")
+    cleared = [c for c in (*PERSONAL_COLUMNS, *_extra_columns("customers", columns))
+               if c in columns]
+    if retention_days <= 0 or not cleared:
+        return 0
+    today = today or datetime.now(UTC).date()
+    cutoff = today - timedelta(days=retention_days)
+    still_personal = " or ".join(f"{quote_identifier(c)} is not null" for c in cleared)
+    con.execute(f"""
+        create or replace temp table _retention_due as
+        select customer_id from ({last_activity_sql(con)})
+        where last_active_date < ?""", [cutoff])
+    due = con.execute(f"""
+        select count(distinct trim(customer_id)) from raw.customers
+        where trim(customer_id) in (select customer_id from _retention_due)
+          and ({still_personal})""").fetchall()[0][0]
+    if due:
+        sets = ", ".join(f"{quote_identifier(c)} = null" for c in cleared)
+        con.execute(f"update raw.customers set {sets} "
+                    f"where trim(customer_id) in (select customer_id from _retention_due)")
+        _forget_dbt_state(con, ["customers"])
+        prune_email_pseudonyms(con)
+    con.execute("drop table if exists _retention_due")
+    con.execute("insert into raw._retention_log values (now(), ?, ?, ?)",
+                [retention_days, cutoff, due])
+    return due
+
+
+def prune_email_pseudonyms(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop pseudonyms of e-mails no longer in raw.customers (no key needed)."""
+    con.execute("delete from raw._email_pseudonyms where email not in ("
+                "select nullif(trim(email), '') from raw.customers where email is not null)")
