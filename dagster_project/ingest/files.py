@@ -96,10 +96,12 @@ def check_columns(path: Path, columns: list[str]) -> None:
 
 
 def relation_sql(con: duckdb.DuckDBPyConnection, file: DropFile,
-                 entity: Entity) -> tuple[str, list[str]]:
+                 entity: Entity, exact: bool = False) -> tuple[str, list[str]]:
     """SQL selecting the file's rows as text columns plus `_source_line` and `_parse_error`,
     and the file's own column names.
 
+    `exact` takes the line-by-line JSON Lines path even when the file looks regular (the
+    loader retries a file with it when DuckDB's JSON reader rejects the file).
     Raises DropError for unreadable files and files missing a required column.
     """
     path = str(file.path).replace("'", "''")
@@ -112,7 +114,7 @@ def relation_sql(con: duckdb.DuckDBPyConnection, file: DropFile,
             check_columns(file.path, columns)
             sql = _as_text(sql, columns)
         elif file.fmt == "jsonl":
-            sql, columns = _jsonl_sql(con, path, file, entity)
+            sql, columns = _jsonl_sql(con, path, file, entity, exact)
         else:
             sql, columns = _csv_sql(con, path, file)
     except (csv.Error, duckdb.Error) as exc:  # e.g. a field or line over the readers' limits
@@ -224,18 +226,36 @@ def read_csv_exact(path: Path, columns: list[str]) -> pd.DataFrame:
 
 
 def _jsonl_sql(con: duckdb.DuckDBPyConnection, path: str, file: DropFile,
-               entity: Entity) -> tuple[str, list[str]]:
-    """JSON Lines: each line read as text (so line numbers are exact), fields extracted.
+               entity: Entity, exact: bool) -> tuple[str, list[str]]:
+    """JSON Lines: each line kept as text (`_raw_json`, so extra keys are kept) with its exact
+    line number, and the contract's keys as columns.
 
-    Keys the contract names become columns; the whole object stays in `_raw_json` so
-    extra keys are kept. A line that is not a JSON object is a parse error, not a crash.
+    A regular file (every line one JSON object, no blank lines) is parsed by DuckDB's JSON
+    reader in parallel and joined to its lines by position; the join raises JSONL_MISMATCH
+    if the two ever disagree on the number of records, and the loader then retries the file
+    on the exact path. The exact path extracts the keys from each line's text; a line that
+    is not a JSON object there is a parse error, not a crash. Both give the same values.
+    Paths and names come from the contract, never from the file.
     """
     lines = (f"select line, cast(row_number() over () as bigint) as _source_line from "
              f"read_csv('{path}', columns = {{'line': 'VARCHAR'}}, header = false, "
              f"delim = chr(1), quote = '', escape = '', auto_detect = false, "
              f"strict_mode = false, max_line_size = {MAX_FIELD_BYTES})")
+    columns = [*entity.columns, "_raw_json"]
+    if not exact and _regular_jsonl(con, lines):
+        # `_raw_json` is a column of its own: a table loaded from CSV gets rebuilt, not appended.
+        keys = ", ".join(f"'{c}': 'VARCHAR'" for c in entity.columns)
+        parsed = (f"select *, true as _json_record from read_json('{path}', "
+                  f"format = 'newline_delimited', records = true, columns = {{{keys}}}, "
+                  f"maximum_object_size = {MAX_FIELD_BYTES})")
+        fields = ", ".join(f"parsed.{quote_identifier(c)}" for c in entity.columns)
+        sql = (f"select {fields}, lines.line as _raw_json, case when lines.line is null or "
+               f"parsed._json_record is null then error('{JSONL_MISMATCH} ' || "
+               f"{_sql_text(str(file.path))}) else lines._source_line end as _source_line, "
+               f"cast(null as varchar) as _parse_error "
+               f"from ({lines}) as lines positional join ({parsed}) as parsed")
+        return sql, columns
     # One multi-path extraction parses each line once (4x faster than one `->>` per key).
-    # Paths and names come from the contract, never from the file: its keys stay in the data.
     paths = ", ".join(f"'$.{c}'" for c in entity.columns)
     fields = ", ".join(f"values[{i}] as {quote_identifier(c)}"
                        for i, c in enumerate(entity.columns, start=1))
@@ -244,8 +264,24 @@ def _jsonl_sql(con: duckdb.DuckDBPyConnection, path: str, file: DropFile,
     sql = (f"select {fields}, line as _raw_json, _source_line, case when not json_valid(line) "
            f"or json_type(line) <> 'OBJECT' then 'malformed record: not a JSON object ('"
            f" || left(line, 200) || ')' end as _parse_error from ({extracted})")
-    # `_raw_json` is a column of its own: a table loaded from CSV gets rebuilt, not appended to.
-    return sql, [*entity.columns, "_raw_json"]
+    return sql, columns
+
+
+# Raised inside the query when DuckDB's JSON reader and the line reader disagree on a file.
+JSONL_MISMATCH = "jsonl records and lines disagree in"
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _regular_jsonl(con: duckdb.DuckDBPyConnection, lines: str) -> bool:
+    """Every line starts a JSON object (after blanks) and none is blank: the shape in which
+    the JSON reader's records and the file's lines correspond one to one."""
+    irregular = con.execute(
+        f"select count(*) from ({lines}) where not starts_with(ltrim(line, ' ' || chr(9) || "
+        f"chr(13)), '{{')").fetchone()[0]
+    return irregular == 0
 
 
 def reader_error(exc: Exception) -> str:
