@@ -64,7 +64,7 @@ def bench_scale(scale: float, work: Path, log=print) -> dict:
 
     with measured() as m:
         _dbt(["build"], warehouse, target)
-    out["dbt_build"] = _stage(m, raw_rows)
+    out["dbt_build"] = {**_stage(m, raw_rows), "slowest_nodes": slowest_nodes(target)}
     log(f"  dbt build (models + tests, no Dagster) {m.seconds:.1f} s")
 
     with measured() as m:
@@ -183,6 +183,14 @@ def add_one_day(drop: Path) -> int:
     return len(last)
 
 
+def slowest_nodes(target: Path, count: int = 10) -> list[dict]:
+    """The dbt nodes (models and tests) that took longest in the last dbt command."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    ranked = sorted(results, key=lambda r: r["execution_time"], reverse=True)[:count]
+    return [{"node": r["unique_id"].split(".", 2)[-1], "seconds": round(r["execution_time"], 2)}
+            for r in ranked]
+
+
 def _stage(m, rows: int) -> dict:
     return {"seconds": round(m.seconds, 2), "rows_per_second": round(rows / m.seconds),
             "peak_rss_mb": m.peak_rss_mb}
@@ -216,6 +224,12 @@ def markdown(results: dict) -> str:
                      f"{r['dbt_run_over_engine']} | {r.get('quality_share_of_full_build', '')} | "
                      f"{r.get('incremental_day_over_full', '')} | "
                      f"{r.get('serving_publish_share_of_full_build', '')} |")
+    for run in results["runs"]:
+        nodes = run["dbt_build"].get("slowest_nodes", [])
+        if nodes:
+            slowest = ", ".join(f"{n['node']} {n['seconds']} s" for n in nodes)
+            lines += ["", f"Ten slowest dbt nodes of `dbt build` at scale {run['scale']}: "
+                      f"{slowest}"]
     if results.get("growth"):
         lines += ["", "Growth exponent (time ~ rows^k): " + ", ".join(
             f"{k} {v}" for k, v in results["growth"].items())]

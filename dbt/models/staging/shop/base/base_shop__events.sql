@@ -1,6 +1,5 @@
 with source as (
-    select *, {{ exact_duplicate_rank('events') }} as exact_duplicate_rank
-    from {{ source('shop', 'events') }}
+    {{ ranked_source('events') }}
 ),
 
 typed as (
@@ -42,11 +41,7 @@ checked as (
 ),
 
 final as (
-    select
-        *,
-        {{ latest_version_rank(['event_id']) }} as version_rank,
-        {{ untrusted_latest_version(['event_id']) }} as has_untrusted_latest_version
-    from checked
+    {{ ranked_versions('checked', ['event_id']) }}
 )
 
 select * from final

@@ -1,6 +1,5 @@
 with source as (
-    select *, {{ exact_duplicate_rank('order_items') }} as exact_duplicate_rank
-    from {{ source('shop', 'order_items') }}
+    {{ ranked_source('order_items') }}
 ),
 
 typed as (
@@ -41,11 +40,7 @@ checked as (
 ),
 
 final as (
-    select
-        *,
-        {{ latest_version_rank(['order_id', 'line_number']) }} as version_rank,
-        {{ untrusted_latest_version(['order_id', 'line_number']) }} as has_untrusted_latest_version
-    from checked
+    {{ ranked_versions('checked', ['order_id', 'line_number']) }}
 )
 
 select * from final

@@ -1,6 +1,5 @@
 with source as (
-    select *, {{ exact_duplicate_rank('orders') }} as exact_duplicate_rank
-    from {{ source('shop', 'orders') }}
+    {{ ranked_source('orders') }}
 ),
 
 fx_rates as (
@@ -71,11 +70,7 @@ checked as (
 ),
 
 final as (
-    select
-        *,
-        {{ latest_version_rank(['order_id'], 'updated_at') }} as version_rank,
-        {{ untrusted_latest_version(['order_id'], 'updated_at') }} as has_untrusted_latest_version
-    from checked
+    {{ ranked_versions('checked', ['order_id'], 'updated_at') }}
 )
 
 select * from final
