@@ -1,5 +1,5 @@
 with source as (
-    {{ ranked_source('events') }}
+    {{ ranked_source('events', [text('event_id')]) }}
 ),
 
 typed as (
@@ -25,11 +25,12 @@ typed as (
         _source_file,
         _source_line,
         _parse_error,
-        _loaded_at
+        _loaded_at,
+        _key_repeats
     from source
 ),
 
-checked as (
+checked as not materialized (
     select
         *,
         {{ rejection_reason(

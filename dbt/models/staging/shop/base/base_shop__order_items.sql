@@ -1,5 +1,5 @@
 with source as (
-    {{ ranked_source('order_items') }}
+    {{ ranked_source('order_items', [text('order_id'), to_integer('line_number')]) }}
 ),
 
 typed as (
@@ -19,11 +19,12 @@ typed as (
         _source_file,
         _source_line,
         _parse_error,
-        _loaded_at
+        _loaded_at,
+        _key_repeats
     from source
 ),
 
-checked as (
+checked as not materialized (
     select
         *,
         {{ rejection_reason(

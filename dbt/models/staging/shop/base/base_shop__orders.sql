@@ -1,5 +1,5 @@
 with source as (
-    {{ ranked_source('orders') }}
+    {{ ranked_source('orders', [text('order_id')]) }}
 ),
 
 fx_rates as (
@@ -35,7 +35,8 @@ typed as (
         _source_file,
         _source_line,
         _parse_error,
-        _loaded_at
+        _loaded_at,
+        _key_repeats
     from source
 ),
 
@@ -51,7 +52,7 @@ with_rates as (
         and cast(typed.ordered_at as date) = fx_rates.rate_date
 ),
 
-checked as (
+checked as not materialized (
     select
         *,
         {{ rejection_reason(
