@@ -95,8 +95,8 @@ def bench_scale(scale: float, work: Path, log=print, reuse_drop: Path | None = N
 
     _dbt(["compile"], warehouse, target)
     with measured() as m:
-        models = run_compiled_models(target / "manifest.json", warehouse)
-    out["engine_compiled_sql"] = {**_stage(m, raw_rows), "models": models}
+        model_count = run_compiled_models(target / "manifest.json", warehouse)
+    out["engine_compiled_sql"] = {**_stage(m, raw_rows), "models": model_count}
     log(f"  compiled SQL straight in DuckDB {m.seconds:.1f} s")
 
     env = {**os.environ, "SHOP_DROP_DIR": str(drop), "SHOP_WAREHOUSE_PATH": warehouse,
