@@ -11,7 +11,8 @@ import duckdb
 
 
 def run_compiled_models(manifest_path: Path, warehouse: str) -> int:
-    """Create every model of the manifest from its compiled SQL, in dependency order.
+    """Create every model of the manifest from its compiled SQL, in dependency order (views
+    as views, everything else as tables).
 
     Needs a manifest from `dbt compile` against the same warehouse. Returns models built.
     """
@@ -29,6 +30,7 @@ def run_compiled_models(manifest_path: Path, warehouse: str) -> int:
             if node["resource_type"] == "seed":
                 continue  # seeds are loaded by the dbt build that precedes this measurement
             con.execute(f"create schema if not exists {node['schema']}")
-            con.execute(f"create or replace table {node['schema']}.{node['alias']} as "
+            kind = "view" if node["config"].get("materialized") == "view" else "table"
+            con.execute(f"create or replace {kind} {node['schema']}.{node['alias']} as "
                         f"{node['compiled_code']}")
     return sum(1 for n in models.values() if n["resource_type"] == "model")

@@ -44,17 +44,30 @@ def _dbt(args: list[str], warehouse: str, target_path: Path) -> None:
     subprocess.run(cmd, cwd=DBT_DIR, check=True)
 
 
-def bench_scale(scale: float, work: Path, log=print) -> dict:
+def bench_scale(scale: float, work: Path, log=print, reuse_drop: Path | None = None,
+                models: bool = True) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     drop, warehouse = work / "drop", str(work / "warehouse.duckdb")
     target = work / "dbt_target"
     out: dict = {"scale": scale}
 
-    with measured() as m:
-        truth = generate(Config(scale=scale, seed=7), drop, log=lambda _: None)
-    raw_rows = sum(e["rows"] for e in truth["entities"].values())
-    out["generate"] = _stage(m, raw_rows)
-    log(f"  scale {scale}: generated {raw_rows:,} rows in {m.seconds:.1f} s")
+    if reuse_drop is not None:
+        # A drop the generator already wrote with the same scale and seed: copied (hard
+        # links, same modification times), and the generate stage is not measured.
+        shutil.rmtree(drop, ignore_errors=True)
+        shutil.copytree(reuse_drop, drop, copy_function=os.link)
+        truth = json.loads((drop / "_truth.json").read_text())
+        config = truth.get("config", {})
+        if (config.get("scale"), config.get("seed")) != (scale, 7):
+            raise SystemExit(f"{reuse_drop}: not a drop of scale {scale} and seed 7")
+        raw_rows = sum(e["rows"] for e in truth["entities"].values())
+        log(f"  scale {scale}: reused {reuse_drop} ({raw_rows:,} rows)")
+    else:
+        with measured() as m:
+            truth = generate(Config(scale=scale, seed=7), drop, log=lambda _: None)
+        raw_rows = sum(e["rows"] for e in truth["entities"].values())
+        out["generate"] = _stage(m, raw_rows)
+        log(f"  scale {scale}: generated {raw_rows:,} rows in {m.seconds:.1f} s")
 
     Path(warehouse).unlink(missing_ok=True)
     with measured() as m, duckdb.connect(warehouse) as con:
@@ -66,7 +79,7 @@ def bench_scale(scale: float, work: Path, log=print) -> dict:
 
     with measured() as m:
         _dbt(["build"], warehouse, target)
-    out["dbt_build"] = _stage(m, raw_rows)
+    out["dbt_build"] = {**_stage(m, raw_rows), "slowest_nodes": slowest_nodes(target)}
     log(f"  dbt build (models + tests, no Dagster) {m.seconds:.1f} s")
 
     with measured() as m:
@@ -84,8 +97,8 @@ def bench_scale(scale: float, work: Path, log=print) -> dict:
 
     _dbt(["compile"], warehouse, target)
     with measured() as m:
-        models = run_compiled_models(target / "manifest.json", warehouse)
-    out["engine_compiled_sql"] = {**_stage(m, raw_rows), "models": models}
+        model_count = run_compiled_models(target / "manifest.json", warehouse)
+    out["engine_compiled_sql"] = {**_stage(m, raw_rows), "models": model_count}
     log(f"  compiled SQL straight in DuckDB {m.seconds:.1f} s")
 
     env = {**os.environ, "SHOP_DROP_DIR": str(drop), "SHOP_WAREHOUSE_PATH": warehouse,
@@ -96,6 +109,32 @@ def bench_scale(scale: float, work: Path, log=print) -> dict:
     out["dagster_full_materialisation"] = _stage(m, raw_rows)
     log(f"  full Dagster materialisation (load + checks + dbt build) {m.seconds:.1f} s")
 
+    if models:
+        _models(out, env, warehouse, work, raw_rows, log)
+    else:
+        out["total"] = out["dagster_full_materialisation"]
+
+    # The Dagster runs above end by publishing the serving copy; timed alone here, with
+    # the ml tables in it (its largest form).
+    with measured() as m:
+        publication = publish(warehouse, default_serving_path(warehouse), run_id="bench")
+    out["serving_publish"] = {**_stage(m, raw_rows), "tables": len(publication.tables),
+                              "file_mb": round(publication.file_bytes / 2**20, 1)}
+    log(f"  serving copy ({len(publication.tables)} tables, "
+        f"{publication.file_bytes / 2**20:.0f} MB) {m.seconds:.1f} s")
+
+    added = add_one_day(drop)
+    with measured() as m:
+        _build(env, "warehouse")
+    out["incremental_day"] = {**_stage(m, raw_rows), "orders_added": added}
+    log(f"  rebuild after adding one day ({added} orders) {m.seconds:.1f} s")
+    _ratios(out)
+    out["raw_rows"] = raw_rows
+    shutil.rmtree(target, ignore_errors=True)
+    return out
+
+
+def _models(out: dict, env: dict, warehouse: str, work: Path, raw_rows: int, log) -> None:
     with measured() as m:
         _build(env, "models")
     out["model_training"] = _stage(m, raw_rows)
@@ -124,21 +163,8 @@ def bench_scale(scale: float, work: Path, log=print) -> dict:
         "peak_rss_mb": max(out["dagster_full_materialisation"]["peak_rss_mb"],
                            out["model_training"]["peak_rss_mb"])}
 
-    # The Dagster runs above end by publishing the serving copy; timed alone here, with
-    # the ml tables in it (its largest form).
-    with measured() as m:
-        publication = publish(warehouse, default_serving_path(warehouse), run_id="bench")
-    out["serving_publish"] = {**_stage(m, raw_rows), "tables": len(publication.tables),
-                              "file_mb": round(publication.file_bytes / 2**20, 1)}
-    log(f"  serving copy ({len(publication.tables)} tables, "
-        f"{publication.file_bytes / 2**20:.0f} MB) {m.seconds:.1f} s")
 
-    added = add_one_day(drop)
-    with measured() as m:
-        _build(env, "warehouse")
-    out["incremental_day"] = {**_stage(m, raw_rows), "orders_added": added}
-    log(f"  rebuild after adding one day ({added} orders) {m.seconds:.1f} s")
-
+def _ratios(out: dict) -> None:
     engine = out["engine_compiled_sql"]["seconds"]
     full = out["dagster_full_materialisation"]["seconds"]
     out["ratios"] = {
@@ -154,9 +180,6 @@ def bench_scale(scale: float, work: Path, log=print) -> dict:
         "serving_publish_share_of_full_build": round(
             out["serving_publish"]["seconds"] / full, 3),
     }
-    out["raw_rows"] = raw_rows
-    shutil.rmtree(target, ignore_errors=True)
-    return out
 
 
 def _build(env: dict, only: str) -> None:
@@ -185,6 +208,14 @@ def add_one_day(drop: Path) -> int:
     return len(last)
 
 
+def slowest_nodes(target: Path, count: int = 10) -> list[dict]:
+    """The dbt nodes (models and tests) that took longest in the last dbt command."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    ranked = sorted(results, key=lambda r: r["execution_time"], reverse=True)[:count]
+    return [{"node": r["unique_id"].split(".", 2)[-1], "seconds": round(r["execution_time"], 2)}
+            for r in ranked]
+
+
 def _stage(m, rows: int) -> dict:
     return {"seconds": round(m.seconds, 2), "rows_per_second": round(rows / m.seconds),
             "peak_rss_mb": m.peak_rss_mb}
@@ -203,7 +234,7 @@ def markdown(results: dict) -> str:
     lines = [f"Benchmark {results['date']} on {results['machine']}", "",
              "| scale | stage | seconds | rows/s | peak RSS MB |", "|---|---|---:|---:|---:|"]
     for run in results["runs"]:
-        for stage in stages:
+        for stage in [stage for stage in stages if stage in run]:
             s = run[stage]
             lines.append(f"| {run['scale']} | {stage} | {s['seconds']} | {s['rows_per_second']:,}"
                          f" | {s['peak_rss_mb']} |")
@@ -218,6 +249,12 @@ def markdown(results: dict) -> str:
                      f"{r['dbt_run_over_engine']} | {r.get('quality_share_of_full_build', '')} | "
                      f"{r.get('incremental_day_over_full', '')} | "
                      f"{r.get('serving_publish_share_of_full_build', '')} |")
+    for run in results["runs"]:
+        nodes = run["dbt_build"].get("slowest_nodes", [])
+        if nodes:
+            slowest = ", ".join(f"{n['node']} {n['seconds']} s" for n in nodes)
+            lines += ["", f"Ten slowest dbt nodes of `dbt build` at scale {run['scale']}: "
+                      f"{slowest}"]
     if results.get("growth"):
         lines += ["", "Growth exponent (time ~ rows^k): " + ", ".join(
             f"{k} {v}" for k, v in results["growth"].items())]
@@ -229,17 +266,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", type=float, nargs="+", default=[0.1, 1.0])
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results")
     parser.add_argument("--work", type=Path, default=PROJECT_ROOT / "data" / "bench")
+    parser.add_argument("--reuse-drops", type=Path, nargs="+", metavar="DROP",
+                        help="drops already generated at the scales (same seed), in order: "
+                             "the generate stage is skipped")
+    parser.add_argument("--no-models", action="store_true",
+                        help="skip model training, the report and the recommendations")
     args = parser.parse_args(argv)
+    if args.reuse_drops and len(args.reuse_drops) != len(args.scales):
+        parser.error("--reuse-drops needs one drop per scale")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
     results = {"date": date.today().isoformat(), "machine": machine, "runs": []}
-    for scale in args.scales:
+    for number, scale in enumerate(args.scales):
         print(f"Benchmark at scale {scale}")
-        results["runs"].append(bench_scale(scale, args.work / f"scale-{scale}"))
+        reuse = args.reuse_drops[number] if args.reuse_drops else None
+        results["runs"].append(bench_scale(scale, args.work / f"scale-{scale}", reuse_drop=reuse,
+                                           models=not args.no_models))
     if len(results["runs"]) >= 2:
         small, large = results["runs"][0], results["runs"][-1]
         results["growth"] = {s: growth_exponent(small, large, s) for s in
                              ["load", "dbt_build", "dagster_full_materialisation",
-                              "model_training", "total"]}
+                              "model_training", "total"] if s in large}
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / results["date"]
     stem.with_suffix(".json").write_text(json.dumps(results, indent=2))

@@ -98,3 +98,61 @@
 
     select * from final
 {%- endmacro %}
+
+{% macro ranked_source(entity, key_expressions) -%}
+    {#- The entity's raw rows with exact_duplicate_rank (as exact_duplicate_rank() defines it)
+        and `_key_repeats`, for large entities. key_expressions: the typed key, as the base
+        model's typed CTE computes it. A row whose key no other row has is no exact copy
+        (copies share the key): its rank is 1 without a window, and the windows run only on
+        the few rows whose key repeats (a hash of the key finds them; a collision only
+        sends a row to the exact path). CTEs are inlined so nothing is copied. -#}
+    select * from (
+        with raw_rows as not materialized (
+            select * from {{ source('shop', entity) }}
+        ),
+
+        repeated_keys as (
+            select hash({{ key_expressions | join(', ') }}) as _key_hash
+            from raw_rows
+            group by _key_hash
+            having count(*) > 1
+        ),
+
+        keyed as not materialized (
+            select
+                *,
+                hash({{ key_expressions | join(', ') }})
+                    in (select repeated_keys._key_hash from repeated_keys) as _key_repeats
+            from raw_rows
+        )
+
+        select *, cast(1 as bigint) as exact_duplicate_rank
+        from keyed
+        where not _key_repeats
+        union all by name
+        select *, {{ exact_duplicate_rank(entity) }} as exact_duplicate_rank
+        from keyed
+        where _key_repeats
+    )
+{%- endmacro %}
+
+{% macro ranked_versions(relation, key_columns, updated_column=none) -%}
+    {#- The rows of `relation` (a CTE of a base model holding `_key_repeats` from
+        ranked_source) with version_rank and has_untrusted_latest_version, as
+        latest_version_rank() and untrusted_latest_version() define them: a key's only row
+        is its latest version, untrusted exactly when it is quarantined; the windows run only
+        on keys with several rows. -#}
+    select
+        * exclude (_key_repeats),
+        cast(1 as bigint) as version_rank,
+        rejection_reason is not null as has_untrusted_latest_version
+    from {{ relation }}
+    where not _key_repeats
+    union all by name
+    select
+        * exclude (_key_repeats),
+        {{ latest_version_rank(key_columns, updated_column) }} as version_rank,
+        {{ untrusted_latest_version(key_columns, updated_column) }} as has_untrusted_latest_version
+    from {{ relation }}
+    where _key_repeats
+{%- endmacro %}

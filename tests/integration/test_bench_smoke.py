@@ -42,8 +42,14 @@ def test_benchmark_produces_every_figure(tmp_path):
         assert run["quality_checks"]["suites"] == 20
         assert run["engine_compiled_sql"]["models"] > 40
         assert run["report"]["charts"] > 10 and run["report"]["html_mb"] > 1
+        slowest = run["dbt_build"]["slowest_nodes"]
+        assert len(slowest) == 10
+        assert [n["seconds"] for n in slowest] == sorted((n["seconds"] for n in slowest),
+                                                         reverse=True)
     assert set(results["growth"]) == {"load", "dbt_build", "dagster_full_materialisation",
                                       "model_training", "total"}
     report = next((tmp_path / "results").glob("*.md")).read_text()
     assert "| 0.006 | dagster_full_materialisation |" in report
     assert "| 0.006 | serving_publish |" in report
+    assert f"at scale 0.006: {results['runs'][1]['dbt_build']['slowest_nodes'][0]['node']} " \
+        in report

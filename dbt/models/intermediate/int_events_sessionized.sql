@@ -10,7 +10,7 @@ utm_channels as (
     select * from {{ ref('utm_source_channels') }}
 ),
 
-visitors as (
+visitors as not materialized (
     select
         events.*,
         coalesce(events.customer_id, events.anonymous_id, events.session_id, events.event_id)
@@ -20,9 +20,13 @@ visitors as (
     left join utm_channels on events.utm_source = utm_channels.utm_source
 ),
 
+{#- The two windows sort only the three columns they need (event_id is unique), and the
+    result joins back to the events: sorting all twenty columns twice cost more. -#}
 gaps as (
     select
-        visitors.*,
+        event_id,
+        visitor_id,
+        occurred_at,
         lag(occurred_at) over (partition by visitor_id order by occurred_at, event_id)
             as previous_occurred_at
     from visitors
@@ -40,14 +44,24 @@ starts as (
     from gaps
 ),
 
-numbered as (
+session_numbers as (
     select
-        starts.*,
+        event_id,
+        is_session_start,
         sum(is_session_start) over (
             partition by visitor_id order by occurred_at, event_id
             rows between unbounded preceding and current row
         ) as visitor_session_number
     from starts
+),
+
+numbered as (
+    select
+        visitors.*,
+        session_numbers.is_session_start,
+        session_numbers.visitor_session_number
+    from visitors
+    inner join session_numbers on visitors.event_id = session_numbers.event_id
 ),
 
 final as (

@@ -1,6 +1,5 @@
 with source as (
-    select *, {{ exact_duplicate_rank('events') }} as exact_duplicate_rank
-    from {{ source('shop', 'events') }}
+    {{ ranked_source('events', [text('event_id')]) }}
 ),
 
 typed as (
@@ -26,11 +25,12 @@ typed as (
         _source_file,
         _source_line,
         _parse_error,
-        _loaded_at
+        _loaded_at,
+        _key_repeats
     from source
 ),
 
-checked as (
+checked as not materialized (
     select
         *,
         {{ rejection_reason(
@@ -44,11 +44,7 @@ checked as (
 ),
 
 final as (
-    select
-        *,
-        {{ latest_version_rank(['event_id']) }} as version_rank,
-        {{ untrusted_latest_version(['event_id']) }} as has_untrusted_latest_version
-    from checked
+    {{ ranked_versions('checked', ['event_id']) }}
 )
 
 select * from final

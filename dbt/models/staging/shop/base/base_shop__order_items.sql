@@ -1,6 +1,5 @@
 with source as (
-    select *, {{ exact_duplicate_rank('order_items') }} as exact_duplicate_rank
-    from {{ source('shop', 'order_items') }}
+    {{ ranked_source('order_items', [text('order_id'), to_integer('line_number')]) }}
 ),
 
 typed as (
@@ -20,11 +19,12 @@ typed as (
         _source_file,
         _source_line,
         _parse_error,
-        _loaded_at
+        _loaded_at,
+        _key_repeats
     from source
 ),
 
-checked as (
+checked as not materialized (
     select
         *,
         {{ rejection_reason(
@@ -42,11 +42,7 @@ checked as (
 ),
 
 final as (
-    select
-        *,
-        {{ latest_version_rank(['order_id', 'line_number']) }} as version_rank,
-        {{ untrusted_latest_version(['order_id', 'line_number']) }} as has_untrusted_latest_version
-    from checked
+    {{ ranked_versions('checked', ['order_id', 'line_number']) }}
 )
 
 select * from final

@@ -1,6 +1,5 @@
 with source as (
-    select *, {{ exact_duplicate_rank('orders') }} as exact_duplicate_rank
-    from {{ source('shop', 'orders') }}
+    {{ ranked_source('orders', [text('order_id')]) }}
 ),
 
 fx_rates as (
@@ -36,7 +35,8 @@ typed as (
         _source_file,
         _source_line,
         _parse_error,
-        _loaded_at
+        _loaded_at,
+        _key_repeats
     from source
 ),
 
@@ -52,7 +52,7 @@ with_rates as (
         and cast(typed.ordered_at as date) = fx_rates.rate_date
 ),
 
-checked as (
+checked as not materialized (
     select
         *,
         {{ rejection_reason(
@@ -68,11 +68,7 @@ checked as (
 ),
 
 final as (
-    select
-        *,
-        {{ latest_version_rank(['order_id'], 'updated_at') }} as version_rank,
-        {{ untrusted_latest_version(['order_id'], 'updated_at') }} as has_untrusted_latest_version
-    from checked
+    {{ ranked_versions('checked', ['order_id'], 'updated_at') }}
 )
 
 select * from final
