@@ -25,6 +25,10 @@ class WarehouseResource(ConfigurableResource):
 
     path: str
     serving_path: str = ""
+    # DuckDB's memory cap for every connection of a step (SHOP_DUCKDB_MEMORY_LIMIT, the same
+    # one dbt's profile uses); without it DuckDB takes 80% of RAM and the JSON reader's
+    # buffers made the load the build's peak.
+    memory_limit: str = Settings.memory_limit
 
     def serving_file(self) -> str:
         return self.serving_path or default_serving_path(self.path)
@@ -35,7 +39,8 @@ class WarehouseResource(ConfigurableResource):
         if not read_only:  # the state folder holds the keys: owner-only, like the file
             owner_only_dir(state_dir(self.path))
         try:
-            con = duckdb.connect(self.path, read_only=read_only)
+            con = duckdb.connect(self.path, read_only=read_only,
+                                 config={"memory_limit": self.memory_limit})
         except duckdb.IOException as error:
             message = lock_message(self.path, self.serving_file(), error)
             if message is None:
@@ -89,7 +94,8 @@ class ReportStore(ConfigurableResource):
 def resources_from_settings(settings: Settings) -> dict:
     return {
         "warehouse": WarehouseResource(path=settings.warehouse_path,
-                                       serving_path=settings.serving_path),
+                                       serving_path=settings.serving_path,
+                                       memory_limit=settings.memory_limit),
         "shop": ShopSettings(drop_dir=settings.drop_dir, base_currency=settings.base_currency,
                              timezone=settings.timezone,
                              quarantine_limit=settings.quarantine_limit,

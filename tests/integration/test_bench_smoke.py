@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench.run import main
+from bench.run import growth_exponent, main
 
 pytestmark = pytest.mark.xdist_group("bench")
 
@@ -15,11 +15,23 @@ STAGES = ["generate", "load", "dbt_build", "dbt_run_models_only", "quality_check
           "recommendations", "serving_publish", "total", "incremental_day"]
 
 
+def test_growth_exponent_is_the_slope_in_log_log():
+    # 4x the rows in 8x the time: 8 = 4^1.5; 10x the rows in 10x the time: linear.
+    small = {"raw_rows": 1_000, "load": {"seconds": 2.0}, "dbt_build": {"seconds": 3.0}}
+    large = {"raw_rows": 4_000, "load": {"seconds": 16.0}, "dbt_build": {"seconds": 6.0}}
+    assert growth_exponent(small, large, "load") == 1.5
+    assert growth_exponent(small, large, "dbt_build") == 0.5
+    assert growth_exponent({"raw_rows": 10, "x": {"seconds": 1.0}},
+                           {"raw_rows": 100, "x": {"seconds": 10.0}}, "x") == 1.0
+
+
 def test_benchmark_produces_every_figure(tmp_path):
-    assert main(["--scales", "0.003", "0.006", "--out", str(tmp_path / "results"),
+    # One tiny scale (the suite's time budget): the growth between two scales is the
+    # formula tested above, and the full benchmark runs two.
+    assert main(["--scales", "0.004", "--out", str(tmp_path / "results"),
                  "--work", str(tmp_path / "work")]) == 0
     results = json.loads(next((tmp_path / "results").glob("*.json")).read_text())
-    assert [run["scale"] for run in results["runs"]] == [0.003, 0.006]
+    assert [run["scale"] for run in results["runs"]] == [0.004]
     for run in results["runs"]:
         for stage in STAGES:
             assert run[stage]["seconds"] > 0 and run[stage]["rows_per_second"] > 0, stage
@@ -46,10 +58,8 @@ def test_benchmark_produces_every_figure(tmp_path):
         assert len(slowest) == 10
         assert [n["seconds"] for n in slowest] == sorted((n["seconds"] for n in slowest),
                                                          reverse=True)
-    assert set(results["growth"]) == {"load", "dbt_build", "dagster_full_materialisation",
-                                      "model_training", "total"}
     report = next((tmp_path / "results").glob("*.md")).read_text()
-    assert "| 0.006 | dagster_full_materialisation |" in report
-    assert "| 0.006 | serving_publish |" in report
-    assert f"at scale 0.006: {results['runs'][1]['dbt_build']['slowest_nodes'][0]['node']} " \
+    assert "| 0.004 | dagster_full_materialisation |" in report
+    assert "| 0.004 | serving_publish |" in report
+    assert f"at scale 0.004: {results['runs'][0]['dbt_build']['slowest_nodes'][0]['node']} " \
         in report
