@@ -272,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-models", action="store_true",
                         help="skip model training, the report and the recommendations")
     args = parser.parse_args(argv)
+    # dbt runs in dbt/: a relative --work would point it at another warehouse path.
+    args.work = args.work.resolve()
     if args.reuse_drops and len(args.reuse_drops) != len(args.scales):
         parser.error("--reuse-drops needs one drop per scale")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
