@@ -1,3 +1,18 @@
+{#- An erased and the unknown member carry no attribute: the same columns, empty. -#}
+{%- set no_attributes -%}
+cast(null as {{ dbt.type_string() }}) as email_pseudonym,
+        'unknown' as gender,
+        'unknown' as age_band,
+        cast(null as {{ dbt.type_string() }}) as country,
+        cast(null as {{ dbt.type_string() }}) as province,
+        cast(null as {{ dbt.type_string() }}) as city,
+        cast(null as {{ dbt.type_timestamp() }}) as signup_at,
+        cast(null as date) as signup_date,
+        cast(null as {{ dbt.type_string() }}) as acquisition_channel_id,
+        false as is_marketing_opt_in,
+        'none' as membership_level
+{%- endset %}
+
 {#- One row per customer, one per erased customer (an anonymous member: no attributes,
     their orders keep counting) and the unknown member (customer_id '-1') that facts with
     an unknown customer join to. Personal data is pseudonymised: no names, e-mail or
@@ -54,17 +69,7 @@ known as (
 erased_members as (
     select
         erased.anonymous_customer_id as customer_id,
-        cast(null as {{ dbt.type_string() }}) as email_pseudonym,
-        'unknown' as gender,
-        'unknown' as age_band,
-        cast(null as {{ dbt.type_string() }}) as country,
-        cast(null as {{ dbt.type_string() }}) as province,
-        cast(null as {{ dbt.type_string() }}) as city,
-        cast(null as {{ dbt.type_timestamp() }}) as signup_at,
-        cast(null as date) as signup_date,
-        cast(null as {{ dbt.type_string() }}) as acquisition_channel_id,
-        false as is_marketing_opt_in,
-        'none' as membership_level,
+        {{ no_attributes }},
         false as is_unknown_member,
         true as is_erased_member
     from erased
@@ -73,17 +78,7 @@ erased_members as (
 unknown_member as (
     select
         {{ unknown_key() }} as customer_id,
-        cast(null as {{ dbt.type_string() }}) as email_pseudonym,
-        'unknown' as gender,
-        'unknown' as age_band,
-        cast(null as {{ dbt.type_string() }}) as country,
-        cast(null as {{ dbt.type_string() }}) as province,
-        cast(null as {{ dbt.type_string() }}) as city,
-        cast(null as {{ dbt.type_timestamp() }}) as signup_at,
-        cast(null as date) as signup_date,
-        cast(null as {{ dbt.type_string() }}) as acquisition_channel_id,
-        false as is_marketing_opt_in,
-        'none' as membership_level,
+        {{ no_attributes }},
         true as is_unknown_member,
         false as is_erased_member
 ),
