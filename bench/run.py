@@ -189,9 +189,11 @@ def _build(env: dict, only: str) -> None:
 
 
 def add_one_day(drop: Path) -> int:
-    """Append one more day of orders and lines (copies of the last day, a day later) as new
-    split files, the way a shop's export job adds a file. Returns the orders added."""
-    files = sorted(drop.glob("orders-*.csv"))
+    """Append one more day of orders, lines and events (copies of the last day, a day later,
+    with new ids) as new split files, the way a shop's export job adds a file. Returns the
+    orders added. The drop may hold hard links to a reused drop: a file is unlinked before
+    it is written, so the original is never modified."""
+    files = sorted(p for p in drop.glob("orders-*.csv") if p.name != "orders-9999.csv")
     orders = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in files],
                        ignore_index=True)
     when = pd.to_datetime(orders["ordered_at"], utc=True, format="ISO8601", errors="coerce")
@@ -200,12 +202,61 @@ def add_one_day(drop: Path) -> int:
     last["updated_at"] = ""
     old_ids = set(last["order_id"])
     last["order_id"] = last["order_id"] + "-next-day"
+    _fresh(drop / "orders-9999.csv")
     last.to_csv(drop / "orders-9999.csv", index=False)
-    items = pd.read_csv(drop / "order_items.csv", dtype=str, keep_default_na=False)
+    items = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False)
+                       for p in sorted(drop.glob("order_items*.csv"))
+                       if p.name != "order_items-9999.csv"], ignore_index=True)
     items = items[items["order_id"].isin(old_ids)].copy()
     items["order_id"] = items["order_id"] + "-next-day"
+    _fresh(drop / "order_items-9999.csv")
     items.to_csv(drop / "order_items-9999.csv", index=False)
+    add_day_of_events(drop, old_ids)
     return len(last)
+
+
+def add_day_of_events(drop: Path, copied_orders: set[str]) -> int:
+    """A new events-9999.jsonl: the events of the newest day in the last events file, a
+    day later, with new event and session ids; a purchase of a copied order points at its
+    copy. Returns the events added."""
+    files = sorted(p for p in drop.glob("events*.jsonl") if p.name != "events-9999.jsonl")
+    if not files:
+        return 0
+    out = drop / "events-9999.jsonl"
+    _fresh(out)
+    with duckdb.connect() as con:
+        names = list(json.loads(files[-1].open().readline()))
+        columns = {name: "VARCHAR" for name in names}
+        con.execute("create table events as select * from read_json(?, columns = ?, "
+                    "format = 'newline_delimited')", [str(files[-1]), columns])
+        con.execute("create table orders (order_id varchar)")
+        con.executemany("insert into orders values (?)", [[o] for o in copied_orders])
+        utc = "(try_cast(occurred_at as timestamptz) at time zone 'UTC')"
+        shifted = {
+            "event_id": "event_id || '-next-day'",
+            "occurred_at": f"strftime({utc} + interval 1 day, '%Y-%m-%dT%H:%M:%SZ')",
+            "session_id": "session_id || '-next-day'",
+            "order_id": "case when order_id in (select order_id from orders) "
+                        "then order_id || '-next-day' else order_id end",
+        }
+        select = ", ".join(f'{shifted.get(n, chr(34) + n + chr(34))} as "{n}"' for n in names)
+        con.execute(f"""
+            copy (select {select} from events
+                  where {utc} >= (select date_trunc('day', max({utc})) from events)
+                  order by {utc}, event_id)
+            to {_literal(out)} (format json)""")
+        return con.execute("select count(*) from read_json(?, format = 'newline_delimited')",
+                           [str(out)]).fetchone()[0]
+
+
+def _literal(path: Path) -> str:
+    """A path as a quoted SQL string literal (COPY takes no parameter for its target)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _fresh(path: Path) -> None:
+    """Unlink `path` so writing it makes a new file, never a write through a hard link."""
+    path.unlink(missing_ok=True)
 
 
 def slowest_nodes(target: Path, count: int = 10) -> list[dict]:
