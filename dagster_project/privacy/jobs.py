@@ -54,8 +54,10 @@ def rebuild_after_erasure(context: OpExecutionContext, entities: list[str],
         with warehouse.connect(read_only=True) as con:
             state = con.execute("select entity, digest from raw._dbt_build_state").fetchall() \
                 if _has_build_state(con) else []
+        # --full-refresh: the incremental models would only look at new files (DECISIONS 31).
         invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars), "--select",
-                              " ".join(selection)], manifest=DBT_PROJECT.manifest_path,
+                              " ".join(selection), "--full-refresh"],
+                             manifest=DBT_PROJECT.manifest_path,
                              raise_on_error=False).wait()
         if not invocation.is_successful():
             raise Failure("dbt build after the erasure failed; the raw rows are erased and "

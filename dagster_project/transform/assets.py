@@ -65,7 +65,9 @@ def _build(context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliRe
     project = project_digest(dbt_vars)
     with warehouse.connect(read_only=True) as con:
         current, built = _entity_digests(con), _built_state(con)
+        files, built_files = _files(con, "_files"), _files(con, "_dbt_build_files")
     args = ["build", "--vars", json.dumps(dbt_vars)]
+    incremental = False
     if not (context.is_subset or config.full_rebuild or built.get("_project") != project):
         changed = sorted(e for e in (set(current) | set(built)) - {"_project"}
                          if current.get(e) != built.get(e))
@@ -76,6 +78,17 @@ def _build(context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliRe
         context.log.info(f"Entities changed since the last build: {', '.join(changed)}")
         # dagster-dbt selects fqn:* for a full run, so narrow it with --exclude.
         args += ["--exclude", " ".join(_not_fed_by(changed))]
+        appended = appended_entities(files, built_files, changed, built)
+        blocked = _incremental_blocked_by(changed) if appended else {}
+        incremental = bool(appended) and not blocked
+        context.log.info(
+            "Incremental build of the append-only facts (files only added)" if incremental
+            else "Full rebuild of the incremental models: " + (
+                "; ".join(f"{model} is fed by changed {', '.join(entities)}"
+                          for model, entities in sorted(blocked.items()))
+                or "a file was rewritten or removed"))
+    if not incremental:
+        args.append("--full-refresh")
     with warehouse.connect() as con:
         # Until this build succeeds, the next one cannot trust the last recorded state.
         _record_build(con, {})
@@ -100,7 +113,7 @@ def _build(context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliRe
         raise invocation.get_error() or RuntimeError("dbt build failed")
     if not context.is_subset:
         with warehouse.connect() as con:
-            _record_build(con, {**current, "_project": project})
+            _record_build(con, {**current, "_project": project}, files)
 
 
 def _not_fed_by(entities: list[str]) -> list[str]:
@@ -146,13 +159,86 @@ def _built_state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("select entity, digest from raw._dbt_build_state").fetchall())
 
 
-def _record_build(con: duckdb.DuckDBPyConnection, state: dict[str, str]) -> None:
+def _record_build(con: duckdb.DuckDBPyConnection, state: dict[str, str],
+                  files: dict[str, dict[str, str]] | None = None) -> None:
+    """Record what a successful build saw: entity digests, and the files the incremental
+    models read as `source('build_state', '_dbt_build_files')`. An empty state marks a
+    running or failed build (the next one is a full rebuild); the file list then stays as
+    the last successful build left it, since a running incremental build reads it."""
     con.execute("create table if not exists raw._dbt_build_state "
                 "(entity varchar, digest varchar, built_at timestamp)")
+    con.execute("create table if not exists raw._dbt_build_files "
+                "(entity varchar, source_path varchar, fingerprint varchar)")
+    con.execute("begin transaction")
     con.execute("delete from raw._dbt_build_state")
     if state:
         con.executemany("insert into raw._dbt_build_state values (?, ?, now())",
                         list(state.items()))
+    if files is not None:
+        con.execute("delete from raw._dbt_build_files")
+        rows = [(entity, path, print_) for entity, paths in files.items()
+                for path, print_ in paths.items()]
+        if rows:
+            con.executemany("insert into raw._dbt_build_files values (?, ?, ?)", rows)
+    con.execute("commit")
+
+
+def _files(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, dict[str, str]]:
+    """{entity: {source_path: fingerprint}} of raw._files or raw._dbt_build_files."""
+    if not raw_columns(con, table):
+        return {}
+    files: dict[str, dict[str, str]] = {}
+    for entity, path, print_ in con.execute(
+            f"select entity, source_path, fingerprint from raw.{table} "  # a fixed name
+            "where source_path is not null").fetchall():
+        files.setdefault(entity, {})[path] = print_
+    return files
+
+
+def appended_entities(files: dict[str, dict[str, str]], built_files: dict[str, dict[str, str]],
+                      changed: list[str], built: dict[str, str]) -> list[str]:
+    """The changed entities when every change since the last successful build only added
+    files (each file that build saw is still there with the same fingerprint); empty when
+    any file was rewritten or removed, or an entity's build state was forgotten (an erasure
+    rewrote its raw rows): then the incremental models are rebuilt in full.
+
+    Pure, so it can move to the bookkeeping module (dagster_project/ledger.py) unchanged."""
+    for entity in changed:
+        now, then = files.get(entity, {}), built_files.get(entity, {})
+        if entity not in built or not then:  # forgotten, or no file list was recorded
+            return []
+        if any(now.get(path) != print_ for path, print_ in then.items()):
+            return []  # a file rewritten or removed
+        if not set(now) - set(then):
+            return []
+    return list(changed)
+
+
+def _incremental_blocked_by(changed: list[str]) -> dict[str, list[str]]:
+    """Incremental models fed by a changed entity they do not append (`meta.append_entities`),
+    e.g. base_shop__orders when fx_rates changed: {model: [entities]}. Any such model makes
+    the whole build a full refresh (dbt's --full-refresh is per invocation)."""
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    project = manifest["metadata"]["project_name"]
+    parents = manifest["parent_map"]
+    blocked = {}
+    for uid, node in manifest["nodes"].items():
+        if node.get("config", {}).get("materialized") != "incremental":
+            continue
+        meta = {**node.get("meta", {}), **node.get("config", {}).get("meta", {})}
+        appends = set(meta.get("append_entities", []))
+        seen, todo, feeding = set(), [uid], set()
+        while todo:
+            for parent in parents.get(todo.pop(), []):
+                if parent in seen:
+                    continue
+                seen.add(parent)
+                if parent.startswith(f"source.{project}.shop."):
+                    feeding.add(parent.rsplit(".", 1)[-1])
+                todo.append(parent)
+        if feeding & set(changed) - appends:
+            blocked[node["name"]] = sorted(feeding & set(changed) - appends)
+    return blocked
 
 
 

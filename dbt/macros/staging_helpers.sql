@@ -105,10 +105,15 @@
         model's typed CTE computes it. A row whose key no other row has is no exact copy
         (copies share the key): its rank is 1 without a window, and the windows run only on
         the few rows whose key repeats (a hash of the key finds them; a collision only
-        sends a row to the exact path). CTEs are inlined so nothing is copied. -#}
+        sends a row to the exact path). CTEs are inlined so nothing is copied. In an
+        incremental build only the rows of keys the new files hold are ranked (all their
+        rows, old and new), and they replace those keys' rows (DECISIONS 31). -#}
     select * from (
         with raw_rows as not materialized (
             select * from {{ source('shop', entity) }}
+            {%- if is_incremental() %}
+            {{ changed_keys_filter(entity, key_expressions) }}
+            {%- endif %}
         ),
 
         repeated_keys as (

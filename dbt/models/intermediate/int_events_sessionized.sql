@@ -1,9 +1,17 @@
 {#- One row per event, with the session it belongs to (metrics.md "session": one visitor's
     events with no gap over session_timeout_minutes) and the channel it resolves to
     (channel_id, else the utm_source mapping). Exported session ids are kept but not
-    trusted: sessions are derived the same way for every shop. -#}
+    trusted: sessions are derived the same way for every shop. Incremental (DECISIONS 31):
+    an append-only build recomputes every event of the visitors whose events changed. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='visitor_id',
+          meta={'append_entities': ['events']}) }}
+{{ build_state_dependencies(['base_shop__events']) }}
+
 with events as (
-    select * from {{ ref('stg_shop__events') }}
+    select * from {{ ref('stg_shop__events') }} as staged_events
+    {%- if is_incremental() %}
+    where {{ event_visitor_id('staged_events') }} in ({{ changed_event_visitors() }})
+    {%- endif %}
 ),
 
 utm_channels as (
@@ -13,8 +21,7 @@ utm_channels as (
 visitors as not materialized (
     select
         events.*,
-        coalesce(events.customer_id, events.anonymous_id, events.session_id, events.event_id)
-            as visitor_id,
+        {{ event_visitor_id('events') }} as visitor_id,
         coalesce(events.channel_id, utm_channels.channel_id) as resolved_channel_id
     from events
     left join utm_channels on events.utm_source = utm_channels.utm_source

@@ -1,8 +1,16 @@
 {#- One row per order line: the line's money converted with its order's currency and rate.
     Lines of orders that are not in staging (quarantined or absent) keep their local
-    amounts and get no base amounts; they are counted as orphans in the audit. -#}
+    amounts and get no base amounts; they are counted as orphans in the audit. Incremental
+    (DECISIONS 31): an append-only build recomputes the lines of the changed orders. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='order_id',
+          meta={'append_entities': ['orders', 'order_items']}) }}
+{{ build_state_dependencies(['base_shop__orders', 'base_shop__order_items']) }}
+
 with items as (
-    select * from {{ ref('stg_shop__order_items') }}
+    select * from {{ ref('stg_shop__order_items') }} as staged_lines
+    {%- if is_incremental() %}
+    where staged_lines.order_id in ({{ changed_order_ids() }})
+    {%- endif %}
 ),
 
 orders as (

@@ -1,12 +1,23 @@
 {#- One row per order: staged orders in base currency with their items summed, whether they
     count (metrics.md "counted order"), and the customer's order sequence among counted
-    orders (1 = new, 2+ = returning). -#}
+    orders (1 = new, 2+ = returning). Incremental (DECISIONS 31): an append-only build
+    recomputes the orders of the customers whose orders or lines changed. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='customer_id',
+          meta={'append_entities': ['orders', 'order_items']}) }}
+{{ build_state_dependencies(['base_shop__orders', 'base_shop__order_items']) }}
+
 with orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('stg_shop__orders') }} as staged_orders
+    {%- if is_incremental() %}
+    where staged_orders.customer_id in ({{ changed_order_customers() }})
+    {%- endif %}
 ),
 
 items as (
-    select * from {{ ref('stg_shop__order_items') }}
+    select * from {{ ref('stg_shop__order_items') }} as staged_lines
+    {%- if is_incremental() %}
+    where staged_lines.order_id in (select orders.order_id from orders)
+    {%- endif %}
 ),
 
 item_totals as (

@@ -1,8 +1,16 @@
 {#- One row per order (every status). Money in base currency. Keys that point at unknown
     customers or channels join to the unknown member '-1'; revenue columns are 0 for orders
-    that do not count (cancelled, returned), per metrics.md. -#}
+    that do not count (cancelled, returned), per metrics.md. Incremental (DECISIONS 31): an
+    append-only build recomputes the orders of the customers whose orders or lines changed. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='exported_customer_id',
+          meta={'append_entities': ['orders', 'order_items']}) }}
+{{ build_state_dependencies(['base_shop__orders', 'base_shop__order_items']) }}
+
 with orders as (
-    select * from {{ ref('int_orders_enriched') }}
+    select * from {{ ref('int_orders_enriched') }} as enriched_orders
+    {%- if is_incremental() %}
+    where enriched_orders.customer_id in ({{ changed_order_customers() }})
+    {%- endif %}
 ),
 
 customers as (

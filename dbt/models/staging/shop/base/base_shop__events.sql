@@ -1,3 +1,8 @@
+{#- Incremental (DECISIONS 31): an append-only build re-ranks only the keys the new files hold. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key=['event_id'],
+          meta={'append_entities': ['events']}) }}
+{{ build_state_dependencies() }}
+
 with source as (
     {{ ranked_source('events', [text('event_id')]) }}
 ),

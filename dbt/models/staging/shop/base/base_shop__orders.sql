@@ -1,3 +1,8 @@
+{#- Incremental (DECISIONS 31): an append-only build re-ranks only the keys the new files hold. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key=['order_id'],
+          meta={'append_entities': ['orders']}) }}
+{{ build_state_dependencies() }}
+
 with source as (
     {{ ranked_source('orders', [text('order_id')]) }}
 ),

@@ -1,0 +1,102 @@
+{#- Incremental builds of append-only facts (issue 18, DECISIONS 31).
+    The Dagster step runs dbt with --full-refresh unless every change since the last
+    successful build only added files (dagster_project/transform/assets.py); the models'
+    incremental branches may therefore assume that old files are unchanged and that the
+    files not yet in raw._dbt_build_files are the only new rows. -#}
+
+{% macro new_source_files(entity) -%}
+    {#- Names of the entity's files loaded since the last successful dbt build: the rows
+        whose `_source_file` is one of them are the new raw rows. -#}
+    select loaded.source_file
+    from {{ source('build_state', '_files') }} as loaded
+    where loaded.entity = '{{ entity }}'
+        and loaded.source_path not in (
+            select built.source_path
+            from {{ source('build_state', '_dbt_build_files') }} as built
+            where built.entity = '{{ entity }}'
+        )
+{%- endmacro %}
+
+{% macro build_state_dependencies(models=[]) -%}
+    {#- dbt finds refs and sources of a model with is_incremental() false, so the sources
+        and models that only the incremental branch reads are named here for the lineage. -#}
+    -- depends_on: {{ source('build_state', '_files') }}, {{ source('build_state', '_dbt_build_files') }}
+    {%- for model in models %}, {{ ref(model) }}{% endfor %}
+{%- endmacro %}
+
+{% macro changed_keys_filter(entity, key_expressions) -%}
+    {#- A where clause over the entity's raw rows keeping every row (old or new) of the keys
+        that the new files hold, so versions and exact duplicates of a key spanning old and
+        new files rank exactly as in a full build. -#}
+    where hash({{ key_expressions | join(', ') }}) in (
+        select hash({{ key_expressions | join(', ') }})
+        from {{ source('shop', entity) }}
+        where _source_file in ({{ new_source_files(entity) }})
+    )
+{%- endmacro %}
+
+{% macro event_visitor_id(relation) -%}
+    {#- The visitor of an event (metrics.md "session"): the customer, else the anonymous
+        visitor, else the exported session, else the event itself. -#}
+    coalesce({{ relation }}.customer_id, {{ relation }}.anonymous_id, {{ relation }}.session_id,
+             {{ relation }}.event_id)
+{%- endmacro %}
+
+{% macro changed_event_visitors() -%}
+    {#- The visitors whose events may have changed since the last successful build: of every
+        staged row (old or new version, valid or not) of an event_id that the new events
+        files hold. A superset of the visitors an event left or joined; their sessions are
+        recomputed whole. -#}
+    select distinct {{ event_visitor_id('changed_rows') }} as visitor_id
+    from {{ ref('base_shop__events') }} as changed_rows
+    where changed_rows.event_id in (
+        select new_rows.event_id
+        from {{ ref('base_shop__events') }} as new_rows
+        where new_rows._source_file in ({{ new_source_files('events') }})
+    )
+{%- endmacro %}
+
+{% macro get_incremental_replace_keys_sql(arg_dict) -%}
+    {#- Custom strategy `replace_keys`: delete every target row whose key (null-safe, so a
+        key left empty by a quarantined row is replaced too) the new rows hold, then insert
+        the new rows. Like delete+insert, for models with several rows per key. -#}
+    {{ return(adapter.dispatch('shop_replace_keys_sql')(
+        arg_dict["target_relation"], arg_dict["temp_relation"], arg_dict["unique_key"],
+        arg_dict["dest_columns"])) }}
+{%- endmacro %}
+
+{% macro default__shop_replace_keys_sql(target, source, unique_key, dest_columns) -%}
+    {%- set keys = [unique_key] if unique_key is string else unique_key -%}
+    {%- set columns = get_quoted_csv(dest_columns | map(attribute="name")) -%}
+    delete from {{ target }}
+    where exists (
+        select 1
+        from {{ source }} as replacing
+        where {% for key in keys %}replacing.{{ key }} is not distinct from {{ target }}.{{ key }}{{ " and " if not loop.last }}{% endfor %}
+    );
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ source }}
+{%- endmacro %}
+
+{% macro changed_order_ids() -%}
+    {#- Orders whose rows or lines the new orders and order_items files touch: the order ids
+        of every row of those keys. -#}
+    select new_orders.order_id
+    from {{ ref('base_shop__orders') }} as new_orders
+    where new_orders._source_file in ({{ new_source_files('orders') }})
+        and new_orders.order_id is not null
+    union
+    select new_lines.order_id
+    from {{ ref('base_shop__order_items') }} as new_lines
+    where new_lines._source_file in ({{ new_source_files('order_items') }})
+        and new_lines.order_id is not null
+{%- endmacro %}
+
+{% macro changed_order_customers() -%}
+    {#- Customers of any version (old or new, valid or not) of a changed order: their order
+        sequences are recomputed whole. -#}
+    select distinct changed_orders.customer_id
+    from {{ ref('base_shop__orders') }} as changed_orders
+    where changed_orders.order_id in ({{ changed_order_ids() }})
+        and changed_orders.customer_id is not null
+{%- endmacro %}
