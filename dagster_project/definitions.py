@@ -21,7 +21,7 @@ from .report.assets import kpi_report
 from .resources import resources_from_settings
 from .serving.assets import warehouse_copy
 from .settings import Settings
-from .transform.assets import dbt_resource, shop_dbt_models
+from .transform.assets import BUILD_STATE_SPECS, dbt_resource, shop_dbt_models
 
 
 def build_definitions(settings: Settings | None = None) -> Definitions:
@@ -29,7 +29,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     return Definitions(
         assets=[raw_exports, shop_dbt_models, demand_forecast, inventory_reorder_alerts,
                 churn_model, recommendations, campaign_audiences, kpi_report,
-                warehouse_copy, *PRIVACY_SPECS],
+                warehouse_copy, *PRIVACY_SPECS, *BUILD_STATE_SPECS],
         asset_checks=[raw_contract_checks, published_table_checks],
         jobs=[build_warehouse, train_models, erase_customer_job],
         schedules=[daily_rebuild(settings)],

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from dagster import AssetExecutionContext, AssetKey, Config, Output
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, Config, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from ..ingest.load import raw_columns
@@ -31,6 +31,18 @@ class ShopDbtTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+
+# The bookkeeping tables the incremental models read (dbt source `build_state`, DECISIONS 31).
+BUILD_STATE_SPECS = [
+    AssetSpec(key=["raw", name], group_name="ingest", kinds={"duckdb"}, description=text)
+    for name, text in [
+        ("files", "`raw._files`: one row per file each raw table holds now, with the size "
+                  "and modification time it was read at (written by the loader)."),
+        ("dbt_build_files", "`raw._dbt_build_files`: the files of the last successful dbt "
+                            "build; files not in it are the rows an incremental build adds."),
+    ]
+]
 
 
 def dbt_resource() -> DbtCliResource:

@@ -8,11 +8,11 @@
     {#- Names of the entity's files loaded since the last successful dbt build: the rows
         whose `_source_file` is one of them are the new raw rows. -#}
     select loaded.source_file
-    from {{ source('build_state', '_files') }} as loaded
+    from {{ source('build_state', 'files') }} as loaded
     where loaded.entity = '{{ entity }}'
         and loaded.source_path not in (
             select built.source_path
-            from {{ source('build_state', '_dbt_build_files') }} as built
+            from {{ source('build_state', 'dbt_build_files') }} as built
             where built.entity = '{{ entity }}'
         )
 {%- endmacro %}
@@ -20,7 +20,7 @@
 {% macro build_state_dependencies(models=[]) -%}
     {#- dbt finds refs and sources of a model with is_incremental() false, so the sources
         and models that only the incremental branch reads are named here for the lineage. -#}
-    -- depends_on: {{ source('build_state', '_files') }}, {{ source('build_state', '_dbt_build_files') }}
+    -- depends_on: {{ source('build_state', 'files') }}, {{ source('build_state', 'dbt_build_files') }}
     {%- for model in models %}, {{ ref(model) }}{% endfor %}
 {%- endmacro %}
 

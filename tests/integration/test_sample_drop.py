@@ -4,6 +4,7 @@ net revenue per channel per month checked against an independent pandas computat
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -13,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dagster_project.resources import ShopSettings
+from dagster_project.transform.assets import project_digest
 from sample_data import Config, generate
 from tests.conftest import query, run_pipeline
 from tests.integration.fingerprints import table_fingerprint, warehouse_fingerprints
@@ -213,7 +216,7 @@ def test_marts_quarantine_and_reconciliation_match_the_reference_build(sample):
     assert not changed, f"tables whose content changed (expected, actual): {changed}"
 
 
-def test_one_more_day_built_incrementally_equals_a_full_build(sample, tmp_path):
+def test_one_more_day_built_incrementally_equals_a_full_build(sample, tmp_path, caplog):
     """Issue 18: an append-only day (new orders, lines and events files, with a re-delivered
     old order, a changed old line, an event duplicated across files, an old event moved to
     another visitor and a malformed line) is built incrementally (DECISIONS 31), and every
@@ -223,12 +226,13 @@ def test_one_more_day_built_incrementally_equals_a_full_build(sample, tmp_path):
     shutil.copytree(drop, grown, copy_function=os.link)  # new files only: never written through
     shutil.copy(warehouse, incremental)
     shutil.copytree(warehouse.with_suffix(".state"), incremental.with_suffix(".state"))
+    _relocate(incremental, drop, grown)
     added = add_dirty_day(grown)
 
+    caplog.set_level(logging.INFO)
     result = run_pipeline(grown, incremental)
     assert result.success
-    logs = " ".join(e.message for e in result.all_events if e.message)
-    assert "Incremental build of the append-only facts" in logs
+    assert "Incremental build of the append-only facts" in caplog.text
     full = tmp_path / "full.duckdb"
     assert run_pipeline(grown, full).success
 
@@ -256,3 +260,16 @@ def test_one_more_day_built_incrementally_equals_a_full_build(sample, tmp_path):
     # The comparison can fail: the day changed the events, orders and quarantine tables.
     assert {"marts.fct_events", "marts.fct_orders", "staging.stg_shop__events_rejected"} <= {
         table for table in reference if reference[table] != before_day.get(table)}
+
+
+def _relocate(warehouse: Path, drop: Path, moved: Path) -> None:
+    """Make a copy of a built warehouse and its drop look built where they now are: the
+    bookkeeping holds absolute file paths, and the project digest the warehouse path."""
+    dbt_vars = {"warehouse_path": str(warehouse), **ShopSettings(drop_dir=str(moved)).dbt_vars()}
+    old, new = str(drop.resolve()), str(moved.resolve())
+    with duckdb.connect(str(warehouse)) as con:
+        for table in ("_files", "_dbt_build_files"):
+            con.execute(f"update raw.{table} set source_path = replace(source_path, ?, ?)",
+                        [old, new])
+        con.execute("update raw._dbt_build_state set digest = ? where entity = '_project'",
+                    [project_digest(dbt_vars)])
