@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from dagster_project.resources import ShopSettings
-from dagster_project.transform.assets import project_digest
+from dagster_project.transform.assets import _entity_digests, project_digest
 from sample_data import Config, generate
 from tests.conftest import query, run_pipeline
 from tests.integration.fingerprints import table_fingerprint, warehouse_fingerprints
@@ -264,12 +264,14 @@ def test_one_more_day_built_incrementally_equals_a_full_build(sample, tmp_path, 
 
 def _relocate(warehouse: Path, drop: Path, moved: Path) -> None:
     """Make a copy of a built warehouse and its drop look built where they now are: the
-    bookkeeping holds absolute file paths, and the project digest the warehouse path."""
+    bookkeeping holds absolute file paths (and digests of them), and the project digest
+    holds the warehouse path."""
     dbt_vars = {"warehouse_path": str(warehouse), **ShopSettings(drop_dir=str(moved)).dbt_vars()}
     old, new = str(drop.resolve()), str(moved.resolve())
     with duckdb.connect(str(warehouse)) as con:
         for table in ("_files", "_dbt_build_files"):
             con.execute(f"update raw.{table} set source_path = replace(source_path, ?, ?)",
                         [old, new])
-        con.execute("update raw._dbt_build_state set digest = ? where entity = '_project'",
-                    [project_digest(dbt_vars)])
+        digests = {**_entity_digests(con), "_project": project_digest(dbt_vars)}
+        con.executemany("update raw._dbt_build_state set digest = ? where entity = ?",
+                        [(digest, entity) for entity, digest in digests.items()])

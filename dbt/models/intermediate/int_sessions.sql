@@ -1,6 +1,6 @@
 {#- One row per session: its visitor, start and end, the channel and device of its first
-    event (metrics.md), and which funnel steps it reached. Incremental (DECISIONS 31): an append-only build recomputes the sessions
-    of the visitors whose events changed. -#}
+    event (metrics.md), and which funnel steps it reached. Incremental (DECISIONS 31): an
+    append-only build recomputes the sessions of the visitors whose events changed. -#}
 {{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='visitor_id',
           meta={'append_entities': ['events']}) }}
 {{ build_state_dependencies(['base_shop__events']) }}
