@@ -100,3 +100,15 @@
     where changed_orders.order_id in ({{ changed_order_ids() }})
         and changed_orders.customer_id is not null
 {%- endmacro %}
+
+{% macro changed_attribution_customers() -%}
+    {#- Customers whose counted orders' touches may have changed: those of a changed order
+        (any version), those whose sessions changed (a session has a customer only when its
+        visitor is that customer), and the unknown member, whose orders keep their own
+        touch (recomputed whole: it is small, and an order's customer may become unknown). -#}
+    select customer_id from ({{ changed_order_customers() }}) as order_customers
+    union
+    select visitor_id from ({{ changed_event_visitors() }}) as event_visitors
+    union
+    select {{ unknown_key() }}
+{%- endmacro %}

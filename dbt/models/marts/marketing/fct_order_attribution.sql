@@ -11,7 +11,12 @@
     recorded channel and campaign (is_order_touch), so every model credits every counted
     order exactly once and attributed revenue sums to total net revenue.
     Weights are DECIMAL(18, 12) and revenue DECIMAL(38, 8), so every sum is exact: sums of
-    DOUBLEs depend on the order the engine adds them in (two builds differed at 1e-15). -#}
+    DOUBLEs depend on the order the engine adds them in (two builds differed at 1e-15).
+    Incremental (DECISIONS 31): an append-only build recomputes the touches of the
+    customers whose orders or sessions changed. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='customer_id',
+          meta={'append_entities': ['orders', 'order_items', 'events']}) }}
+{{ build_state_dependencies(['base_shop__orders', 'base_shop__order_items', 'base_shop__events']) }}
 {%- set weight = "decimal(18, 12)" -%}
 {%- set half_life = var('attribution_half_life_days') -%}
 with orders as (
@@ -22,6 +27,9 @@ with orders as (
         campaign_id
     from {{ ref('fct_orders') }}
     where is_counted
+    {%- if is_incremental() %}
+        and customer_id in ({{ changed_attribution_customers() }})
+    {%- endif %}
 ),
 
 sessions as (
