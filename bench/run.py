@@ -227,8 +227,10 @@ def add_day_of_events(drop: Path, copied_orders: set[str]) -> int:
     with duckdb.connect() as con:
         names = list(json.loads(files[-1].open().readline()))
         columns = {name: "VARCHAR" for name in names}
+        # Malformed lines (a dirty drop has some) are skipped: the copies are clean.
         con.execute("create table events as select * from read_json(?, columns = ?, "
-                    "format = 'newline_delimited')", [str(files[-1]), columns])
+                    "format = 'newline_delimited', ignore_errors = true)",
+                    [str(files[-1]), columns])
         con.execute("create table orders (order_id varchar)")
         con.executemany("insert into orders values (?)", [[o] for o in copied_orders])
         utc = "(try_cast(occurred_at as timestamptz) at time zone 'UTC')"
