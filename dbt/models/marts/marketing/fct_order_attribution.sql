@@ -14,11 +14,12 @@
     DOUBLEs depend on the order the engine adds them in (two builds differed at 1e-15).
     Incremental (DECISIONS 31): an append-only build recomputes the touches of the
     customers whose orders or sessions changed. -#}
+{%- set weight = "decimal(18, 12)" -%}
+{%- set half_life = var('attribution_half_life_days') -%}
 {{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='customer_id',
           meta={'append_entities': ['orders', 'order_items', 'events']}) }}
 {{ build_state_dependencies(['base_shop__orders', 'base_shop__order_items', 'base_shop__events']) }}
-{%- set weight = "decimal(18, 12)" -%}
-{%- set half_life = var('attribution_half_life_days') -%}
+
 with orders as (
     select
         order_id, customer_id, ordered_at, order_date, net_revenue_amount,
