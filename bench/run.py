@@ -17,7 +17,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from contract import ENTITIES
@@ -31,7 +30,7 @@ from expectations.suites import published_suites, rated_currencies, raw_suite
 from ml import recommend
 from sample_data import Config, generate
 
-from .engine import run_compiled_models
+from .engine import connect, run_compiled_models
 from .measure import measured
 
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -70,7 +69,7 @@ def bench_scale(scale: float, work: Path, log=print, reuse_drop: Path | None = N
         log(f"  scale {scale}: generated {raw_rows:,} rows in {m.seconds:.1f} s")
 
     Path(warehouse).unlink(missing_ok=True)
-    with measured() as m, duckdb.connect(warehouse) as con:
+    with measured() as m, connect(warehouse) as con:
         for entity in ENTITIES:
             load_entity(con, drop, entity, "bench")
             after_load(con, entity, warehouse_path=warehouse)  # pseudonyms, suppression
@@ -86,7 +85,7 @@ def bench_scale(scale: float, work: Path, log=print, reuse_drop: Path | None = N
         _dbt(["run"], warehouse, target)
     out["dbt_run_models_only"] = _stage(m, raw_rows)
 
-    with measured() as m, duckdb.connect(warehouse) as con:
+    with measured() as m, connect(warehouse) as con:
         rated = rated_currencies(con)
         suites = [raw_suite(e, quarantine_limit=0.05, freshness_days=10_000, base_currency="USD",
                             rated_currencies=rated) for e in ENTITIES]
@@ -146,7 +145,7 @@ def _models(out: dict, env: dict, warehouse: str, work: Path, raw_rows: int, log
     log(f"  KPI report ({rendered.charts} charts, {rendered.size_bytes / 1e6:.1f} MB) "
         f"{m.seconds:.1f} s")
     # Training and scoring of the recommender alone (it also runs inside model_training).
-    with measured() as m, duckdb.connect(warehouse, read_only=True) as con:
+    with measured() as m, connect(warehouse, read_only=True) as con:
         recommended = recommend.run(con, recommend.RecommendSettings(), log=lambda _: None)
     ndcg = recommended.metrics.set_index("method")["ndcg"]
     out["recommendations"] = {**_stage(m, raw_rows),
