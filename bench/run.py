@@ -24,7 +24,7 @@ from dagster_project.ingest.load import load_entity
 from dagster_project.privacy.zone import after_load
 from dagster_project.report import render
 from dagster_project.serving.publish import publish
-from dagster_project.settings import PROJECT_ROOT, default_serving_path
+from dagster_project.settings import PROJECT_ROOT, Settings, default_serving_path
 from expectations.runner import run_suites
 from expectations.suites import published_suites, rated_currencies, raw_suite
 from ml import recommend
@@ -87,9 +87,14 @@ def bench_scale(scale: float, work: Path, log=print, reuse_drop: Path | None = N
 
     with measured() as m, connect(warehouse) as con:
         rated = rated_currencies(con)
-        suites = [raw_suite(e, quarantine_limit=0.05, freshness_days=10_000, base_currency="USD",
-                            rated_currencies=rated) for e in ENTITIES]
-        suites += published_suites(quarantine_limit=0.05)
+        # The build's default settings; freshness is off (the generated shop's last day is
+        # fixed, the bench can run any day).
+        suites = [raw_suite(e, quarantine_limit=Settings.quarantine_limit,
+                            freshness_days=10_000, base_currency=Settings.base_currency,
+                            rated_currencies=rated,
+                            quarantine_min_rows=Settings.quarantine_min_rows) for e in ENTITIES]
+        suites += published_suites(quarantine_limit=Settings.quarantine_limit,
+                                   quarantine_min_rows=Settings.quarantine_min_rows)
         run_suites(con, suites)
     out["quality_checks"] = {**_stage(m, raw_rows), "suites": len(suites)}
     log(f"  quality checks ({len(suites)} GX suites) {m.seconds:.1f} s")
