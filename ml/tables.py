@@ -62,6 +62,9 @@ TABLES: dict[str, Table] = {
          "tsb_units": C("double", "Baseline: Teunter-Syntetos-Babai intermittent-demand "
                                   "method, from days up to the origin."),
          **_QUANTILES,
+         "booster_mean_units": C("double", "The expected-units booster's own forecast, "
+                                           "before the blend with a smoother that "
+                                           "mean_units may be (ml/demand.py)."),
          "actual_units": C("bigint", "Units actually sold that day (counted orders).")}),
     "demand_backtest_metrics": Table(
         "One row per backtest origin (or 'all'), density class (or 'all') and method: "
