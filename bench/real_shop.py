@@ -126,7 +126,7 @@ def churn_results(warehouse: Path, threads: int, cutoffs=CHURN_CUTOFFS) -> list[
     return rows
 
 
-def demand_results(warehouse: Path, threads: int) -> list[dict]:
+def demand_results(warehouse: Path, threads: int, name: str = "cdnow") -> list[dict]:
     settings = demand.DemandSettings(num_threads=threads, max_train_rows=40_000,
                                      num_boost_round=80)
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -136,7 +136,9 @@ def demand_results(warehouse: Path, threads: int) -> list[dict]:
     keep = ["forecast_origin", "method", "wrmsse", "wrmsse_product", "wape", "bias",
             "p10_p90_coverage"]
     return [{**row, "headline": None} for row in overall[keep].to_dict("records")] + [
-        {"headline": demand_eval.headline("on CDNOW", result.metrics)}]
+        {"headline": demand_eval.headline(f"on {name}", result.metrics),
+         "blends": {origin: {c: vars(b) for c, b in chosen.items()}
+                    for origin, chosen in result.blends.items()}}]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -152,11 +154,12 @@ def main(argv: list[str] | None = None) -> None:
     drop = write_drop(log, args.out / "drop")
     warehouse = args.out / "wh.duckdb"
     build_warehouse(drop, warehouse)
-    results = {"data": {"log": args.log, "customers": int(log["customer_id"].nunique()), "orders": len(log),
+    results = {"data": {"log": args.log, "customers": int(log["customer_id"].nunique()),
+                        "orders": len(log),
                         "first": str(log["order_date"].min().date()),
                         "last": str(log["order_date"].max().date())},
                "churn": churn_results(warehouse, args.threads, cutoffs),
-               "demand": demand_results(warehouse, args.threads)}
+               "demand": demand_results(warehouse, args.threads, args.log)}
     results["seconds"] = round(time.perf_counter() - started, 1)
     (args.out / "results.json").write_text(json.dumps(results, indent=2, default=str))
     frame = pd.DataFrame(results["churn"])
