@@ -3,11 +3,14 @@ product-level WRMSSE: values worked out by hand."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from ml.demand import Blend, blended, choose_blends
+from ml.demand import Blend, DemandSettings, backtest, blended, choose_blends
+from ml.demand_data import DemandHistory
 
 ORIGIN = pd.Timestamp("2026-05-01")
 
@@ -50,3 +53,39 @@ def test_blended_applies_each_rows_class():
     # A: 0.3 x 1 + 0.7 x (2, 0); B: 0.3 x 1 + 0.7 x 0; C unchanged.
     np.testing.assert_allclose(out, [1.7, 0.3, 0.3, 0.3, 3.0, 1.0])
     assert blended(frame, classes, {}) == pytest.approx(frame["booster_mean_units"])
+
+
+def _one_series(days: int = 220, seed: int = 4) -> DemandHistory:
+    """One product whose demand decays after an acquisition period, like CDNOW's."""
+    rng = np.random.default_rng(seed)
+    units = rng.poisson(3 + 30 * np.exp(-np.arange(days) / 40))[None, :].astype(float)
+    products = pd.DataFrame({"product_id": ["CD"], "category": ["Music"],
+                             "list_price": [10.0], "is_active": [True], "available_from": [0]})
+    return DemandHistory(start=np.datetime64("2025-01-01"),
+                         end=np.datetime64("2025-01-01") + days - 1, products=products,
+                         units=units, gross=units * 10, discount=np.zeros_like(units),
+                         campaigns=pd.DataFrame({"start_day": np.array([], dtype=np.int64),
+                                                 "end_day": np.array([], dtype=np.int64),
+                                                 "is_demand_type": np.array([], dtype=bool)}))
+
+
+def test_backtest_blends_are_chosen_on_earlier_origins_only():
+    settings = DemandSettings(num_boost_round=10, min_data_in_leaf=20, num_threads=1)
+    history = _one_series()
+    result = backtest(history, settings)
+    origins = sorted(result.predictions["forecast_origin_date"].unique())
+    assert len(origins) == 3
+    assert sorted(result.blends) == [str(o)[:10] for o in origins[1:]]  # not the first
+    # Ten rounds on one decaying series lose to the smoothers: a blend is chosen.
+    assert all(c["dense"].smoother is not None for c in result.blends.values())
+    # The last origin's 28 days changed: what was chosen for it (and the forecast made at
+    # it) stays the same, its actuals and errors do not.
+    later = history.units.copy()
+    later[:, -28:] *= 5
+    changed = backtest(replace(history, units=later, gross=later * 10), settings)
+    assert changed.blends == result.blends
+    last = result.predictions["forecast_origin_date"] == origins[-1]
+    np.testing.assert_array_equal(changed.predictions.loc[last, "mean_units"],
+                                  result.predictions.loc[last, "mean_units"])
+    assert (changed.predictions.loc[last, "actual_units"]
+            != result.predictions.loc[last, "actual_units"]).any()
