@@ -32,7 +32,8 @@ _QUANTILES = {
     "p10_units": C("double", "Units sold that day: 10th percentile of the forecast."),
     "p50_units": C("double", "Units sold that day: median forecast."),
     "p90_units": C("double", "Units sold that day: 90th percentile of the forecast."),
-    "mean_units": C("double", "Units sold that day: expected value of the forecast."),
+    "mean_units": C("double", "Units sold that day: expected value of the forecast (the "
+                              "booster's, or its blend with a smoother: ml/demand.py)."),
 }
 _ORIGIN = C("date", "Last day of data the forecast was made from (its origin).")
 _FORECAST_DATE = C("date", "The day forecast.")
