@@ -88,7 +88,8 @@ def test_the_churn_horizon_is_one_number_in_the_docs():
         (ROOT / "README.md", r"no counted order in the next (\d+) days"),
         (ROOT / "docs" / "metrics.md", r"none in\s+the (\d+) days after it"),
         (ROOT / "docs" / "raw_exports.md", r"the (\d+)-day\s+churn horizon"),
-        (ROOT / "ml" / "README.md", r"the\s+evaluation\s+cutoff\s+is\s+(\d+)\s+days\s+before\s+each"),
+        (ROOT / "ml" / "README.md",
+         r"the\s+evaluation\s+cutoff\s+is\s+(\d+)\s+days\s+before\s+each"),
     ]
     found = {str(path.relative_to(ROOT)): re.findall(pattern, path.read_text())
              for path, pattern in phrases}
