@@ -3,7 +3,12 @@
 A failed "error" expectation fails its check with ERROR severity, which stops the assets
 downstream in the same run; a failed "warn" expectation gives a WARN result that shows but
 does not block. Every expectation's result is appended to `audit.dq_results`, and each
-build's load reconciliation to `audit.load_reconciliation_history`.
+build's load reconciliation to `audit.load_reconciliation_history` (dagster_project/ledger).
+
+A raw suite is validated again only when its entity's files or its definition (settings,
+rated currencies, row count, the rules themselves) changed since its last validation, as
+the ledger recorded it: otherwise its check reports the recorded outcome ("unchanged since
+run X"), with the time-dependent expectations (freshness) evaluated again.
 """
 
 import json
@@ -20,9 +25,10 @@ from dagster import (
 )
 
 from contract import ENTITIES
-from expectations.runner import SuiteResult, run_suites
-from expectations.suites import published_suites, rated_currencies, raw_suite
+from expectations.runner import Outcome, SuiteResult, run_suites
+from expectations.suites import Suite, published_suites, rated_currencies, raw_suite
 
+from .. import ledger
 from ..resources import ShopSettings, WarehouseResource
 from ..settings import Settings
 
@@ -47,15 +53,68 @@ PUBLISHED_SPECS = [
 def raw_contract_checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
                         shop: ShopSettings):
     entities = [key.asset_key.path[-1] for key in context.selected_asset_check_keys]
-    with warehouse.lock(context), warehouse.connect(read_only=True) as con:
+    started = time.perf_counter()
+    with warehouse.lock(context), warehouse.connect() as con:
         rated = rated_currencies(con)
         rows = {e: con.execute(f'select count(*) from raw."{e}"').fetchone()[0]
                 for e in entities}
-    suites = [raw_suite(e, quarantine_limit=shop.quarantine_limit,
-                        freshness_days=shop.freshness_days, base_currency=shop.base_currency,
-                        rated_currencies=rated, quarantine_min_rows=shop.quarantine_min_rows,
-                        row_count=rows[e]) for e in ENTITIES if e in entities]
-    yield from _validate(context, warehouse, suites)
+        suites = [raw_suite(e, quarantine_limit=shop.quarantine_limit,
+                            freshness_days=shop.freshness_days, base_currency=shop.base_currency,
+                            rated_currencies=rated, quarantine_min_rows=shop.quarantine_min_rows,
+                            row_count=rows[e]) for e in ENTITIES if e in entities]
+        results = validate_raw(con, suites, rows, context.run.run_id)
+    validated = sum(1 for _, carried in results if carried is None)
+    context.log.info(f"validated {validated} raw suite(s), {len(results) - validated} "
+                     f"unchanged, in {time.perf_counter() - started:.1f} s")
+    for result, carried in results:
+        yield check_result(result, carried)
+
+
+def validate_raw(con, suites: list[Suite], rows: dict[str, int],
+                 run_id: str) -> list[tuple[SuiteResult, str | None]]:
+    """Each raw suite's result, in order, with the run it was carried over from (None:
+    validated now). A suite whose definition and entity files match its last validation
+    is not validated again; its time-dependent expectations are. Records what ran."""
+    fresh, carried = [], {}
+    for suite in suites:
+        entity = suite.asset[-1]
+        state = ledger.check_state(con, suite.name)
+        unchanged = (state is not None and state.suite_digest == ledger.digest(suite.definition())
+                     and state.row_count == rows[entity]
+                     and state.files == ledger.loaded_files(con, entity))
+        recorded = ledger.recorded_outcomes(con, state.run_id, suite.name) if unchanged else []
+        if recorded:
+            carried[suite.name] = (state, recorded)
+            clock = suite.time_dependent()
+            if clock is not None:
+                fresh.append(clock)
+        else:
+            fresh.append(suite)
+    validated = {r.suite.name: r for r in run_suites(con, fresh)} if fresh else {}
+    ledger.record_results(con, run_id, [row for r in validated.values() for row in _rows(r)])
+    results = []
+    for suite in suites:
+        if suite.name not in carried:
+            ledger.record_check(con, suite.name, suite.asset[-1],
+                                ledger.digest(suite.definition()), rows[suite.asset[-1]], run_id)
+            results.append((validated[suite.name], None))
+            continue
+        state, recorded = carried[suite.name]
+        now = validated.get(suite.name)  # its time-dependent expectations, evaluated now
+        again = {(o.expectation, o.column) for o in now.outcomes} if now else set()
+        outcomes = [_recorded_outcome(suite.name, row) for row in recorded]
+        outcomes = [o for o in outcomes if (o.expectation, o.column) not in again]
+        results.append((SuiteResult(suite, outcomes + (now.outcomes if now else []),
+                                    now.seconds if now else 0.0),
+                        f"{state.run_id} (validated {state.checked_at:%Y-%m-%d %H:%M:%S} UTC)"))
+    return results
+
+
+def _recorded_outcome(suite: str, row: tuple) -> Outcome:
+    (expectation, column, rule, severity, success, observed, unexpected_count,
+     unexpected_percent, sample, _seconds) = row
+    return Outcome(suite, expectation, column, rule, severity, success, observed,
+                   unexpected_count, unexpected_percent, json.loads(sample) if sample else [])
 
 
 @multi_asset_check(specs=PUBLISHED_SPECS, can_subset=True, name="published_table_checks",
@@ -74,15 +133,17 @@ def _validate(context, warehouse: WarehouseResource, suites, record_load: bool =
     started = time.perf_counter()
     with warehouse.lock(context), warehouse.connect() as con:
         if record_load:
-            record_reconciliation(con, context.run.run_id)
+            ledger.record_reconciliation(con, context.run.run_id)
         results = run_suites(con, suites)
-        record_results(con, context.run.run_id, results)
+        ledger.record_results(con, context.run.run_id,
+                              [row for result in results for row in _rows(result)])
     context.log.info(f"validated {len(suites)} suite(s) in {time.perf_counter() - started:.1f} s")
     for result in results:
         yield check_result(result)
 
 
-def check_result(result: SuiteResult) -> AssetCheckResult:
+def check_result(result: SuiteResult, carried_from: str | None = None) -> AssetCheckResult:
+    """The check's result; `carried_from` names the run whose validation it repeats."""
     failed = result.failed
     table = "\n".join(
         ["| severity | rule | column | observed | unexpected | sample |",
@@ -103,39 +164,17 @@ def check_result(result: SuiteResult) -> AssetCheckResult:
             "seconds": round(result.seconds, 3),
             "failures": MetadataValue.md(table if failed else "all expectations met"),
             "failed_details": MetadataValue.json([o.__dict__ for o in failed]),
+            "validated": ("now" if carried_from is None else
+                          f"unchanged since run {carried_from}: outcome carried over"
+                          + (", time-dependent expectations evaluated now"
+                             if result.suite.time_dependent() else "")),
         },
     )
 
 
-def record_reconciliation(con, run_id: str) -> None:
-    """Append the load's reconciliation to audit.load_reconciliation_history, so the
-    quarantine share per entity can be followed build after build (the KPI report does)."""
-    con.execute("create schema if not exists audit")
-    con.execute("""
-        create table if not exists audit.load_reconciliation_history (
-            run_id varchar, recorded_at timestamp, entity varchar, raw_row_count bigint,
-            loaded_row_count bigint, quarantined_row_count bigint,
-            exact_duplicate_count bigint)""")
-    con.execute("""
-        insert into audit.load_reconciliation_history
-        select ?, now(), entity, raw_row_count, loaded_row_count, quarantined_row_count,
-            exact_duplicate_count
-        from audit.load_reconciliation""", [run_id])
-
-
-def record_results(con, run_id: str, results: list[SuiteResult]) -> None:
-    """Append every expectation's outcome to audit.dq_results (quality over time, for BI)."""
-    con.execute("create schema if not exists audit")
-    con.execute("""
-        create table if not exists audit.dq_results (
-            run_id varchar, asset_key varchar, suite varchar, expectation varchar,
-            column_name varchar, rule varchar, severity varchar, success boolean,
-            observed_value varchar, unexpected_count bigint, unexpected_percent double,
-            sample varchar, seconds double, validated_at timestamp)""")
-    rows = [(run_id, "/".join(r.suite.asset), o.suite, o.expectation, o.column, o.rule,
-             o.severity, o.success, o.observed_value, o.unexpected_count, o.unexpected_percent,
-             json.dumps(o.sample, ensure_ascii=False), r.seconds)
-            for r in results for o in r.outcomes]
-    if rows:
-        con.executemany("insert into audit.dq_results values "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())", rows)
+def _rows(result: SuiteResult) -> list[tuple]:
+    """The suite's outcomes as audit.dq_results rows (ledger.record_results)."""
+    return [("/".join(result.suite.asset), o.suite, o.expectation, o.column, o.rule,
+             o.severity, o.success, o.observed_value, o.unexpected_count,
+             o.unexpected_percent, json.dumps(o.sample, ensure_ascii=False), result.seconds)
+            for o in result.outcomes]
