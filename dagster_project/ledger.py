@@ -297,13 +297,13 @@ def digest(value: object) -> str:
 
 def recorded_outcomes(con: duckdb.DuckDBPyConnection, run_id: str, suite: str) -> list[tuple]:
     """The outcomes recorded for a suite in a run, as (expectation, column, rule, severity,
-    success, observed value, unexpected count and percent, sample JSON, seconds), in the
-    order they were validated."""
+    success, observed value, unexpected count and percent, sample JSON, seconds, validated
+    at), in the order they were validated."""
     if not _exists(con, "audit.dq_results"):
         return []
     return con.execute("""
         select expectation, column_name, rule, severity, success, observed_value,
-            unexpected_count, unexpected_percent, sample, seconds
+            unexpected_count, unexpected_percent, sample, seconds, validated_at
         from audit.dq_results where run_id = ? and suite = ?
         order by rowid""", [run_id, suite]).fetchall()
 

@@ -62,12 +62,10 @@ class Suite:
         return {"name": self.name, "asset": self.asset, "query": self.query,
                 "expectations": configs, "index_columns": self.index_columns}
 
-    def time_dependent(self) -> Suite | None:
-        """The expectations whose outcome changes with the clock alone (freshness), as a
-        suite of their own, or None."""
-        kept = [e for e in self.expectations if (e.meta or {}).get("time_dependent")]
-        return Suite(self.name, self.asset, self.query, kept, self.index_columns) \
-            if kept else None
+    def ages(self) -> list:
+        """The expectations on an age in days (freshness): their outcome changes with the
+        clock alone, by the days elapsed, while the data stays the same."""
+        return [e for e in self.expectations if (e.meta or {}).get("clock") == "age_days"]
 
 
 def _meta(severity: str, **extra) -> dict:
@@ -148,7 +146,7 @@ def raw_suite(entity: str, *, quarantine_limit: float, freshness_days: int,
         expectations.append(gxe.ExpectColumnMinToBeBetween(
             column=f"{column}__age_days", max_value=freshness_days,
             meta=_meta("warn", rule=f"newest {column} at most {freshness_days} days old",
-                       time_dependent=True)))
+                       clock="age_days")))
     return Suite(name=f"raw_{entity}", asset=["raw", entity],
                  query=f"select {', '.join(columns)} from raw.{entity}",
                  expectations=expectations, index_columns=["_source_file", "_source_line"])

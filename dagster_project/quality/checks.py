@@ -13,6 +13,7 @@ run X"), with the time-dependent expectations (freshness) evaluated again.
 
 import json
 import time
+from dataclasses import replace
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -74,7 +75,8 @@ def validate_raw(con, suites: list[Suite], rows: dict[str, int],
                  run_id: str) -> list[tuple[SuiteResult, str | None]]:
     """Each raw suite's result, in order, with the run it was carried over from (None:
     validated now). A suite whose definition and entity files match its last validation
-    is not validated again; its time-dependent expectations are. Records what ran."""
+    is not validated again: its recorded outcomes are reported, its freshness aged by the
+    days since. Records what was validated and evaluated in `run_id`."""
     fresh, carried = [], {}
     for suite in suites:
         entity = suite.asset[-1]
@@ -85,36 +87,57 @@ def validate_raw(con, suites: list[Suite], rows: dict[str, int],
         recorded = ledger.recorded_outcomes(con, state.run_id, suite.name) if unchanged else []
         if recorded:
             carried[suite.name] = (state, recorded)
-            clock = suite.time_dependent()
-            if clock is not None:
-                fresh.append(clock)
         else:
             fresh.append(suite)
     validated = {r.suite.name: r for r in run_suites(con, fresh)} if fresh else {}
-    ledger.record_results(con, run_id, [row for r in validated.values() for row in _rows(r)])
     results = []
     for suite in suites:
-        if suite.name not in carried:
+        if suite.name in validated:
             ledger.record_check(con, suite.name, suite.asset[-1],
                                 ledger.digest(suite.definition()), rows[suite.asset[-1]], run_id)
             results.append((validated[suite.name], None))
             continue
         state, recorded = carried[suite.name]
-        now = validated.get(suite.name)  # its time-dependent expectations, evaluated now
-        again = {(o.expectation, o.column) for o in now.outcomes} if now else set()
-        outcomes = [_recorded_outcome(suite.name, row) for row in recorded]
-        outcomes = [o for o in outcomes if (o.expectation, o.column) not in again]
-        results.append((SuiteResult(suite, outcomes + (now.outcomes if now else []),
-                                    now.seconds if now else 0.0),
-                        f"{state.run_id} (validated {state.checked_at:%Y-%m-%d %H:%M:%S} UTC)"))
+        ages = {(e.expectation_type, e.configuration.kwargs.get("column")): e
+                for e in suite.ages()}
+        outcomes, aged = [], []
+        for row in recorded:
+            outcome, validated_at = _recorded_outcome(suite.name, row)
+            expectation = ages.get((outcome.expectation, outcome.column))
+            if expectation is not None:
+                days = con.execute("select date_diff('day', cast(? as timestamptz), "
+                                   "current_timestamp)", [validated_at]).fetchone()[0]
+                outcome = aged_outcome(outcome, expectation.configuration.kwargs, days)
+                aged.append(outcome)
+            outcomes.append(outcome)
+        result = SuiteResult(suite, outcomes, 0.0)
+        ledger.record_results(con, run_id, _rows(SuiteResult(suite, aged, 0.0)))
+        results.append((result, f"{state.run_id} (validated {state.checked_at:%Y-%m-%d %H:%M:%S}"
+                                f" UTC)"))
+    ledger.record_results(con, run_id, [row for r in validated.values() for row in _rows(r)])
     return results
 
 
-def _recorded_outcome(suite: str, row: tuple) -> Outcome:
+def aged_outcome(outcome: Outcome, kwargs: dict, days: int) -> Outcome:
+    """A recorded age-in-days outcome (the newest row's age), `days` later: the same data
+    is that many days older. Success as GX decides a min between bounds (inclusive)."""
+    if outcome.observed_value is None or outcome.observed_value.startswith("error"):
+        return outcome
+    age = int(float(outcome.observed_value)) + days
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    if kwargs.get("strict_min") or kwargs.get("strict_max"):
+        raise ValueError(f"{outcome.suite}: strict age bounds are not aged by the ledger")
+    return replace(outcome, observed_value=str(age),
+                   success=(low is None or age >= low) and (high is None or age <= high))
+
+
+def _recorded_outcome(suite: str, row: tuple) -> tuple[Outcome, object]:
+    """An audit.dq_results row as the Outcome it recorded, and when it was validated."""
     (expectation, column, rule, severity, success, observed, unexpected_count,
-     unexpected_percent, sample, _seconds) = row
+     unexpected_percent, sample, _seconds, validated_at) = row
     return Outcome(suite, expectation, column, rule, severity, success, observed,
-                   unexpected_count, unexpected_percent, json.loads(sample) if sample else [])
+                   unexpected_count, unexpected_percent,
+                   json.loads(sample) if sample else []), validated_at
 
 
 @multi_asset_check(specs=PUBLISHED_SPECS, can_subset=True, name="published_table_checks",
@@ -166,8 +189,8 @@ def check_result(result: SuiteResult, carried_from: str | None = None) -> AssetC
             "failed_details": MetadataValue.json([o.__dict__ for o in failed]),
             "validated": ("now" if carried_from is None else
                           f"unchanged since run {carried_from}: outcome carried over"
-                          + (", time-dependent expectations evaluated now"
-                             if result.suite.time_dependent() else "")),
+                          + (", freshness aged by the days since" if result.suite.ages()
+                             else "")),
         },
     )
 
