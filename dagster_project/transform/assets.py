@@ -9,11 +9,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from dagster import AssetExecutionContext, AssetKey, Config, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from ..ingest.load import raw_columns
+from .. import ledger
 from ..resources import ShopSettings, WarehouseResource
 from ..settings import PROJECT_ROOT
 
@@ -64,21 +63,23 @@ def _build(context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliRe
     started = time.perf_counter()
     project = project_digest(dbt_vars)
     with warehouse.connect(read_only=True) as con:
-        current, built = _entity_digests(con), _built_state(con)
+        current, built = ledger.entity_digests(con), ledger.built_state(con)
+        changes = ledger.changed_entities(con)
     args = ["build", "--vars", json.dumps(dbt_vars)]
-    if not (context.is_subset or config.full_rebuild or built.get("_project") != project):
-        changed = sorted(e for e in (set(current) | set(built)) - {"_project"}
-                         if current.get(e) != built.get(e))
-        if not changed:
+    if not (context.is_subset or config.full_rebuild
+            or built.get(ledger.PROJECT_KEY) != project):
+        if not changes:
             context.log.info("No entity changed since the last successful dbt build; "
                              "nothing to build (run config full_rebuild: true forces it).")
             return
-        context.log.info(f"Entities changed since the last build: {', '.join(changed)}")
+        context.log.info("Entities changed since the last build: " + ", ".join(
+            f"{e} ({'files added' if c.append_only else 'files changed'})"
+            for e, c in changes.items()))
         # dagster-dbt selects fqn:* for a full run, so narrow it with --exclude.
-        args += ["--exclude", " ".join(_not_fed_by(changed))]
+        args += ["--exclude", " ".join(_not_fed_by(sorted(changes)))]
     with warehouse.connect() as con:
         # Until this build succeeds, the next one cannot trust the last recorded state.
-        _record_build(con, {})
+        ledger.start_build(con)
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     # dbt holds the DuckDB file while it runs, so row counts are read once it is done.
     events = list(invocation.stream())
@@ -91,7 +92,7 @@ def _build(context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliRe
             yield event
     context.log.info(f"dbt build finished in {time.perf_counter() - started:.1f} s")
     with warehouse.connect() as con:
-        stale = record_model_status(con, invocation.get_artifact("run_results.json"),
+        stale = ledger.record_model_status(con, invocation.get_artifact("run_results.json"),
                                     context.run.run_id)
     if stale:
         context.log.warning(f"{len(stale)} model(s) are stale (their last build failed or "
@@ -100,7 +101,7 @@ def _build(context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliRe
         raise invocation.get_error() or RuntimeError("dbt build failed")
     if not context.is_subset:
         with warehouse.connect() as con:
-            _record_build(con, {**current, "_project": project})
+            ledger.record_build(con, project, current)
 
 
 def _not_fed_by(entities: list[str]) -> list[str]:
@@ -130,49 +131,3 @@ def project_digest(dbt_vars: dict) -> str:
     for path in files:
         digest.update(str(path.relative_to(root)).encode() + path.read_bytes())
     return digest.hexdigest()
-
-
-def _entity_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    if not raw_columns(con, "_files"):
-        return {}
-    return dict(con.execute("""
-        select entity, md5(string_agg(source_path || '=' || fingerprint, ',' order by source_path))
-        from raw._files group by entity""").fetchall())
-
-
-def _built_state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    if not raw_columns(con, "_dbt_build_state"):
-        return {}
-    return dict(con.execute("select entity, digest from raw._dbt_build_state").fetchall())
-
-
-def _record_build(con: duckdb.DuckDBPyConnection, state: dict[str, str]) -> None:
-    con.execute("create table if not exists raw._dbt_build_state "
-                "(entity varchar, digest varchar, built_at timestamp)")
-    con.execute("delete from raw._dbt_build_state")
-    if state:
-        con.executemany("insert into raw._dbt_build_state values (?, ?, now())",
-                        list(state.items()))
-
-
-
-def record_model_status(con: duckdb.DuckDBPyConnection, run_results: dict,
-                        run_id: str) -> list[str]:
-    """Keep in `audit.dbt_model_status` each model's outcome in the newest dbt build that
-    ran it, so the live warehouse says which models are stale after a failed build (the
-    serving copy is only replaced after a build that passed). Models an incremental build
-    left out keep their row. Returns the stale models by name."""
-    con.execute("create schema if not exists audit")
-    con.execute("""
-        create table if not exists audit.dbt_model_status (
-            model varchar primary key, status varchar, is_stale boolean, message varchar,
-            run_id varchar, built_at timestamp)""")
-    rows = [(result["unique_id"].split(".", 2)[-1], result["status"],
-             result["status"] != "success", (result.get("message") or "")[:500], run_id)
-            for result in run_results.get("results", [])
-            if result["unique_id"].startswith("model.")]
-    if rows:
-        con.executemany("insert or replace into audit.dbt_model_status "
-                        "values (?, ?, ?, ?, ?, now())", rows)
-    return [model for (model,) in con.execute(
-        "select model from audit.dbt_model_status where is_stale order by model").fetchall()]
