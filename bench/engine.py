@@ -9,6 +9,15 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.settings import DEFAULTS
+
+
+def connect(warehouse: str, **options) -> duckdb.DuckDBPyConnection:
+    """A connection with the memory limit the Dagster build and the dbt profile use
+    (SHOP_DUCKDB_MEMORY_LIMIT), so each stage is measured like for like."""
+    limit = os.environ.get("SHOP_DUCKDB_MEMORY_LIMIT", DEFAULTS["SHOP_DUCKDB_MEMORY_LIMIT"])
+    return duckdb.connect(warehouse, config={"memory_limit": limit}, **options)
+
 
 def run_compiled_models(manifest_path: Path, warehouse: str) -> int:
     """Create every model of the manifest from its compiled SQL, in dependency order (views
@@ -22,9 +31,7 @@ def run_compiled_models(manifest_path: Path, warehouse: str) -> int:
     graph = {uid: [d for d in node.get("depends_on", {}).get("nodes", []) if d in models]
              for uid, node in models.items()}
     order = TopologicalSorter(graph).static_order()
-    # Same memory limit as the dbt profile, so the comparison is like for like.
-    limit = os.environ.get("SHOP_DUCKDB_MEMORY_LIMIT", "3GB")
-    with duckdb.connect(warehouse, config={"memory_limit": limit}) as con:
+    with connect(warehouse) as con:
         for uid in order:
             node = models[uid]
             if node["resource_type"] == "seed":

@@ -17,7 +17,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from contract import ENTITIES
@@ -25,13 +24,13 @@ from dagster_project.ingest.load import load_entity
 from dagster_project.privacy.zone import after_load
 from dagster_project.report import render
 from dagster_project.serving.publish import publish
-from dagster_project.settings import PROJECT_ROOT, default_serving_path
+from dagster_project.settings import PROJECT_ROOT, Settings, default_serving_path
 from expectations.runner import run_suites
 from expectations.suites import published_suites, rated_currencies, raw_suite
 from ml import recommend
 from sample_data import Config, generate
 
-from .engine import run_compiled_models
+from .engine import connect, run_compiled_models
 from .measure import measured
 
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -70,7 +69,7 @@ def bench_scale(scale: float, work: Path, log=print, reuse_drop: Path | None = N
         log(f"  scale {scale}: generated {raw_rows:,} rows in {m.seconds:.1f} s")
 
     Path(warehouse).unlink(missing_ok=True)
-    with measured() as m, duckdb.connect(warehouse) as con:
+    with measured() as m, connect(warehouse) as con:
         for entity in ENTITIES:
             load_entity(con, drop, entity, "bench")
             after_load(con, entity, warehouse_path=warehouse)  # pseudonyms, suppression
@@ -86,11 +85,16 @@ def bench_scale(scale: float, work: Path, log=print, reuse_drop: Path | None = N
         _dbt(["run"], warehouse, target)
     out["dbt_run_models_only"] = _stage(m, raw_rows)
 
-    with measured() as m, duckdb.connect(warehouse) as con:
+    with measured() as m, connect(warehouse) as con:
         rated = rated_currencies(con)
-        suites = [raw_suite(e, quarantine_limit=0.05, freshness_days=10_000, base_currency="USD",
-                            rated_currencies=rated) for e in ENTITIES]
-        suites += published_suites(quarantine_limit=0.05)
+        # The build's default settings; freshness is off (the generated shop's last day is
+        # fixed, the bench can run any day).
+        suites = [raw_suite(e, quarantine_limit=Settings.quarantine_limit,
+                            freshness_days=10_000, base_currency=Settings.base_currency,
+                            rated_currencies=rated,
+                            quarantine_min_rows=Settings.quarantine_min_rows) for e in ENTITIES]
+        suites += published_suites(quarantine_limit=Settings.quarantine_limit,
+                                   quarantine_min_rows=Settings.quarantine_min_rows)
         run_suites(con, suites)
     out["quality_checks"] = {**_stage(m, raw_rows), "suites": len(suites)}
     log(f"  quality checks ({len(suites)} GX suites) {m.seconds:.1f} s")
@@ -146,7 +150,7 @@ def _models(out: dict, env: dict, warehouse: str, work: Path, raw_rows: int, log
     log(f"  KPI report ({rendered.charts} charts, {rendered.size_bytes / 1e6:.1f} MB) "
         f"{m.seconds:.1f} s")
     # Training and scoring of the recommender alone (it also runs inside model_training).
-    with measured() as m, duckdb.connect(warehouse, read_only=True) as con:
+    with measured() as m, connect(warehouse, read_only=True) as con:
         recommended = recommend.run(con, recommend.RecommendSettings(), log=lambda _: None)
     ndcg = recommended.metrics.set_index("method")["ndcg"]
     out["recommendations"] = {**_stage(m, raw_rows),
@@ -224,7 +228,7 @@ def add_day_of_events(drop: Path, copied_orders: set[str]) -> int:
         return 0
     out = drop / "events-9999.jsonl"
     _fresh(out)
-    with duckdb.connect() as con:
+    with connect(":memory:") as con:
         names = list(json.loads(files[-1].open().readline()))
         columns = {name: "VARCHAR" for name in names}
         # Malformed lines (a dirty drop has some) are skipped: the copies are clean.

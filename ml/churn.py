@@ -8,11 +8,15 @@ Cutoffs, for a scoring cutoff S (default: the day after the newest order) and ho
 Nothing at or after S is read, so a run at an earlier S replays the past exactly.
 
 The features include BG/NBD's expected purchases and P(alive), fitted at each cutoff on the
-orders before it (churn_features.py), so the model starts where BG/NBD stops. Its scores are
-calibrated by Platt scaling (a logistic fit of the label on the booster's log-odds) on
-leave-one-cutoff-out predictions: each training cutoff is scored by a booster trained on the
-others. Platt scaling is monotone, so the ranking (AUC) is the booster's; it needs two
-training cutoffs, and with one the booster's own probabilities are kept.
+orders before it (churn_features.py), and the trees start from BG/NBD's log-odds of no
+purchase in the horizon (LightGBM's init score, `prior_log_odds`): they learn corrections
+to BG/NBD, so the model starts where BG/NBD stops, and on a shop where BG/NBD is all there
+is (an order-only log that BG/NBD fits well) it stays close to BG/NBD instead of
+relearning it from noise. Its scores are calibrated by Platt scaling (a logistic fit of the
+label on the model's log-odds) on leave-one-fold-out predictions: the training cutoffs are
+dealt into at most `calibration_folds` folds and each fold is scored by a booster trained on
+the others. Platt scaling is monotone, so the ranking (AUC) is the model's; it needs two
+training cutoffs, and with one the model's own probabilities are kept.
 """
 
 from __future__ import annotations
@@ -48,8 +52,10 @@ class ChurnSettings:
     horizon_days: int = 90
     training_cutoffs: int = 4
     cutoff_step_days: int = 28
+    calibration_folds: int = 4  # at most this many boosters for Platt scaling (see fit)
+    boost_from_bgnbd: bool = True  # start the trees from BG/NBD's log-odds (see prior_log_odds)
     active_days: int = 365
-    num_boost_round: int = 300
+    num_boost_round: int = 100  # from BG/NBD's log-odds: 300 overfit small shops (ml/README.md)
     learning_rate: float = 0.03
     num_leaves: int = 15
     min_data_in_leaf: int = 40
@@ -118,13 +124,19 @@ class ChurnModel:
     seconds: float = 0.0
     calibration: tuple[float, float] = (1.0, 0.0)  # Platt: sigmoid(a * log-odds + b)
     workers: int = 1  # threads scoring at once (boosting.py)
+    boost_from_bgnbd: bool = False
 
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         return encode(frame, self.categories)
 
     def raw_log_odds(self, frame: pd.DataFrame) -> np.ndarray:
+        """The trees' log-odds of churn, added to BG/NBD's when the model boosts from it."""
         return boosting.predict_rows(self.booster, self.matrix(frame), self.workers,
-                                     raw_score=True)
+                                     raw_score=True) + self.prior(frame)
+
+    def prior(self, frame: pd.DataFrame) -> np.ndarray:
+        return (prior_log_odds(frame) if self.boost_from_bgnbd
+                else np.zeros(len(frame)))
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated churn probability."""
@@ -169,9 +181,23 @@ def stacked_frames(con: duckdb.DuckDBPyConnection, cutoffs, settings: ChurnSetti
                      ignore_index=True)
 
 
+PRIOR_CLIP = 1e-4  # BG/NBD probabilities are clipped to [1e-4, 1 - 1e-4] before the logit
+
+
+def prior_log_odds(frame: pd.DataFrame) -> np.ndarray:
+    """BG/NBD's log-odds of no purchase in the horizon, log(p / (1 - p)), the score the trees
+    start from: they learn corrections to BG/NBD rather than rediscover it, and with nothing
+    to add they stay at BG/NBD. 0 (even odds) where BG/NBD did not converge."""
+    p = frame["bgnbd_probability_no_purchase"].to_numpy(dtype=np.float64, na_value=np.nan)
+    p = np.clip(p, PRIOR_CLIP, 1 - PRIOR_CLIP)
+    return np.nan_to_num(np.log(p / (1 - p)), nan=0.0)
+
+
 def _dataset(training: pd.DataFrame, categories: dict, settings: ChurnSettings) -> lgb.Dataset:
     return lgb.Dataset(encode(training, categories),
                        label=training["is_churned"].astype(int).to_numpy(),
+                       init_score=prior_log_odds(training) if settings.boost_from_bgnbd
+                       else None,
                        categorical_feature=CATEGORICAL, free_raw_data=False,
                        params=settings.lightgbm_params())
 
@@ -200,8 +226,12 @@ def fit(training: pd.DataFrame, cutoffs, settings: ChurnSettings) -> ChurnModel:
                          f"{len(training)} customers and needs both churned and retained ones")
     categories = {c: sorted(training[c].dropna().unique().tolist()) for c in CATEGORICAL}
     # The model and its leave-one-cutoff-out folds are independent: trained side by side.
-    held_out_cutoffs = training["cutoff_date"].unique()
-    folds = [(training["cutoff_date"] == cutoff).to_numpy() for cutoff in held_out_cutoffs]
+    # Cutoffs are dealt round-robin into at most `calibration_folds` folds, so many training
+    # cutoffs cost no more boosters than a few.
+    held_out_cutoffs = np.sort(training["cutoff_date"].unique())
+    fold_of = {c: i % max(1, settings.calibration_folds) for i, c in enumerate(held_out_cutoffs)}
+    fold = training["cutoff_date"].map(fold_of).to_numpy()
+    folds = [fold == f for f in sorted(set(fold_of.values()))]
     calibrate = len(folds) > 1 and all(training.loc[~held, "is_churned"].nunique() == 2
                                        for held in folds)
     subsets = [training] + ([training[~held] for held in folds] if calibrate else [])
@@ -214,13 +244,15 @@ def fit(training: pd.DataFrame, cutoffs, settings: ChurnSettings) -> ChurnModel:
         out_of_fold = np.zeros(len(training))
         scored = boosting.side_by_side(
             lambda pair: pair[0].predict(encode(training[pair[1]], categories),
-                                         raw_score=True, num_threads=1),
+                                         raw_score=True, num_threads=1)
+            + (prior_log_odds(training[pair[1]]) if settings.boost_from_bgnbd else 0.0),
             list(zip(fold_boosters, folds, strict=True)), settings.num_threads)
         for held, log_odds in zip(folds, scored, strict=True):
             out_of_fold[held] = log_odds
         calibration = platt(out_of_fold, training["is_churned"].astype(int))
     return ChurnModel(booster, categories, tuple(cutoffs), training,
-                      time.perf_counter() - started, calibration, settings.num_threads)
+                      time.perf_counter() - started, calibration, settings.num_threads,
+                      settings.boost_from_bgnbd)
 
 
 @dataclass

@@ -13,13 +13,21 @@ unbiased, and inventory alerts add them up), and quantile models for p10, p50 an
 For intermittent demand the median is often 0: it is no point forecast, and the backtest
 scores the expected units (demand_eval.py). The features include the product's Croston/SBA
 and TSB state and its share of the category (intermittent.py, demand_features.py).
+
+Blend with a smoother (`choose_blends`): where a global model learns little (a shop with
+one or a few series, e.g. CDNOW's one dense series), a smoother can beat it. Per density
+class, the expected units may become w x booster + (1 - w) x smoother (Croston-SBA, TSB or
+the 28-day mean; w in 0, 0.1, ..., 0.9), chosen on the product-level WRMSSE of earlier
+backtest origins only, and only when it beat the booster there by `blend_margin`. The first
+backtest origin has no earlier one and keeps the booster; each later origin uses the blends
+chosen on the origins before it; the final forecast uses those chosen on all of them.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import lightgbm as lgb
 import numpy as np
@@ -29,7 +37,7 @@ from . import boosting, demand_eval
 from .demand_data import DemandHistory
 from .demand_features import CATEGORICAL, FEATURES, Prefix, feature_frame, prefix_sums
 from .errors import NotEnoughData
-from .metrics import gain_shares
+from .metrics import gain_shares, wrmsse
 from .registry import ModelRecord, data_fingerprint
 
 QUANTILES = {"p10_units": 0.1, "p50_units": 0.5, "p90_units": 0.9}
@@ -53,6 +61,7 @@ class DemandSettings:
     min_data_in_leaf: int = 200
     max_bin: int = 63
     tweedie_variance_power: float = 1.2
+    blend_margin: float = 0.03  # relative WRMSSE a blend must gain; 1 turns blending off
     seed: int = 7
     num_threads: int = 2  # boosters trained at once, one thread each (boosting.py)
 
@@ -171,7 +180,76 @@ def forecast(history: DemandHistory, prefix: Prefix, model: DemandModel,
         "croston_sba_units": features["sba_forecast"].to_numpy(),
         "tsb_units": features["tsb_forecast"].to_numpy(),
     })
-    return pd.concat([frame, model.predict(features).reset_index(drop=True)], axis=1)
+    frame = pd.concat([frame, model.predict(features).reset_index(drop=True)], axis=1)
+    frame["booster_mean_units"] = frame[MEAN]
+    return frame
+
+
+SMOOTHERS = ("croston_sba_units", "tsb_units", "moving_average_28d_units")
+MODEL_WEIGHTS = tuple(k / 10 for k in range(10))  # the booster's weight in a blend
+
+
+@dataclass(frozen=True)
+class Blend:
+    smoother: str | None = None  # a column of SMOOTHERS; None: the booster alone
+    model_weight: float = 1.0
+
+
+def choose_blends(predictions: pd.DataFrame, series: pd.DataFrame, margin: float
+                  ) -> dict[str, Blend]:
+    """Per density class of the scored rows (`booster_mean_units`, the smoothers and
+    `actual_units` per origin, product and day; `series` from demand_eval.series_table): the
+    blend with the lowest product-level WRMSSE, if it is at least `margin` (relative) below
+    the booster's own; else the booster alone. The squared errors of w x a + (1 - w) x b are
+    w² a² + 2 w (1 - w) a b + (1 - w)² b², so each product's three means give every w."""
+    keys = ["forecast_origin_date", "product_id"]
+    rows = predictions.merge(series[[*keys, "density_class", "scale", "weight"]], on=keys,
+                             how="left", validate="many_to_one")
+    totals = series.groupby("forecast_origin_date")["weight"].sum()
+    booster = rows["booster_mean_units"] - rows["actual_units"]
+    choices = {}
+    for name, group in rows.groupby("density_class", sort=True):
+        by_series = group.groupby(keys, sort=False)
+        meta = by_series[["scale", "weight"]].first()
+        origin_total = totals.reindex(meta.index.get_level_values(0)).to_numpy()
+        shares = meta["weight"].to_numpy() / np.where(origin_total > 0, origin_total, np.nan)
+        shares = np.nan_to_num(shares)
+        scale = meta["scale"].to_numpy()
+        a = booster.loc[group.index]
+        aa = (a ** 2).groupby([group[k] for k in keys], sort=False).mean().to_numpy()
+        own = wrmsse(np.sqrt(aa / scale), shares)
+        best, best_score = Blend(), own
+        for smoother in SMOOTHERS:
+            b = group[smoother] - group["actual_units"]
+            grouped = [(x).groupby([group[k] for k in keys], sort=False).mean().to_numpy()
+                       for x in (b ** 2, a * b)]
+            bb, ab = grouped
+            for w in MODEL_WEIGHTS:
+                mse = w * w * aa + 2 * w * (1 - w) * ab + (1 - w) ** 2 * bb
+                score = wrmsse(np.sqrt(np.maximum(mse, 0) / scale), shares)
+                if score < best_score and score <= own * (1 - margin):
+                    best, best_score = Blend(smoother, w), score
+        choices[str(name)] = best
+    return choices
+
+
+def blended(frame: pd.DataFrame, classes: pd.Series, blends: dict[str, Blend]) -> np.ndarray:
+    """The expected units of `frame` (one row per product and day, with
+    `booster_mean_units` and the smoothers) after each row's class blend; `classes` maps
+    product_id to its density class at the origin."""
+    out = frame["booster_mean_units"].to_numpy(dtype=np.float64).copy()
+    row_class = frame["product_id"].map(classes).to_numpy()
+    for name, blend in blends.items():
+        if blend.smoother is None:
+            continue
+        rows = row_class == name
+        out[rows] = (blend.model_weight * out[rows]
+                     + (1 - blend.model_weight) * frame.loc[rows, blend.smoother].to_numpy())
+    return out
+
+
+def _classes(series: pd.DataFrame) -> pd.Series:
+    return series.set_index("product_id")["density_class"]
 
 
 @dataclass
@@ -180,6 +258,7 @@ class Backtest:
     metrics: pd.DataFrame  # per origin, density class and method (demand_eval.py)
     series: pd.DataFrame  # per origin and product: RMSSE scale, weight, density class
     seconds: float
+    blends: dict[str, dict[str, Blend]] = field(default_factory=dict)  # per origin date
 
 
 def required_days(settings: DemandSettings, origins: int = 1) -> int:
@@ -212,7 +291,7 @@ def backtest(history: DemandHistory, settings: DemandSettings,
     horizon = settings.horizon_days
     last = history.days - 1
     origins = backtest_origins(history, settings)
-    frames, series = [], []
+    frames, series, blends = [], [], {}
     for number, k in enumerate(range(origins, 0, -1), start=1):
         origin = last - horizon * k
         log(f"demand backtest origin {number}/{origins} ({history.date_of(origin)}): training")
@@ -222,12 +301,19 @@ def backtest(history: DemandHistory, settings: DemandSettings,
         frame = forecast(history, prefix, model, origin, horizon)
         product = pd.Index(history.products["product_id"]).get_indexer(frame["product_id"])
         frame["actual_units"] = history.units[product, origin + frame["horizon_day"].to_numpy()]
+        table = demand_eval.series_table(history, origin)
+        if frames and settings.blend_margin < 1:
+            # Chosen on the earlier origins only: this origin's actuals are not read.
+            chosen = choose_blends(pd.concat(frames, ignore_index=True),
+                                   pd.concat(series, ignore_index=True), settings.blend_margin)
+            frame["mean_units"] = blended(frame, _classes(table), chosen)
+            blends[str(history.date_of(origin))] = chosen
         frames.append(frame)
-        series.append(demand_eval.series_table(history, origin))
+        series.append(table)
     predictions = pd.concat(frames, ignore_index=True)
     series_frame = pd.concat(series, ignore_index=True)
     return Backtest(predictions, demand_eval.backtest_metrics(predictions, series_frame, history),
-                    series_frame, time.perf_counter() - started)
+                    series_frame, time.perf_counter() - started, blends)
 
 
 @dataclass
@@ -251,6 +337,10 @@ def run(history: DemandHistory, settings: DemandSettings,
     log(f"demand model: trained on {len(model.training.target):,} rows in {model.seconds:.1f} s;"
         f" forecasting {settings.horizon_days} days")
     future = forecast(history, prefix, model, last, settings.horizon_days)
+    blends = (choose_blends(result.predictions, result.series, settings.blend_margin)
+              if settings.blend_margin < 1 else {})
+    future[MEAN] = blended(future, _classes(demand_eval.series_table(history, last)), blends)
+    future = future.drop(columns="booster_mean_units")
     overall = result.metrics[(result.metrics["forecast_origin"] == "all")
                              & (result.metrics["density_class"] == "all")]
     record = ModelRecord(
@@ -264,6 +354,9 @@ def run(history: DemandHistory, settings: DemandSettings,
                      "pinball_p50", "pinball_p90", "p10_p90_coverage")}
                     for row in overall.itertuples()},
                  "wrmsse_vs_best_baseline": demand_eval.summary(result.metrics)},
+        extra={"blends": {name: asdict(blend) for name, blend in blends.items()},
+               "backtest_blends": {origin: {name: asdict(blend) for name, blend in c.items()}
+                                   for origin, c in result.blends.items()}},
     )
     future["model_version"] = record.version
     return DemandRun(result, model, future, record)

@@ -32,7 +32,8 @@ _QUANTILES = {
     "p10_units": C("double", "Units sold that day: 10th percentile of the forecast."),
     "p50_units": C("double", "Units sold that day: median forecast."),
     "p90_units": C("double", "Units sold that day: 90th percentile of the forecast."),
-    "mean_units": C("double", "Units sold that day: expected value of the forecast."),
+    "mean_units": C("double", "Units sold that day: expected value of the forecast (the "
+                              "booster's, or its blend with a smoother: ml/demand.py)."),
 }
 _ORIGIN = C("date", "Last day of data the forecast was made from (its origin).")
 _FORECAST_DATE = C("date", "The day forecast.")
@@ -62,6 +63,9 @@ TABLES: dict[str, Table] = {
          "tsb_units": C("double", "Baseline: Teunter-Syntetos-Babai intermittent-demand "
                                   "method, from days up to the origin."),
          **_QUANTILES,
+         "booster_mean_units": C("double", "The expected-units booster's own forecast, "
+                                           "before the blend with a smoother that "
+                                           "mean_units may be (ml/demand.py)."),
          "actual_units": C("bigint", "Units actually sold that day (counted orders).")}),
     "demand_backtest_metrics": Table(
         "One row per backtest origin (or 'all'), density class (or 'all') and method: "

@@ -10,9 +10,10 @@ import duckdb
 
 from contract import ENTITIES, LINEAGE_COLUMNS, Entity
 
+from .. import ledger
 from .files import JSONL_MISMATCH, DropError, entity_files, quote_identifier, relation_sql
 
-__all__ = ["DropError", "LoadResult", "load_entity", "ensure_raw_schema", "raw_columns"]
+__all__ = ["DropError", "LoadResult", "load_entity", "raw_columns"]
 
 
 @dataclass
@@ -35,19 +36,6 @@ class LoadResult:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
-def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists raw")
-    con.execute("""
-        create table if not exists raw._load_log (
-            load_id varchar, entity varchar, source_file varchar, row_count bigint,
-            parse_error_count bigint, loaded_at timestamp, seconds double)""")
-    # What raw.<entity> holds now: one row per file, with the fingerprint it was read at.
-    con.execute("""
-        create table if not exists raw._files (
-            entity varchar, source_path varchar, source_file varchar, fingerprint varchar,
-            row_count bigint, load_id varchar, loaded_at timestamp)""")
-
-
 def fingerprint(path: Path) -> str:
     """Size and modification time: a file rewritten in place gets a new fingerprint."""
     stat = path.stat()
@@ -68,15 +56,13 @@ def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str
     """
     entity = ENTITIES[entity] if isinstance(entity, str) else entity
     started = time.perf_counter()
-    ensure_raw_schema(con)
+    ledger.ensure(con)
     files = entity_files(Path(drop), entity.name)
     if entity.is_required_entity and not files:
         raise DropError(f"{drop}: no file for required entity {entity.name!r} "
                         f"(expected {entity.name}.csv, {entity.name}-*.csv or .parquet)")
     current = {str(f.path.resolve()): fingerprint(f.path) for f in files}
-    previous = dict(con.execute(
-        "select source_path, fingerprint from raw._files where entity = ?", [entity.name]
-    ).fetchall())
+    previous = ledger.loaded_files(con, entity.name)
     stale = {path for path, print_ in previous.items() if current.get(path) != print_}
     fresh = [f for f in files
              if previous.get(str(f.path.resolve())) != current[str(f.path.resolve())]]
@@ -109,17 +95,13 @@ def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str
     result = LoadResult(entity.name, sum(per_file.values()), per_file, errors, extra,
                         time.perf_counter() - started, read_files,
                         sorted(Path(p).name for p in set(previous) - set(current)))
-    con.execute("delete from raw._files where entity = ?", [entity.name])
-    if files:
-        con.executemany(
-            "insert into raw._files values (?, ?, ?, ?, ?, ?, now())",
-            [(entity.name, str(f.path.resolve()), f.path.name, current[str(f.path.resolve())],
-              per_file.get(f.path.name, 0), load_id) for f in files])
-    if result.changed:
-        con.executemany(
-            "insert into raw._load_log values (?, ?, ?, ?, ?, now(), ?)",
-            [(load_id, entity.name, f, *counts.get(f, (0, 0)), result.seconds)
-             for f in read_files] or [(load_id, entity.name, None, 0, 0, result.seconds)])
+    log = ([(f, *counts.get(f, (0, 0))) for f in read_files] or [(None, 0, 0)]
+           if result.changed else [])
+    ledger.record_load(
+        con, entity.name, load_id,
+        [(str(f.path.resolve()), f.path.name, current[str(f.path.resolve())],
+          per_file.get(f.path.name, 0)) for f in files],
+        log, result.seconds)
     con.execute("commit")
     return result
 

@@ -137,6 +137,11 @@ def demand_forecast(context: AssetExecutionContext, config: DemandConfig,
             "method", "wrmsse", "wrmsse_shop", "wrmsse_category", "wrmsse_product", "wape",
             "bias", "pinball_p10", "pinball_p50", "pinball_p90", "p10_p90_coverage"]]),
         "feature_importance": markdown_table(result.model.feature_importance().head(15)),
+        # Per density class, the smoother blended into the expected units (ml/demand.py).
+        "blends": markdown_table(pd.DataFrame(
+            [{"density_class": name, **values}
+             for name, values in result.record.extra["blends"].items()],
+            columns=["density_class", "smoother", "model_weight"])),
         "backtest_plot": png(plots.backtest_plot(result.backtest.predictions, metrics),
                              "backtest"),
     })

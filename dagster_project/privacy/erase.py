@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from .. import ledger
 from ..ingest.files import quote_identifier
 from .keys import pseudonym, suppression_key
 from .zone import (
@@ -121,15 +122,7 @@ def _delete_outside_raw(con: duckdb.DuckDBPyConnection, customer_id: str) -> dic
                               [customer_id]).fetchall()[0][0]
         if deleted:
             scope[f"{schema}.{table}"] = scope.get(f"{schema}.{table}", 0) + deleted
-    samples = con.execute("""
-        select count(*) from duckdb_columns() where database_name = current_database()
-          and schema_name = 'audit' and table_name = 'dq_results' and column_name = 'sample'
-        """).fetchall()[0][0]
-    if samples:
-        quoted = json.dumps(customer_id)  # as the id appears inside a JSON sample
-        cleared = con.execute("update audit.dq_results set sample = null "
-                              "where contains(cast(sample as varchar), ?)",
-                              [quoted]).fetchall()[0][0]
-        if cleared:
-            scope["audit.dq_results"] = cleared
+    cleared = ledger.clear_samples(con, json.dumps(customer_id))  # the id inside a JSON sample
+    if cleared:
+        scope["audit.dq_results"] = cleared
     return scope

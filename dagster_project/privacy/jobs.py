@@ -8,6 +8,7 @@ from dagster import Config, Failure, In, Nothing, OpExecutionContext, job, op
 from dagster_dbt import DbtCliResource
 from pydantic import Field
 
+from .. import ledger
 from ..resources import ShopSettings, WarehouseResource
 from ..serving.publish import publish
 from ..transform.assets import DBT_PROJECT
@@ -51,9 +52,6 @@ def rebuild_after_erasure(context: OpExecutionContext, entities: list[str],
     selection = [f"source:shop.{entity}+" for entity in entities] + ["source:privacy.suppression+"]
     dbt_vars = {"warehouse_path": warehouse.path, **shop.dbt_vars()}
     with warehouse.lock(context):
-        with warehouse.connect(read_only=True) as con:
-            state = con.execute("select entity, digest from raw._dbt_build_state").fetchall() \
-                if _has_build_state(con) else []
         # --full-refresh: the incremental models would only look at new files (DECISIONS 31).
         invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars), "--select",
                               " ".join(selection), "--full-refresh"],
@@ -63,16 +61,9 @@ def rebuild_after_erasure(context: OpExecutionContext, entities: list[str],
             raise Failure("dbt build after the erasure failed; the raw rows are erased and "
                           "the next build rebuilds the marts from them "
                           f"(dbt log: {invocation.target_path / 'dbt.log'})")
-        if state:
-            with warehouse.connect() as con:  # the models are current again
-                con.execute("delete from raw._dbt_build_state")
-                con.executemany("insert into raw._dbt_build_state values (?, ?, now())", state)
+        with warehouse.connect() as con:  # what these entities feed is current again
+            ledger.mark_built(con, entities)
     context.log.info(f"rebuilt from {', '.join(entities) or 'the suppression list'}")
-
-
-def _has_build_state(con) -> bool:
-    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
-                            "and table_name = '_dbt_build_state'").fetchall()[0][0])
 
 
 @op(ins={"rebuilt": In(Nothing)},

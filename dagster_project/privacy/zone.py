@@ -7,7 +7,7 @@ reach staging from a later or re-delivered export. Only the hex pseudonyms compu
 leave this zone (through `raw._email_pseudonyms`, which dbt joins in
 `marts.dim_customers`); the keys stay in Python.
 
-Tables (schema raw, beside the loader's `_files` and `_load_log`):
+Tables (schema raw, beside the bookkeeping of dagster_project/ledger.py):
 - `_email_pseudonyms`: e-mail as staged -> HMAC-SHA256 of the normalised e-mail;
 - `_suppression`: one row per erased customer: the keyed pseudonym of their customer_id,
   the random anonymous id their orders, events, reviews and memberships now carry, the
@@ -30,6 +30,7 @@ import pandas as pd
 
 from contract import ENTITIES, LINEAGE_COLUMNS
 
+from .. import ledger
 from ..ingest.files import quote_identifier
 from .keys import normalised_email, pseudonym, pseudonym_key, suppression_key
 
@@ -84,15 +85,6 @@ def _extra_columns(entity: str, columns: Iterable[str]) -> list[str]:
     return [c for c in columns if c not in known]
 
 
-def _forget_dbt_state(con: duckdb.DuckDBPyConnection, entities: Iterable[str]) -> None:
-    """Make the next dbt build treat these entities as changed (their raw rows changed
-    while their files did not)."""
-    names = sorted(set(entities))
-    if names and table_columns(con, "_dbt_build_state"):
-        con.execute("delete from raw._dbt_build_state where entity in "
-                    f"({', '.join('?' for _ in names)})", names)
-
-
 @dataclass
 class Suppressed:
     entity: str
@@ -142,7 +134,7 @@ def apply_suppression(con: duckdb.DuckDBPyConnection, entity: str, key: bytes,
         con.unregister("_erased_hits")
     con.executemany("insert into raw._suppressed_rows values (?, ?, ?, ?, now())",
                     [(entity, file, rows, action) for file, rows in counts])
-    _forget_dbt_state(con, [entity])
+    ledger.forget(con, [entity])
     return Suppressed(entity, sum(rows for _, rows in counts), action)
 
 
@@ -167,7 +159,7 @@ def refresh_email_pseudonyms(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
     finally:
         con.unregister("_email_pseudonyms_new")
     if con.execute(digest.format("raw._email_pseudonyms")).fetchall()[0][0] != before:
-        _forget_dbt_state(con, ["customers"])  # e.g. a rotated key: dim_customers again
+        ledger.forget(con, ["customers"])  # e.g. a rotated key: dim_customers again
     return len(emails)
 
 
@@ -234,7 +226,7 @@ def apply_retention(con: duckdb.DuckDBPyConnection, retention_days: int,
         sets = ", ".join(f"{quote_identifier(c)} = null" for c in cleared)
         con.execute(f"update raw.customers set {sets} "
                     f"where trim(customer_id) in (select customer_id from _retention_due)")
-        _forget_dbt_state(con, ["customers"])
+        ledger.forget(con, ["customers"])
         prune_email_pseudonyms(con)
     con.execute("drop table if exists _retention_due")
     con.execute("insert into raw._retention_log values (now(), ?, ?, ?)",

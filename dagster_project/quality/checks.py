@@ -3,11 +3,17 @@
 A failed "error" expectation fails its check with ERROR severity, which stops the assets
 downstream in the same run; a failed "warn" expectation gives a WARN result that shows but
 does not block. Every expectation's result is appended to `audit.dq_results`, and each
-build's load reconciliation to `audit.load_reconciliation_history`.
+build's load reconciliation to `audit.load_reconciliation_history` (dagster_project/ledger).
+
+A raw suite is validated again only when its entity's files or its definition (settings,
+rated currencies, row count, the rules themselves) changed since its last validation, as
+the ledger recorded it: otherwise its check reports the recorded outcome ("unchanged since
+run X"), with the time-dependent expectations (freshness) evaluated again.
 """
 
 import json
 import time
+from dataclasses import replace
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -20,9 +26,10 @@ from dagster import (
 )
 
 from contract import ENTITIES
-from expectations.runner import SuiteResult, run_suites
-from expectations.suites import published_suites, rated_currencies, raw_suite
+from expectations.runner import Outcome, SuiteResult, run_suites
+from expectations.suites import Suite, published_suites, rated_currencies, raw_suite
 
+from .. import ledger
 from ..resources import ShopSettings, WarehouseResource
 from ..settings import Settings
 
@@ -47,15 +54,90 @@ PUBLISHED_SPECS = [
 def raw_contract_checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
                         shop: ShopSettings):
     entities = [key.asset_key.path[-1] for key in context.selected_asset_check_keys]
-    with warehouse.lock(context), warehouse.connect(read_only=True) as con:
+    started = time.perf_counter()
+    with warehouse.lock(context), warehouse.connect() as con:
         rated = rated_currencies(con)
         rows = {e: con.execute(f'select count(*) from raw."{e}"').fetchone()[0]
                 for e in entities}
-    suites = [raw_suite(e, quarantine_limit=shop.quarantine_limit,
-                        freshness_days=shop.freshness_days, base_currency=shop.base_currency,
-                        rated_currencies=rated, quarantine_min_rows=shop.quarantine_min_rows,
-                        row_count=rows[e]) for e in ENTITIES if e in entities]
-    yield from _validate(context, warehouse, suites)
+        suites = [raw_suite(e, quarantine_limit=shop.quarantine_limit,
+                            freshness_days=shop.freshness_days, base_currency=shop.base_currency,
+                            rated_currencies=rated, quarantine_min_rows=shop.quarantine_min_rows,
+                            row_count=rows[e]) for e in ENTITIES if e in entities]
+        results = validate_raw(con, suites, rows, context.run.run_id)
+    validated = sum(1 for _, carried in results if carried is None)
+    context.log.info(f"validated {validated} raw suite(s), {len(results) - validated} "
+                     f"unchanged, in {time.perf_counter() - started:.1f} s")
+    for result, carried in results:
+        yield check_result(result, carried)
+
+
+def validate_raw(con, suites: list[Suite], rows: dict[str, int],
+                 run_id: str) -> list[tuple[SuiteResult, str | None]]:
+    """Each raw suite's result, in order, with the run it was carried over from (None:
+    validated now). A suite whose definition and entity files match its last validation
+    is not validated again: its recorded outcomes are reported, its freshness aged by the
+    days since. Records what was validated and evaluated in `run_id`."""
+    fresh, carried = [], {}
+    for suite in suites:
+        entity = suite.asset[-1]
+        state = ledger.check_state(con, suite.name)
+        unchanged = (state is not None and state.suite_digest == ledger.digest(suite.definition())
+                     and state.row_count == rows[entity]
+                     and state.files == ledger.loaded_files(con, entity))
+        recorded = ledger.recorded_outcomes(con, state.run_id, suite.name) if unchanged else []
+        # An expectation that raised (observed "error: ...") is validated again, not repeated.
+        if recorded and not any(str(row[5]).startswith("error:") for row in recorded):
+            carried[suite.name] = (state, recorded)
+        else:
+            fresh.append(suite)
+    validated = {r.suite.name: r for r in run_suites(con, fresh)} if fresh else {}
+    results = []
+    for suite in suites:
+        if suite.name in validated:
+            ledger.record_check(con, suite.name, suite.asset[-1],
+                                ledger.digest(suite.definition()), rows[suite.asset[-1]], run_id)
+            results.append((validated[suite.name], None))
+            continue
+        state, recorded = carried[suite.name]
+        ages = {(e.expectation_type, e.configuration.kwargs.get("column")): e
+                for e in suite.ages()}
+        outcomes, aged = [], []
+        for row in recorded:
+            outcome, validated_at = _recorded_outcome(suite.name, row)
+            expectation = ages.get((outcome.expectation, outcome.column))
+            if expectation is not None:
+                days = con.execute("select date_diff('day', cast(? as timestamptz), "
+                                   "current_timestamp)", [validated_at]).fetchone()[0]
+                outcome = aged_outcome(outcome, expectation.configuration.kwargs, days)
+                aged.append(outcome)
+            outcomes.append(outcome)
+        result = SuiteResult(suite, outcomes, 0.0)
+        ledger.record_results(con, run_id, _rows(SuiteResult(suite, aged, 0.0)))
+        results.append((result, f"{state.run_id} (validated {state.checked_at:%Y-%m-%d %H:%M})"))
+    ledger.record_results(con, run_id, [row for r in validated.values() for row in _rows(r)])
+    return results
+
+
+def aged_outcome(outcome: Outcome, kwargs: dict, days: int) -> Outcome:
+    """A recorded age-in-days outcome (the newest row's age), `days` later: the same data
+    is that many days older. Success as GX decides a min between bounds (inclusive)."""
+    if outcome.observed_value is None or outcome.observed_value.startswith("error"):
+        return outcome
+    age = int(float(outcome.observed_value)) + days
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    if kwargs.get("strict_min") or kwargs.get("strict_max"):
+        raise ValueError(f"{outcome.suite}: strict age bounds are not aged by the ledger")
+    return replace(outcome, observed_value=str(age),
+                   success=(low is None or age >= low) and (high is None or age <= high))
+
+
+def _recorded_outcome(suite: str, row: tuple) -> tuple[Outcome, object]:
+    """An audit.dq_results row as the Outcome it recorded, and when it was validated."""
+    (expectation, column, rule, severity, success, observed, unexpected_count,
+     unexpected_percent, sample, _seconds, validated_at) = row
+    return Outcome(suite, expectation, column, rule, severity, success, observed,
+                   unexpected_count, unexpected_percent,
+                   json.loads(sample) if sample else []), validated_at
 
 
 @multi_asset_check(specs=PUBLISHED_SPECS, can_subset=True, name="published_table_checks",
@@ -74,15 +156,17 @@ def _validate(context, warehouse: WarehouseResource, suites, record_load: bool =
     started = time.perf_counter()
     with warehouse.lock(context), warehouse.connect() as con:
         if record_load:
-            record_reconciliation(con, context.run.run_id)
+            ledger.record_reconciliation(con, context.run.run_id)
         results = run_suites(con, suites)
-        record_results(con, context.run.run_id, results)
+        ledger.record_results(con, context.run.run_id,
+                              [row for result in results for row in _rows(result)])
     context.log.info(f"validated {len(suites)} suite(s) in {time.perf_counter() - started:.1f} s")
     for result in results:
         yield check_result(result)
 
 
-def check_result(result: SuiteResult) -> AssetCheckResult:
+def check_result(result: SuiteResult, carried_from: str | None = None) -> AssetCheckResult:
+    """The check's result; `carried_from` names the run whose validation it repeats."""
     failed = result.failed
     table = "\n".join(
         ["| severity | rule | column | observed | unexpected | sample |",
@@ -103,39 +187,17 @@ def check_result(result: SuiteResult) -> AssetCheckResult:
             "seconds": round(result.seconds, 3),
             "failures": MetadataValue.md(table if failed else "all expectations met"),
             "failed_details": MetadataValue.json([o.__dict__ for o in failed]),
+            "validated": ("now" if carried_from is None else
+                          f"unchanged since run {carried_from}: outcome carried over"
+                          + (", freshness aged by the days since" if result.suite.ages()
+                             else "")),
         },
     )
 
 
-def record_reconciliation(con, run_id: str) -> None:
-    """Append the load's reconciliation to audit.load_reconciliation_history, so the
-    quarantine share per entity can be followed build after build (the KPI report does)."""
-    con.execute("create schema if not exists audit")
-    con.execute("""
-        create table if not exists audit.load_reconciliation_history (
-            run_id varchar, recorded_at timestamp, entity varchar, raw_row_count bigint,
-            loaded_row_count bigint, quarantined_row_count bigint,
-            exact_duplicate_count bigint)""")
-    con.execute("""
-        insert into audit.load_reconciliation_history
-        select ?, now(), entity, raw_row_count, loaded_row_count, quarantined_row_count,
-            exact_duplicate_count
-        from audit.load_reconciliation""", [run_id])
-
-
-def record_results(con, run_id: str, results: list[SuiteResult]) -> None:
-    """Append every expectation's outcome to audit.dq_results (quality over time, for BI)."""
-    con.execute("create schema if not exists audit")
-    con.execute("""
-        create table if not exists audit.dq_results (
-            run_id varchar, asset_key varchar, suite varchar, expectation varchar,
-            column_name varchar, rule varchar, severity varchar, success boolean,
-            observed_value varchar, unexpected_count bigint, unexpected_percent double,
-            sample varchar, seconds double, validated_at timestamp)""")
-    rows = [(run_id, "/".join(r.suite.asset), o.suite, o.expectation, o.column, o.rule,
-             o.severity, o.success, o.observed_value, o.unexpected_count, o.unexpected_percent,
-             json.dumps(o.sample, ensure_ascii=False), r.seconds)
-            for r in results for o in r.outcomes]
-    if rows:
-        con.executemany("insert into audit.dq_results values "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())", rows)
+def _rows(result: SuiteResult) -> list[tuple]:
+    """The suite's outcomes as audit.dq_results rows (ledger.record_results)."""
+    return [("/".join(result.suite.asset), o.suite, o.expectation, o.column, o.rule,
+             o.severity, o.success, o.observed_value, o.unexpected_count,
+             o.unexpected_percent, json.dumps(o.sample, ensure_ascii=False), result.seconds)
+            for o in result.outcomes]

@@ -30,7 +30,10 @@ ABOUT_TABLE = "serving_copy"
 DQ_TABLE = "dq_results_latest"
 
 DQ_DESCRIPTION = ("The newest Great Expectations result of every expectation (one row per "
-                  "asset, suite and expectation), copied from audit.dq_results; times UTC.")
+                  "asset, suite, expectation type, column and rule), copied from "
+                  "audit.dq_results; times UTC.")
+# One expectation: a suite holds the same type many times (one per column, or per rule).
+DQ_KEY = "asset_key, suite, expectation, column_name, rule"
 DQ_COLUMNS = {
     "run_id": "The Dagster run that validated.",
     "asset_key": "The validated table as a Dagster asset key, e.g. raw/orders.",
@@ -172,9 +175,9 @@ def _copy_quality(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         create table serving.audit.{ident(DQ_TABLE)} as
         select * from live.audit.dq_results
         qualify row_number() over (
-            partition by asset_key, suite, expectation
+            partition by {DQ_KEY}
             order by validated_at desc, run_id desc) = 1
-        order by asset_key, suite, expectation""")
+        order by {DQ_KEY}""")
     target = f"serving.audit.{ident(DQ_TABLE)}"
     con.execute(f"comment on table {target} is {literal(DQ_DESCRIPTION)}")
     columns = {row[0] for row in con.execute(

@@ -2,7 +2,7 @@
     The Dagster step runs dbt with --full-refresh unless every change since the last
     successful build only added files (dagster_project/transform/assets.py); the models'
     incremental branches may therefore assume that old files are unchanged and that the
-    files not yet in raw._dbt_build_files are the only new rows. -#}
+    files not yet in raw._built_files are the only new rows. -#}
 
 {% macro new_source_files(entity) -%}
     {#- Names of the entity's files loaded since the last successful dbt build: the rows
@@ -12,7 +12,7 @@
     where loaded.entity = '{{ entity }}'
         and loaded.source_path not in (
             select built.source_path
-            from {{ source('build_state', 'dbt_build_files') }} as built
+            from {{ source('build_state', 'built_files') }} as built
             where built.entity = '{{ entity }}'
         )
 {%- endmacro %}
@@ -20,7 +20,7 @@
 {% macro build_state_dependencies(models=[]) -%}
     {#- dbt finds refs and sources of a model with is_incremental() false, so the sources
         and models that only the incremental branch reads are named here for the lineage. -#}
-    -- depends_on: {{ source('build_state', 'files') }}, {{ source('build_state', 'dbt_build_files') }}
+    -- depends_on: {{ source('build_state', 'files') }}, {{ source('build_state', 'built_files') }}
     {%- for model in models %}, {{ ref(model) }}{% endfor %}
 {%- endmacro %}
 

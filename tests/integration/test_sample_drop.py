@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dagster_project import ledger
 from dagster_project.resources import ShopSettings
-from dagster_project.transform.assets import _entity_digests, project_digest
+from dagster_project.transform.assets import project_digest
 from sample_data import Config, generate
 from tests.conftest import query, run_pipeline
 from tests.integration.fingerprints import table_fingerprint, warehouse_fingerprints
@@ -268,9 +269,9 @@ def _relocate(warehouse: Path, drop: Path, moved: Path) -> None:
     dbt_vars = {"warehouse_path": str(warehouse), **ShopSettings(drop_dir=str(moved)).dbt_vars()}
     old, new = str(drop.resolve()), str(moved.resolve())
     with duckdb.connect(str(warehouse)) as con:
-        for table in ("_files", "_dbt_build_files"):
+        for table in ("_files", "_built_files"):
             con.execute(f"update raw.{table} set source_path = replace(source_path, ?, ?)",
                         [old, new])
-        digests = {**_entity_digests(con), "_project": project_digest(dbt_vars)}
+        digests = {**ledger.entity_digests(con), ledger.PROJECT_KEY: project_digest(dbt_vars)}
         con.executemany("update raw._dbt_build_state set digest = ? where entity = ?",
                         [(digest, entity) for entity, digest in digests.items()])

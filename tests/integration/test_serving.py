@@ -21,6 +21,7 @@ import sqlalchemy as sa
 import yaml
 from dagster import AssetCheckSeverity, materialize
 
+from contract import ENTITIES
 from dagster_project.ingest.assets import raw_exports
 from dagster_project.quality.checks import published_table_checks, raw_contract_checks
 from dagster_project.resources import (
@@ -113,7 +114,7 @@ def test_a_duckdb_1_4_client_reads_every_table_with_the_live_row_counts(served,
                 where schema_name in ('marts', 'ml')
                    or (schema_name = 'audit' and table_name = 'load_reconciliation')""")}
     checks = query(warehouse, """
-        select count(*) from (select distinct asset_key, suite, expectation
+        select count(*) from (select distinct asset_key, suite, expectation, column_name, rule
                               from audit.dq_results)""")[0][0]
     assert len(live) >= 30  # every mart of the tiny drop
     assert seen["counts"] == {**live, "audit.dq_results_latest": checks,
@@ -130,10 +131,14 @@ def test_the_copy_says_where_it_came_from(served):
     tables = query(serving, "select count(*) from duckdb_tables()")[0][0]
     # customers, products, orders-0001, orders-0002, order_items, channels, fx_rates, events
     assert about == (str(warehouse), str(drop), 8, "v1.1.0", tables, True)
-    # Only the newest result of each expectation.
-    latest = query(serving, """select count(*), count(distinct (asset_key, suite, expectation))
-                               from audit.dq_results_latest""")[0]
+    # Only the newest result of each expectation: a suite checks not-null on many columns.
+    latest = query(serving, """
+        select count(*), count(distinct (asset_key, suite, expectation, column_name, rule)),
+               count(*) filter (where suite = 'raw_orders'
+                                  and expectation = 'expect_column_values_to_not_be_null')
+        from audit.dq_results_latest""")[0]
     assert latest[0] == latest[1] > 0
+    assert latest[2] == len(ENTITIES["orders"].required)
 
 
 def test_no_hugeint_or_wide_decimal_in_marts_ml_or_the_copy(served):

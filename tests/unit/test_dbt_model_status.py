@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from dagster_project.transform.assets import record_model_status
+from dagster_project.ledger import record_model_status
 
 
 def _results(**statuses: str) -> dict:

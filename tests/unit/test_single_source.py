@@ -88,9 +88,11 @@ def test_the_churn_horizon_is_one_number_in_the_docs():
         (ROOT / "README.md", r"no counted order in the next (\d+) days"),
         (ROOT / "docs" / "metrics.md", r"none in\s+the (\d+) days after it"),
         (ROOT / "docs" / "raw_exports.md", r"the (\d+)-day\s+churn horizon"),
-        (ROOT / "ml" / "README.md", r"the evaluation cutoff is (\d+) days before each"),
+        (ROOT / "ml" / "README.md",
+         r"the\s+evaluation\s+cutoff\s+is\s+(\d+)\s+days\s+before\s+each"),
     ]
-    found = {path.name: re.findall(pattern, path.read_text()) for path, pattern in phrases}
+    found = {str(path.relative_to(ROOT)): re.findall(pattern, path.read_text())
+             for path, pattern in phrases}
     assert all(found.values()), found  # each document still states it
     assert {int(n) for numbers in found.values() for n in numbers} == {horizon}
 

@@ -1,0 +1,88 @@
+"""The ledger: which entities changed since the last dbt build and how, and what forgetting
+an entity (raw rows changed in place) does to the build and check state."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from dagster_project import ledger
+
+
+def _hold(con, entity: str, files: dict[str, str]) -> None:
+    """raw.<entity> now holds these files (path -> fingerprint), as a load records them."""
+    ledger.record_load(con, entity, "load", [(p, p.rsplit("/", 1)[-1], f, 1)
+                                             for p, f in files.items()], [], 0.0)
+
+
+@pytest.fixture
+def con():
+    con = duckdb.connect()
+    ledger.ensure(con)
+    ledger.ensure(con)  # idempotent
+    _hold(con, "orders", {"/d/orders-1.csv": "10:1", "/d/orders-2.csv": "20:1"})
+    _hold(con, "customers", {"/d/customers.csv": "5:1"})
+    _hold(con, "events", {"/d/events.jsonl": "7:1"})
+    return con
+
+
+def test_every_entity_is_changed_before_the_first_successful_build(con):
+    changes = ledger.changed_entities(con)
+    assert sorted(changes) == ["customers", "events", "orders"]
+    assert not any(change.known or change.append_only for change in changes.values())
+
+
+def test_added_rewritten_and_removed_files_since_the_last_build(con):
+    ledger.record_build(con, "project-1")
+    assert ledger.changed_entities(con) == {}
+    assert ledger.built_state(con)[ledger.PROJECT_KEY] == "project-1"
+    _hold(con, "orders", {"/d/orders-1.csv": "10:1", "/d/orders-2.csv": "20:1",
+                          "/d/orders-3.csv": "3:9"})  # one more day
+    _hold(con, "customers", {"/d/customers.csv": "6:2"})  # rewritten in place
+    _hold(con, "events", {})  # removed
+    changes = ledger.changed_entities(con)
+    assert changes["orders"] == ledger.FileChange("orders", added=("orders-3.csv",))
+    assert changes["orders"].append_only
+    assert changes["customers"].rewritten == ("customers.csv",)
+    assert not changes["customers"].append_only
+    assert changes["events"].removed == ("events.jsonl",) and changes["events"].changed
+    assert not changes["events"].append_only
+
+
+def test_a_started_build_trusts_no_earlier_state_until_it_succeeds(con):
+    ledger.record_build(con, "project-1")
+    ledger.start_build(con)
+    assert ledger.built_state(con) == {}
+    assert sorted(ledger.changed_entities(con)) == ["customers", "events", "orders"]
+
+
+def test_forgetting_an_entity_rebuilds_and_revalidates_it(con):
+    ledger.record_build(con, "project-1")
+    ledger.record_check(con, "raw_customers", "customers", "suite-digest", 1, "run-1")
+    ledger.record_check(con, "raw_orders", "orders", "suite-digest", 2, "run-1")
+    ledger.forget(con, ["customers"])  # e.g. the privacy zone cleared personal data
+    change = ledger.changed_entities(con)
+    assert list(change) == ["customers"] and not change["customers"].append_only
+    assert ledger.check_state(con, "raw_customers") is None
+    kept = ledger.check_state(con, "raw_orders")
+    assert kept.files == {"/d/orders-1.csv": "10:1", "/d/orders-2.csv": "20:1"}
+    assert (kept.row_count, kept.run_id) == (2, "run-1")
+    ledger.mark_built(con, ["customers"])  # an erasure's rebuild succeeded
+    assert ledger.changed_entities(con) == {}
+
+
+def test_mark_built_trusts_nothing_after_a_failed_build(con):
+    ledger.start_build(con)
+    ledger.mark_built(con, ["customers"])
+    assert sorted(ledger.changed_entities(con)) == ["customers", "events", "orders"]
+
+
+def test_samples_naming_a_customer_are_cleared(con):
+    ledger.record_results(con, "run-1", [
+        ("raw/orders", "raw_orders", "expect_x", "c", "rule", "error", False, None, 1, 50.0,
+         '[{"customer_id": "00042"}]', 0.1),
+        ("raw/orders", "raw_orders", "expect_y", "c", "rule", "error", False, None, 1, 50.0,
+         '[{"customer_id": "00043"}]', 0.1)])
+    assert ledger.clear_samples(con, '"00042"') == 1
+    assert con.execute("select sample from audit.dq_results order by expectation").fetchall() \
+        == [(None,), ('[{"customer_id": "00043"}]',)]
