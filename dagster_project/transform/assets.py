@@ -99,7 +99,9 @@ def _build(context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliRe
                 "; ".join(f"{model} is fed by changed {', '.join(entities)}"
                           for model, entities in sorted(blocked.items()))
                 or "a file was rewritten or removed, or raw rows changed in place"))
-    if not incremental:
+    if incremental:  # the models' full_refresh config reads it (macro shop_full_refresh)
+        args[2] = json.dumps({**dbt_vars, "shop_incremental": True})
+    else:
         args.append("--full-refresh")
     with warehouse.connect() as con:
         # Until this build succeeds, the next one cannot trust the last recorded state.

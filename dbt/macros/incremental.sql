@@ -4,6 +4,14 @@
     incremental branches may therefore assume that old files are unchanged and that the
     files not yet in raw._built_files are the only new rows. -#}
 
+{% macro shop_full_refresh() -%}
+    {#- The incremental models' `full_refresh` config: full unless the Dagster step found the
+        change append-only and passed `shop_incremental: true` (a var it leaves out of the
+        project digest). A plain `dbt build` or the erasure's rebuild is always full, so
+        no run that does not know what changed reads the files list as "new rows". -#}
+    {{ return(not var('shop_incremental', false)) }}
+{%- endmacro %}
+
 {% macro new_source_files(entity) -%}
     {#- Names of the entity's files loaded since the last successful dbt build: the rows
         whose `_source_file` is one of them are the new raw rows. -#}

@@ -3,7 +3,8 @@
     (channel_id, else the utm_source mapping). Exported session ids are kept but not
     trusted: sessions are derived the same way for every shop. Incremental (DECISIONS 31):
     an append-only build recomputes every event of the visitors whose events changed. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='visitor_id',
+{{ config(materialized='incremental', incremental_strategy='replace_keys',
+          full_refresh=shop_full_refresh(), unique_key='visitor_id',
           meta={'append_entities': ['events']}) }}
 {{ build_state_dependencies(['base_shop__events']) }}
 

@@ -2,7 +2,8 @@
     Lines of orders that are not in staging (quarantined or absent) keep their local
     amounts and get no base amounts; they are counted as orphans in the audit. Incremental
     (DECISIONS 31): an append-only build recomputes the lines of the changed orders. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='order_id',
+{{ config(materialized='incremental', incremental_strategy='replace_keys',
+          full_refresh=shop_full_refresh(), unique_key='order_id',
           meta={'append_entities': ['orders', 'order_items']}) }}
 {{ build_state_dependencies(['base_shop__orders', 'base_shop__order_items']) }}
 

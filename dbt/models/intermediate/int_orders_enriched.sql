@@ -2,7 +2,8 @@
     count (metrics.md "counted order"), and the customer's order sequence among counted
     orders (1 = new, 2+ = returning). Incremental (DECISIONS 31): an append-only build
     recomputes the orders of the customers whose orders or lines changed. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='customer_id',
+{{ config(materialized='incremental', incremental_strategy='replace_keys',
+          full_refresh=shop_full_refresh(), unique_key='customer_id',
           meta={'append_entities': ['orders', 'order_items']}) }}
 {{ build_state_dependencies(['base_shop__orders', 'base_shop__order_items']) }}
 

@@ -1,7 +1,8 @@
 {#- One row per session: its visitor, start and end, the channel and device of its first
     event (metrics.md), and which funnel steps it reached. Incremental (DECISIONS 31): an
     append-only build recomputes the sessions of the visitors whose events changed. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='visitor_id',
+{{ config(materialized='incremental', incremental_strategy='replace_keys',
+          full_refresh=shop_full_refresh(), unique_key='visitor_id',
           meta={'append_entities': ['events']}) }}
 {{ build_state_dependencies(['base_shop__events']) }}
 

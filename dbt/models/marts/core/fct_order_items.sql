@@ -1,7 +1,8 @@
 {#- One row per order line, money in base currency. Lines whose order or product is unknown
     join to the unknown member '-1'. Incremental (DECISIONS 31): an append-only build
     recomputes the lines of the changed orders. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='order_id',
+{{ config(materialized='incremental', incremental_strategy='replace_keys',
+          full_refresh=shop_full_refresh(), unique_key='order_id',
           meta={'append_entities': ['orders', 'order_items']}) }}
 {{ build_state_dependencies(['base_shop__orders', 'base_shop__order_items']) }}
 

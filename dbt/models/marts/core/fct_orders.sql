@@ -2,7 +2,8 @@
     customers or channels join to the unknown member '-1'; revenue columns are 0 for orders
     that do not count (cancelled, returned), per metrics.md. Incremental (DECISIONS 31): an
     append-only build recomputes the orders of the customers whose orders or lines changed. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='exported_customer_id',
+{{ config(materialized='incremental', incremental_strategy='replace_keys',
+          full_refresh=shop_full_refresh(), unique_key='exported_customer_id',
           meta={'append_entities': ['orders', 'order_items']}) }}
 {{ build_state_dependencies(['base_shop__orders', 'base_shop__order_items']) }}
 

@@ -16,7 +16,8 @@
     customers whose orders or sessions changed. -#}
 {%- set weight = "decimal(18, 12)" -%}
 {%- set half_life = var('attribution_half_life_days') -%}
-{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='customer_id',
+{{ config(materialized='incremental', incremental_strategy='replace_keys',
+          full_refresh=shop_full_refresh(), unique_key='customer_id',
           meta={'append_entities': ['orders', 'order_items', 'events']}) }}
 {{ build_state_dependencies(['base_shop__orders', 'base_shop__order_items', 'base_shop__events']) }}
 

@@ -1,5 +1,6 @@
 {#- Incremental (DECISIONS 31): an append-only build re-ranks only the keys the new files hold. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key=['order_id', 'line_number'],
+{{ config(materialized='incremental', incremental_strategy='replace_keys',
+          full_refresh=shop_full_refresh(), unique_key=['order_id', 'line_number'],
           meta={'append_entities': ['order_items']}) }}
 {{ build_state_dependencies() }}
 
