@@ -11,7 +11,7 @@
 | SHOP_QUARANTINE_LIMIT     | 0.05                     | quarantined share that fails a raw check|
 | SHOP_QUARANTINE_MIN_ROWS  | 10                       | bad rows always tolerated (small exports)|
 | SHOP_FRESHNESS_DAYS       | 45                       | newest order/event older: a warning|
-| SHOP_DUCKDB_MEMORY_LIMIT  | 3GB                      | DuckDB limit (dbt/profiles.yml)|
+| SHOP_DUCKDB_MEMORY_LIMIT  | 2GB                      | DuckDB limit (dbt/profiles.yml)|
 | SHOP_MODELS_DIR           | <warehouse>.state/models | saved ML models, one folder per version|
 | SHOP_REPORT_DIR           | reports beside warehouse | KPI reports, in <dir>/<warehouse stem>/|
 | SHOP_PSEUDONYM_KEY        | (a key file in state dir)| secret key of the published pseudonyms|
@@ -46,7 +46,7 @@ DEFAULTS = {  # the one place each default is written
     "SHOP_QUARANTINE_LIMIT": "0.05",
     "SHOP_QUARANTINE_MIN_ROWS": "10",
     "SHOP_FRESHNESS_DAYS": "45",
-    "SHOP_DUCKDB_MEMORY_LIMIT": "3GB",
+    "SHOP_DUCKDB_MEMORY_LIMIT": "2GB",
     # Days without any activity after which a customer's clear personal data (name,
     # e-mail, phone) is cleared at the next build; 0 keeps it (README, "Personal data").
     "SHOP_RETENTION_DAYS": "1095",
