@@ -5,6 +5,7 @@ import hashlib
 import json
 import sys
 import time
+from functools import cache
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -130,9 +131,15 @@ def _build(context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliRe
             ledger.record_build(con, project, current)
 
 
+@cache
+def _manifest() -> dict:
+    """dbt's manifest, read once per process: the assets above were defined from it."""
+    return json.loads(DBT_PROJECT.manifest_path.read_text())
+
+
 def _not_fed_by(entities: list[str]) -> list[str]:
     """dbt nodes (by unique-id name) that no changed source entity feeds."""
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    manifest = _manifest()
     children = manifest["child_map"]
     fed, todo = set(), [f"source.{manifest['metadata']['project_name']}.shop.{e}"
                         for e in entities]
@@ -151,7 +158,7 @@ def _incremental_blocked_by(changed: list[str]) -> dict[str, list[str]]:
     """Incremental models fed by a changed entity they do not append (`meta.append_entities`),
     e.g. base_shop__orders when fx_rates changed: {model: [entities]}. Any such model makes
     the whole build a full refresh (dbt's --full-refresh is per invocation)."""
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    manifest = _manifest()
     project = manifest["metadata"]["project_name"]
     parents = manifest["parent_map"]
     blocked = {}
