@@ -5,8 +5,8 @@ import hashlib
 import json
 import sys
 import time
-from functools import cache
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
