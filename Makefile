@@ -12,7 +12,7 @@ SEED ?= 7
 DROP ?= data/drops/sample
 WAREHOUSE ?= data/warehouse.duckdb
 
-.PHONY: help demo test ui build sample bench lint clean dbt-parse report chromium contract erase audience-export
+.PHONY: help demo test ui build sample bench bench-growth lint clean dbt-parse report chromium contract erase audience-export
 
 help:
 	@echo "make demo    install, generate a sample drop (SCALE=$(SCALE)) and build everything"
@@ -24,6 +24,7 @@ help:
 	@echo "make audience-export CAMPAIGN=win_back OUT=file.csv   ad-platform customer match (SHA-256 e-mails, opted-in only)"
 	@echo "make report  render the KPI report (HTML) from an existing warehouse (WAREHOUSE)"
 	@echo "make bench   run the benchmark, results in bench/results/"
+	@echo "make bench-growth SCALE=10   a larger shop, if this disk holds it (after make bench)"
 	@echo "make contract  regenerate dbt's contract macros, the sources YAML and docs/raw_exports.md's table from contract/"
 	@echo "make clean   remove generated data, the venv and build output"
 
@@ -91,6 +92,10 @@ test: dbt/target/manifest.json lint chromium
 
 bench: dbt/target/manifest.json
 	$(BIN)/python -m bench.run
+
+SCALE ?= 10
+bench-growth: dbt/target/manifest.json
+	$(BIN)/python -m bench.growth --scale $(SCALE)
 
 clean:
 	rm -rf data dbt/target dbt/logs $(VENV) .pytest_cache .ruff_cache
