@@ -29,6 +29,38 @@
     end
 {%- endmacro %}
 
+{% macro contract_rejection_reason(entity, rules=[]) -%}
+    {#- rejection_reason() with the contract's checks of `entity` (required, parsed, accepted
+        values, amounts, planned timestamps), then the model's own `rules` in order. -#}
+    {{ rejection_reason(
+        required=contract_required(entity),
+        parsed=contract_parsed(entity),
+        rules=contract_accepted_rules(entity) + rules,
+        amounts=contract_amounts(entity),
+        planned=contract_planned(entity)
+    ) }}
+{%- endmacro %}
+
+{% macro inline_cte() -%}
+    {#- `with name as {{ inline_cte() }} (...)`: the CTE is inlined into each reader, never
+        copied (a 10M-row CTE read twice would otherwise be materialised). -#}
+    {{ return(adapter.dispatch('inline_cte')()) }}
+{%- endmacro %}
+
+{% macro duckdb__inline_cte() -%}not materialized{%- endmacro %}
+
+{% macro default__inline_cte() -%}{%- endmacro %}
+
+{% macro materialized_cte() -%}
+    {#- `with name as {{ materialized_cte() }} (...)`: a small CTE computed once for all its
+        readers (DuckDB would otherwise inline it into each). -#}
+    {{ return(adapter.dispatch('materialized_cte')()) }}
+{%- endmacro %}
+
+{% macro duckdb__materialized_cte() -%}materialized{%- endmacro %}
+
+{% macro default__materialized_cte() -%}{%- endmacro %}
+
 {% macro exact_duplicate_rank(entity) -%}
     {#- 1 for the first copy of a row (by file, line), 2+ for exact duplicates of it. A
         malformed record (ragged CSV, invalid JSON) is never a duplicate: its contract
@@ -105,39 +137,44 @@
         model's typed CTE computes it. A row whose key no other row has is no exact copy
         (copies share the key): its rank is 1 without a window, and the windows run only on
         the few rows whose key repeats (a hash of the key finds them; a collision only
-        sends a row to the exact path). CTEs are inlined so nothing is copied. In an
+        sends a row to the exact path). `_key_repeats` is a constant in each branch of the
+        union, so a reader's `where [not] _key_repeats` (ranked_versions) prunes the other
+        branch at planning time: the raw table is scanned once per branch, and nothing is
+        copied as long as the base model inlines its CTEs (inline_cte()). In an
         incremental build only the rows of keys the new files hold are ranked (all their
         rows, old and new), and they replace those keys' rows (DECISIONS 31). -#}
     select * from (
-        with raw_rows as not materialized (
+        with raw_rows as {{ inline_cte() }} (
             select * from {{ source('shop', entity) }}
             {%- if is_incremental() %}
             {{ changed_keys_filter(entity, key_expressions) }}
             {%- endif %}
         ),
 
-        repeated_keys as (
+        repeated_keys as {{ materialized_cte() }} (
             select hash({{ key_expressions | join(', ') }}) as _key_hash
             from raw_rows
             group by _key_hash
             having count(*) > 1
         ),
 
-        keyed as not materialized (
+        keyed as {{ inline_cte() }} (
             select
                 *,
                 hash({{ key_expressions | join(', ') }})
-                    in (select repeated_keys._key_hash from repeated_keys) as _key_repeats
+                    in (select repeated_keys._key_hash from repeated_keys) as _repeats
             from raw_rows
         )
 
-        select *, cast(1 as bigint) as exact_duplicate_rank
+        select * exclude (_repeats), false as _key_repeats,
+            cast(1 as bigint) as exact_duplicate_rank
         from keyed
-        where not _key_repeats
+        where not _repeats
         union all by name
-        select *, {{ exact_duplicate_rank(entity) }} as exact_duplicate_rank
+        select * exclude (_repeats), true as _key_repeats,
+            {{ exact_duplicate_rank(entity) }} as exact_duplicate_rank
         from keyed
-        where _key_repeats
+        where _repeats
     )
 {%- endmacro %}
 

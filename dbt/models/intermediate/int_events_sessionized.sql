@@ -8,7 +8,7 @@
           meta={'append_entities': ['events']}) }}
 {{ build_state_dependencies(['base_shop__events']) }}
 
-with events as (
+with events as {{ inline_cte() }} (
     select * from {{ ref('stg_shop__events') }} as staged_events
     {%- if is_incremental() %}
     where {{ event_visitor_id('staged_events') }} in ({{ changed_event_visitors() }})
@@ -19,7 +19,7 @@ utm_channels as (
     select * from {{ ref('utm_source_channels') }}
 ),
 
-visitors as not materialized (
+visitors as {{ inline_cte() }} (
     select
         events.*,
         {{ event_visitor_id('events') }} as visitor_id,
@@ -29,7 +29,9 @@ visitors as not materialized (
 ),
 
 {#- The two windows sort only the three columns they need (event_id is unique), and the
-    result joins back to the events: sorting all twenty columns twice cost more. -#}
+    result joins back to the events: sorting all twenty columns twice cost more (and spills).
+    `events` and `visitors` are inlined, so the staged events are read twice from the base
+    table, never copied; the windows' read takes only the columns they need. -#}
 gaps as (
     select
         event_id,
@@ -37,7 +39,13 @@ gaps as (
         occurred_at,
         lag(occurred_at) over (partition by visitor_id order by occurred_at, event_id)
             as previous_occurred_at
-    from visitors
+    from (
+        select
+            events.event_id,
+            events.occurred_at,
+            {{ event_visitor_id('events') }} as visitor_id
+        from events
+    ) as visitor_events
 ),
 
 starts as (

@@ -13,23 +13,19 @@ with events as (
     {%- endif %}
 ),
 
-first_touch as (
+{#- One pass, no join: every session has exactly one start row (its visitor's first event,
+    or the first after a gap), so `max(case when is_session_start then x end)` is the start
+    row's x (null when it is null), as a join of the start rows to the aggregate gave it. -#}
+sessions as (
     select
         session_key,
-        visitor_id,
-        customer_id,
-        occurred_at as started_at,
-        event_date as session_date,
-        channel_id,
-        campaign_id,
-        device
-    from events
-    where is_session_start
-),
-
-steps as (
-    select
-        session_key,
+        max(case when is_session_start then visitor_id end) as visitor_id,
+        max(case when is_session_start then customer_id end) as first_customer_id,
+        max(case when is_session_start then occurred_at end) as started_at,
+        max(case when is_session_start then event_date end) as session_date,
+        max(case when is_session_start then channel_id end) as first_channel_id,
+        max(case when is_session_start then campaign_id end) as campaign_id,
+        max(case when is_session_start then device end) as device,
         max(occurred_at) as ended_at,
         count(*) as event_count,
         max(customer_id) as any_customer_id,
@@ -45,25 +41,24 @@ steps as (
 
 final as (
     select
-        first_touch.session_key,
-        first_touch.visitor_id,
-        coalesce(first_touch.customer_id, steps.any_customer_id) as customer_id,
-        first_touch.started_at,
-        steps.ended_at,
-        first_touch.session_date,
-        coalesce(first_touch.channel_id, {{ unknown_key() }}) as channel_id,
-        first_touch.campaign_id,
-        first_touch.device,
-        steps.event_count,
-        steps.page_view_count,
-        steps.product_view_count,
-        {{ dbt.datediff('first_touch.started_at', 'steps.ended_at', 'second') }} as duration_seconds,
-        steps.has_product_view,
-        steps.has_add_to_cart,
-        steps.has_checkout,
-        steps.has_purchase
-    from first_touch
-    inner join steps on first_touch.session_key = steps.session_key
+        session_key,
+        visitor_id,
+        coalesce(first_customer_id, any_customer_id) as customer_id,
+        started_at,
+        ended_at,
+        session_date,
+        coalesce(first_channel_id, {{ unknown_key() }}) as channel_id,
+        campaign_id,
+        device,
+        event_count,
+        page_view_count,
+        product_view_count,
+        {{ dbt.datediff('started_at', 'ended_at', 'second') }} as duration_seconds,
+        has_product_view,
+        has_add_to_cart,
+        has_checkout,
+        has_purchase
+    from sessions
 )
 
 select * from final

@@ -56,7 +56,9 @@ touches as (
         orders.order_date,
         orders.ordered_at,
         orders.net_revenue_amount as order_net_revenue_amount,
-        orders.is_new_customer_order
+        orders.is_new_customer_order,
+        cast(power(0.5, {{ dbt.datediff('coalesce(sessions.started_at, orders.ordered_at)', 'orders.ordered_at', 'second') }}
+                        / (86400.0 * {{ half_life }})) as decimal(38, 18)) as decay_factor
     from orders
     left join sessions
         on orders.customer_id = sessions.customer_id
@@ -65,6 +67,8 @@ touches as (
         and sessions.started_at > {{ dbt.dateadd('day', -1 * var('attribution_lookback_days'), 'orders.ordered_at') }}
 ),
 
+{#- The three windows share one partitioning, so the engine sorts the touches once (the
+    decay factor is computed per touch before them; a DECIMAL sum does not depend on order). -#}
 numbered as (
     select
         touches.*,
@@ -72,8 +76,7 @@ numbered as (
             partition by touches.order_id order by touches.touched_at, touches.session_key
         ) as touch_number,
         count(*) over (partition by touches.order_id) as touch_count,
-        cast(power(0.5, {{ dbt.datediff('touches.touched_at', 'touches.ordered_at', 'second') }}
-                        / (86400.0 * {{ half_life }})) as decimal(38, 18)) as decay_factor
+        sum(touches.decay_factor) over (partition by touches.order_id) as order_decay_total
     from touches
 ),
 
@@ -84,8 +87,7 @@ weighted as (
         cast(case when touch_number = touch_count then 1 else 0 end as {{ weight }})
             as last_touch_weight,
         cast(1.0 / touch_count as {{ weight }}) as linear_weight,
-        cast(decay_factor / sum(decay_factor) over (partition by order_id) as {{ weight }})
-            as time_decay_weight,
+        cast(decay_factor / order_decay_total as {{ weight }}) as time_decay_weight,
         cast(case
             when touch_count = 1 then 1.0
             when touch_count = 2 then 0.5

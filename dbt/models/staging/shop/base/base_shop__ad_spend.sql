@@ -43,15 +43,10 @@ checked as (
     select
         *,
         {#- spend_date is a date; a malformed one is reported as bad_timestamp like other times. -#}
-        {{ rejection_reason(
-            required=contract_required('ad_spend'),
-            parsed=contract_parsed('ad_spend'),
-            rules=contract_accepted_rules('ad_spend')
-                  + [('spend < 0 or impressions < 0 or clicks < 0', 'negative_amount'),
-                     ('fx_rate_to_base is null', 'currency_without_rate')],
-            amounts=contract_amounts('ad_spend'),
-            planned=contract_planned('ad_spend')
-        ) }} as rejection_reason
+        {{ contract_rejection_reason('ad_spend', rules=[
+            ('spend < 0 or impressions < 0 or clicks < 0', 'negative_amount'),
+            ('fx_rate_to_base is null', 'currency_without_rate')
+        ]) }} as rejection_reason
     from with_rates
 ),
 

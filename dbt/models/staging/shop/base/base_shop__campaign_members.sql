@@ -27,13 +27,7 @@ typed as (
 checked as (
     select
         *,
-        {{ rejection_reason(
-            required=contract_required('campaign_members'),
-            parsed=contract_parsed('campaign_members'),
-            rules=contract_accepted_rules('campaign_members'),
-            amounts=contract_amounts('campaign_members'),
-            planned=contract_planned('campaign_members')
-        ) }} as rejection_reason
+        {{ contract_rejection_reason('campaign_members') }} as rejection_reason
     from typed
 ),
 

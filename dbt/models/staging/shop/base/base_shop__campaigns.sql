@@ -43,15 +43,10 @@ with_rates as (
 checked as (
     select
         *,
-        {{ rejection_reason(
-            required=contract_required('campaigns'),
-            parsed=contract_parsed('campaigns'),
-            rules=contract_accepted_rules('campaigns')
-                  + [('ends_at < starts_at', 'ends_before_start'),
-                     ('budget is not null and fx_rate_to_base is null', 'currency_without_rate')],
-            amounts=contract_amounts('campaigns'),
-            planned=contract_planned('campaigns')
-        ) }} as rejection_reason
+        {{ contract_rejection_reason('campaigns', rules=[
+            ('ends_at < starts_at', 'ends_before_start'),
+            ('budget is not null and fx_rate_to_base is null', 'currency_without_rate')
+        ]) }} as rejection_reason
     from with_rates
 ),
 

@@ -20,13 +20,7 @@ typed as (
 checked as (
     select
         *,
-        {{ rejection_reason(
-            required=contract_required('channels'),
-            parsed=contract_parsed('channels'),
-            rules=contract_accepted_rules('channels'),
-            amounts=contract_amounts('channels'),
-            planned=contract_planned('channels')
-        ) }} as rejection_reason
+        {{ contract_rejection_reason('channels') }} as rejection_reason
     from typed
 ),
 

@@ -34,13 +34,7 @@ typed as (
 checked as (
     select
         *,
-        {{ rejection_reason(
-            required=contract_required('customers'),
-            parsed=contract_parsed('customers'),
-            rules=contract_accepted_rules('customers'),
-            amounts=contract_amounts('customers'),
-            planned=contract_planned('customers')
-        ) }} as rejection_reason
+        {{ contract_rejection_reason('customers') }} as rejection_reason
     from typed
 ),
 

@@ -4,11 +4,11 @@
           meta={'append_entities': ['events']}) }}
 {{ build_state_dependencies() }}
 
-with source as (
+with source as {{ inline_cte() }} (
     {{ ranked_source('events', [text('event_id')]) }}
 ),
 
-typed as (
+typed as {{ inline_cte() }} (
     select
         {{ text('event_id') }} as event_id,
         {{ to_utc_timestamp('occurred_at') }} as occurred_at,
@@ -36,16 +36,10 @@ typed as (
     from source
 ),
 
-checked as not materialized (
+checked as {{ inline_cte() }} (
     select
         *,
-        {{ rejection_reason(
-            required=contract_required('events'),
-            parsed=contract_parsed('events'),
-            rules=contract_accepted_rules('events'),
-            amounts=contract_amounts('events'),
-            planned=contract_planned('events')
-        ) }} as rejection_reason
+        {{ contract_rejection_reason('events') }} as rejection_reason
     from typed
 ),
 

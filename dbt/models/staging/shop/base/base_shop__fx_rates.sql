@@ -21,14 +21,9 @@ typed as (
 checked as (
     select
         *,
-        {{ rejection_reason(
-            required=contract_required('fx_rates'),
-            parsed=contract_parsed('fx_rates'),
-            rules=contract_accepted_rules('fx_rates')
-                  + [('rate_to_base <= 0', 'non_positive_rate')],
-            amounts=contract_amounts('fx_rates'),
-            planned=contract_planned('fx_rates')
-        ) }} as rejection_reason
+        {{ contract_rejection_reason('fx_rates', rules=[
+            ('rate_to_base <= 0', 'non_positive_rate')
+        ]) }} as rejection_reason
     from typed
 ),
 

@@ -26,14 +26,9 @@ typed as (
 checked as (
     select
         *,
-        {{ rejection_reason(
-            required=contract_required('inventory_snapshots'),
-            parsed=contract_parsed('inventory_snapshots'),
-            rules=contract_accepted_rules('inventory_snapshots')
-                  + [('on_hand_qty < 0 or on_order_qty < 0', 'negative_quantity')],
-            amounts=contract_amounts('inventory_snapshots'),
-            planned=contract_planned('inventory_snapshots')
-        ) }} as rejection_reason
+        {{ contract_rejection_reason('inventory_snapshots', rules=[
+            ('on_hand_qty < 0 or on_order_qty < 0', 'negative_quantity')
+        ]) }} as rejection_reason
     from typed
 ),
 

@@ -4,11 +4,11 @@
           meta={'append_entities': ['order_items']}) }}
 {{ build_state_dependencies() }}
 
-with source as (
+with source as {{ inline_cte() }} (
     {{ ranked_source('order_items', [text('order_id'), to_integer('line_number')]) }}
 ),
 
-typed as (
+typed as {{ inline_cte() }} (
     select
         {{ text('order_id') }} as order_id,
         {{ to_integer('line_number') }} as line_number,
@@ -30,20 +30,15 @@ typed as (
     from source
 ),
 
-checked as not materialized (
+checked as {{ inline_cte() }} (
     select
         *,
-        {{ rejection_reason(
-            required=contract_required('order_items'),
-            parsed=contract_parsed('order_items'),
-            rules=contract_accepted_rules('order_items')
-                  + [('quantity < 0', 'negative_quantity'),
-                     ('quantity <> floor(quantity)', 'fractional_quantity'),
-                     (implausible_quantity('quantity'), 'implausible_quantity'),
-                     ('unit_price < 0', 'negative_amount')],
-            amounts=contract_amounts('order_items'),
-            planned=contract_planned('order_items')
-        ) }} as rejection_reason
+        {{ contract_rejection_reason('order_items', rules=[
+            ('quantity < 0', 'negative_quantity'),
+            ('quantity <> floor(quantity)', 'fractional_quantity'),
+            (implausible_quantity('quantity'), 'implausible_quantity'),
+            ('unit_price < 0', 'negative_amount')
+        ]) }} as rejection_reason
     from typed
 ),
 

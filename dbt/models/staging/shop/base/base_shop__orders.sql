@@ -4,7 +4,7 @@
           meta={'append_entities': ['orders']}) }}
 {{ build_state_dependencies() }}
 
-with source as (
+with source as {{ inline_cte() }} (
     {{ ranked_source('orders', [text('order_id')]) }}
 ),
 
@@ -12,7 +12,7 @@ fx_rates as (
     select * from {{ ref('stg_shop__fx_rates_daily') }}
 ),
 
-typed as (
+typed as {{ inline_cte() }} (
     select
         {{ text('order_id') }} as order_id,
         {{ text('customer_id') }} as customer_id,
@@ -46,7 +46,7 @@ typed as (
     from source
 ),
 
-with_rates as (
+with_rates as {{ inline_cte() }} (
     select
         typed.*,
         cast(typed.ordered_at as date) as order_date,
@@ -58,18 +58,13 @@ with_rates as (
         and cast(typed.ordered_at as date) = fx_rates.rate_date
 ),
 
-checked as not materialized (
+checked as {{ inline_cte() }} (
     select
         *,
-        {{ rejection_reason(
-            required=contract_required('orders'),
-            parsed=contract_parsed('orders'),
-            rules=contract_accepted_rules('orders')
-                  + [('subtotal_amount < 0 or total_amount < 0', 'negative_amount'),
-                     ('fx_rate_to_base is null', 'currency_without_rate')],
-            amounts=contract_amounts('orders'),
-            planned=contract_planned('orders')
-        ) }} as rejection_reason
+        {{ contract_rejection_reason('orders', rules=[
+            ('subtotal_amount < 0 or total_amount < 0', 'negative_amount'),
+            ('fx_rate_to_base is null', 'currency_without_rate')
+        ]) }} as rejection_reason
     from with_rates
 ),
 

@@ -46,15 +46,10 @@ with_rates as (
 checked as (
     select
         *,
-        {{ rejection_reason(
-            required=contract_required('products'),
-            parsed=contract_parsed('products'),
-            rules=contract_accepted_rules('products')
-                  + [('list_price < 0', 'negative_amount'),
-                     ('fx_rate_to_base is null', 'currency_without_rate')],
-            amounts=contract_amounts('products'),
-            planned=contract_planned('products')
-        ) }} as rejection_reason
+        {{ contract_rejection_reason('products', rules=[
+            ('list_price < 0', 'negative_amount'),
+            ('fx_rate_to_base is null', 'currency_without_rate')
+        ]) }} as rejection_reason
     from with_rates
 ),
 

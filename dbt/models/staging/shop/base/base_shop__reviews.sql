@@ -25,14 +25,9 @@ typed as (
 checked as (
     select
         *,
-        {{ rejection_reason(
-            required=contract_required('reviews'),
-            parsed=contract_parsed('reviews'),
-            rules=contract_accepted_rules('reviews')
-                  + [('rating < 1 or rating > 5', 'rating_out_of_range')],
-            amounts=contract_amounts('reviews'),
-            planned=contract_planned('reviews')
-        ) }} as rejection_reason
+        {{ contract_rejection_reason('reviews', rules=[
+            ('rating < 1 or rating > 5', 'rating_out_of_range')
+        ]) }} as rejection_reason
     from typed
 ),
 
