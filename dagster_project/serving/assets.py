@@ -55,7 +55,9 @@ def warehouse_copy(context: AssetExecutionContext,
     rows = sum(publication.tables.values())
     how = "updated the previous copy" if publication.updated else "copied everything"
     context.log.info(f"published {len(publication.tables)} tables ({rows:,} rows) to "
-                     f"{publication.path} in {publication.seconds:.1f} s ({how})")
+                     f"{publication.path} in {publication.seconds:.1f} s ({how}; "
+                     + ", ".join(f"{name} {seconds} s"
+                                 for name, seconds in publication.steps.items()) + ")")
     table = "\n".join(["| table | rows |", "|---|---:|"]
                       + [f"| {name} | {count:,} |" for name, count in publication.tables.items()])
     return MaterializeResult(metadata={

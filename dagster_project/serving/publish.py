@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,6 +81,7 @@ class Publication:
     storage_version: str
     published_at: str
     updated: bool = False  # the previous copy was updated, not copied whole
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per step
 
 
 def ident(name: str) -> str:
@@ -115,9 +116,17 @@ def publish(warehouse_path: str, serving_path: str, *, run_id: str = "",
     temporary = serving.with_name(f".{serving.name}.{os.getpid()}.tmp")
     _remove(temporary)
     published_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    steps, mark = {}, time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal mark
+        steps[name] = round(time.perf_counter() - mark, 2)
+        mark = time.perf_counter()
+
     try:
         if plan is not None:
             shutil.copyfile(serving, temporary)
+            step("file copy")
         with duckdb.connect() as con:
             con.execute(f"attach {literal(warehouse_path)} as live (read_only)")
             if plan is None:
@@ -125,16 +134,20 @@ def publish(warehouse_path: str, serving_path: str, *, run_id: str = "",
                             f"(storage_version {literal(STORAGE_VERSION)})")
                 tables = _copy_tables(con)
                 copied = set(tables)
+                step("tables (all copied whole)")
             else:
                 # An existing file keeps the storage version it was written with.
                 con.execute(f"attach {literal(str(temporary))} as serving")
                 tables, copied = _update_tables(con, plan)
+            step(f"tables ({len(copied)} copied whole)")
             tables.update(_copy_quality(con))
             _comment_copied(con, copied)
             tables[f"audit.{ABOUT_TABLE}"] = 1
             _write_about(con, warehouse_path, run_id, published_at, len(tables))
+            step("quality, comments, about")
             con.execute("checkpoint serving")
             con.execute("detach serving")
+            step("checkpoint")
         os.replace(temporary, serving)
     finally:
         _remove(temporary)
@@ -145,7 +158,7 @@ def publish(warehouse_path: str, serving_path: str, *, run_id: str = "",
                        seconds=time.perf_counter() - started,
                        file_bytes=serving.stat().st_size, storage_version=STORAGE_VERSION,
                        published_at=published_at.isoformat(sep=" "),
-                       updated=plan is not None)
+                       updated=plan is not None, steps=steps)
 
 
 def _token(run_id: str, published_at: datetime) -> str:

@@ -5,7 +5,9 @@
     last successful build tested, unchanged. A blocking (severity error) row-level test
     (not_null, accepted_values, relationships) of such a model then reads only the replaced
     rows: those whose unique_key hashes to a key this invocation logged
-    (macros/change_log.sql). unique and unique_combination count over the whole table the
+    (macros/change_log.sql). So does such a test of a staging view of the valid latest
+    rows of an incremental base (macro staged_current, a row-wise filter), by the base's
+    keys. unique and unique_combination count over the whole table the
     values that the replaced rows hold, so a new row that repeats an untouched row's value
     still fails. A test that reads another model this invocation rebuilds (relationships to a
     rebuilt dimension) stays whole: its parent may have lost a value untouched rows use. So
@@ -28,8 +30,9 @@
 {%- endmacro %}
 
 {% macro shop_tested_incremental_node() -%}
-    {#- The model the current test is attached to, when its test may read only the rows
-        this invocation replaced; else none. -#}
+    {#- When the current test may read only the rows this invocation replaced: the model
+        it is attached to (`tested`) and the incremental model whose replaced keys those
+        rows have (`keyed`, the same model or the base of a staging view); else none. -#}
     {%- if not execute or not var('shop_incremental', false) or flags.FULL_REFRESH -%}
         {{ return(none) }}
     {%- endif -%}
@@ -40,28 +43,38 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
-    {%- if not tested or tested.config.materialized != 'incremental'
-           or not tested.config.unique_key -%}
+    {%- if not tested -%}{{ return(none) }}{%- endif -%}
+    {%- set keyed = tested -%}
+    {%- if tested.config.materialized == 'view' and tested.depends_on.nodes | length == 1
+           and tested.depends_on.macros | select('equalto', 'macro.' ~ project_name
+                                                  ~ '.staged_current') | list -%}
+        {#- A staging view of the valid latest rows (staged_current): a row-wise filter of
+            its incremental base, so its rows change only for the base's replaced keys. -#}
+        {%- set keyed = graph.nodes.get(tested.depends_on.nodes[0]) -%}
+    {%- endif -%}
+    {%- if not keyed or keyed.config.materialized != 'incremental'
+           or not keyed.config.unique_key -%}
         {{ return(none) }}
     {%- endif -%}
     {%- for other in model.depends_on.nodes
             if other != tested.unique_id and other in (selected_resources or []) -%}
         {{ return(none) }}
     {%- endfor -%}
-    {{ return(tested) }}
+    {{ return({'tested': tested, 'keyed': keyed}) }}
 {%- endmacro %}
 
 {% macro shop_changed_rows_filter() -%}
     {#- A predicate over the tested model's columns: the rows this invocation replaced, or
         every row when it did not build the model incrementally after all (a missing table
         is created whole). Empty when the test must read every row. -#}
-    {%- set tested = shop_tested_incremental_node() -%}
-    {%- if tested is none -%}{{ return('') }}{%- endif -%}
-    {%- set keys = [tested.config.unique_key] if tested.config.unique_key is string
-                   else tested.config.unique_key -%}
+    {%- set nodes = shop_tested_incremental_node() -%}
+    {%- if nodes is none -%}{{ return('') }}{%- endif -%}
+    {%- set keyed = nodes['keyed'] -%}
+    {%- set keys = [keyed.config.unique_key] if keyed.config.unique_key is string
+                   else keyed.config.unique_key -%}
     {%- set logged -%}
         from {{ shop_change_log() }} as logged
-        where logged.relation = {{ shop_sql_text(shop_relation_name(tested)) }}
+        where logged.relation = {{ shop_sql_text(shop_relation_name(keyed)) }}
             and logged.invocation_id = {{ shop_sql_text(invocation_id) }}
             and logged.kind = 'keys'
     {%- endset -%}
@@ -72,8 +85,9 @@
 {% macro shop_whole_tested_relation() -%}
     {#- For unique tests: the whole tested model (with the test's `where`) when the test's
         `model` holds only the replaced rows; else none. -#}
-    {%- set tested = shop_tested_incremental_node() -%}
-    {%- if tested is none -%}{{ return(none) }}{%- endif -%}
+    {%- set nodes = shop_tested_incremental_node() -%}
+    {%- if nodes is none -%}{{ return(none) }}{%- endif -%}
+    {%- set tested = nodes['tested'] -%}
     {%- set relation = api.Relation.create(database=tested.database, schema=tested.schema,
                                            identifier=tested.alias or tested.name) -%}
     {%- set where = config.get('where', '') -%}
