@@ -129,11 +129,16 @@ def _build(context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliRe
     # dbt holds the DuckDB file while it runs, so row counts are read once it is done.
     events = list(invocation.stream())
     with warehouse.connect(read_only=True) as con:
+        # Tables only: counting a view runs its query (the staging views filter 10M rows).
+        tables = {f"{schema}.{name}" for schema, name in con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where database_name = current_database()").fetchall()}
         for event in events:
             if isinstance(event, Output):
                 table = ".".join(context.asset_key_for_output(event.output_name).path)
-                rows = con.execute(f"select count(*) from {table}").fetchall()[0][0]
-                event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
+                if table in tables:
+                    rows = con.execute(f"select count(*) from {table}").fetchall()[0][0]
+                    event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
             yield event
     context.log.info(f"dbt build finished in {time.perf_counter() - started:.1f} s")
     with warehouse.connect() as con:
