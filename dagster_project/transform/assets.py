@@ -18,7 +18,7 @@ from packaging.version import Version
 from .. import ledger
 from ..resources import ShopSettings, WarehouseResource
 from ..settings import PROJECT_ROOT
-from ..state import state_dir
+from ..state import dbt_target_path
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_ROOT / "dbt", profiles_dir=PROJECT_ROOT / "dbt")
 DBT_PROJECT.prepare_if_dev()
@@ -202,11 +202,6 @@ def _incremental_blocked_by(changed: list[str]) -> dict[str, list[str]]:
         if feeding & set(changed) - appends:
             blocked[node["name"]] = sorted(feeding & set(changed) - appends)
     return blocked
-
-
-def dbt_target_path(warehouse_path: str) -> Path:
-    """dbt's target folder for builds of this warehouse: `<warehouse>.state/dbt_target`."""
-    return state_dir(warehouse_path) / "dbt_target"
 
 
 def project_digest(dbt_vars: dict) -> str:
