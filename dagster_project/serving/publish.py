@@ -139,7 +139,7 @@ def publish(warehouse_path: str, serving_path: str, *, run_id: str = "",
                 # An existing file keeps the storage version it was written with.
                 con.execute(f"attach {literal(str(temporary))} as serving")
                 tables, copied = _update_tables(con, plan)
-            step(f"tables ({len(copied)} copied whole)")
+                step(f"tables ({len(copied)} copied whole)")
             tables.update(_copy_quality(con))
             _comment_copied(con, copied)
             tables[f"audit.{ABOUT_TABLE}"] = 1
