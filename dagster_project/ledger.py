@@ -17,7 +17,10 @@ report read the audit ones):
 - `audit.dbt_model_status`: each model's outcome in the newest dbt build that ran it;
 - `audit.dq_results`: every expectation's result, per run (validations only: an outcome
   carried over from an earlier run is not appended again);
-- `audit.load_reconciliation_history`: each build's load reconciliation.
+- `audit.load_reconciliation_history`: each build's load reconciliation;
+- `raw._model_changes`: what each dbt invocation changed since the serving copy was last
+  published (written by dbt's hooks and strategy `replace_keys`, dbt/macros/change_log.sql,
+  with the same DDL; pruned here when a copy is published).
 
 Not here: `ml.model_registry` stays with `ml/registry.py` (ml/ imports nothing above it,
 and its columns are described once in `ml/tables.py`), and the personal-data zone's tables
@@ -59,8 +62,12 @@ DDL = {
         run_id varchar, recorded_at timestamp, entity varchar, raw_row_count bigint,
         loaded_row_count bigint, quarantined_row_count bigint,
         exact_duplicate_count bigint)""",
+    "raw._model_changes": """(
+        relation varchar, invocation_id varchar, kind varchar, key_columns varchar,
+        key_hash ubigint, logged_at timestamp)""",
 }
 PROJECT_KEY = "_project"  # the dbt project's row in raw._dbt_build_state
+MODEL_CHANGES = "raw._model_changes"
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
@@ -340,3 +347,53 @@ def record_reconciliation(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
         select ?, now(), entity, raw_row_count, loaded_row_count, quarantined_row_count,
             exact_duplicate_count
         from audit.load_reconciliation""", [run_id])
+
+
+# What changed since the serving copy was published -----------------------------------------
+
+@dataclass(frozen=True)
+class ModelChanges:
+    """What dbt changed since the last publication recorded (`raw._model_changes`)."""
+
+    published: str | None  # that publication's token, None if none is recorded
+    running: bool  # a dbt invocation started and has not finished (or was stopped)
+    whole: frozenset[str]  # "schema.table" rebuilt whole
+    keys: dict[str, str]  # "schema.table" -> its key columns, for tables with replaced keys
+    cutoff: object  # the newest entry read (publication prunes up to it)
+
+
+def model_changes(con: duckdb.DuckDBPyConnection) -> ModelChanges:
+    """Read on a read-only connection: the caller checks that the log exists."""
+    published = con.execute(f"""
+        select invocation_id from {MODEL_CHANGES} where kind = 'published'
+        order by logged_at desc limit 1""").fetchall()
+    rows = con.execute(f"""
+        select relation, kind, any_value(key_columns), max(logged_at) from {MODEL_CHANGES}
+        where kind in ('running', 'table', 'keys') group by relation, kind""").fetchall()
+    keys = {relation: columns for relation, kind, columns, _ in rows if kind == "keys"}
+    return ModelChanges(
+        published=published[0][0] if published else None,
+        running=any(kind == "running" for _, kind, _, _ in rows),
+        whole=frozenset(relation for relation, kind, _, _ in rows if kind == "table"),
+        keys={relation: columns for relation, columns in keys.items()},
+        cutoff=max((logged for *_, logged in rows), default=None))
+
+
+def record_publication(con: duckdb.DuckDBPyConnection, token: str, cutoff: object) -> None:
+    """After a serving copy was renamed into place: the changes it holds (up to `cutoff`)
+    are pruned and its token recorded, in one transaction. A `running` mark is pruned too:
+    a copy is only updated in place when there is none, so this copy was taken whole (and
+    no dbt invocation can write the warehouse while a publish reads it)."""
+    ensure(con)
+    con.execute("begin")
+    try:
+        if cutoff is not None:
+            con.execute(f"delete from {MODEL_CHANGES} where kind != 'published' "
+                        f"and logged_at <= ?", [cutoff])
+        con.execute(f"delete from {MODEL_CHANGES} where kind = 'published'")
+        con.execute(f"insert into {MODEL_CHANGES} values ('*', ?, 'published', null, null, "
+                    f"now()::timestamp)", [token])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise

@@ -6,6 +6,8 @@ Everything lives beside the warehouse file, in `<warehouse>.state/` (for
 - `dagster/`: the Dagster instance (DAGSTER_HOME) of this warehouse, so two warehouses
   never share run history, check results or sensor state;
 - `models/`: the saved ML models (the default of SHOP_MODELS_DIR);
+- `dbt_target/`: dbt's target folder for the Dagster dbt step's builds (one per warehouse,
+  so dbt parses only what changed since the last build);
 - `build.lock`: held by a whole `python -m dagster_project.build`; a second build of the
   same warehouse fails at once naming the holder;
 - `write.lock`: held by every step that writes the warehouse file (DuckDB allows one
@@ -46,6 +48,11 @@ def state_dir(warehouse_path: str | Path) -> Path:
     """`data/warehouse.duckdb` -> `data/warehouse.state`."""
     path = Path(warehouse_path)
     return path.with_name(f"{path.stem}.state")
+
+
+def dbt_target_path(warehouse_path: str | Path) -> Path:
+    """dbt's target folder for builds of this warehouse: `<warehouse>.state/dbt_target`."""
+    return state_dir(warehouse_path) / "dbt_target"
 
 
 def instance_home(warehouse_path: str | Path) -> Path:

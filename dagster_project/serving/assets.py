@@ -50,10 +50,14 @@ def warehouse_copy(context: AssetExecutionContext,
         raise Failure(f"serving copy not published: this run failed ({shown}); "
                       f"readers keep the last good copy {warehouse.serving_file()}")
     with warehouse.lock(context):  # read the live file while no step writes it
-        publication = publish(warehouse.path, warehouse.serving_file(), run_id=context.run_id)
+        publication = publish(warehouse.path, warehouse.serving_file(), run_id=context.run_id,
+                              incremental=True)
     rows = sum(publication.tables.values())
+    how = "updated the previous copy" if publication.updated else "copied everything"
     context.log.info(f"published {len(publication.tables)} tables ({rows:,} rows) to "
-                     f"{publication.path} in {publication.seconds:.1f} s")
+                     f"{publication.path} in {publication.seconds:.1f} s ({how}; "
+                     + ", ".join(f"{name} {seconds} s"
+                                 for name, seconds in publication.steps.items()) + ")")
     table = "\n".join(["| table | rows |", "|---|---:|"]
                       + [f"| {name} | {count:,} |" for name, count in publication.tables.items()])
     return MaterializeResult(metadata={

@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from .. import ledger
+
 # The oldest storage format that holds everything the marts use; DuckDB 1.1 and newer read
 # it (1.4 is what the BI drivers of late 2026 bundle). Raising it locks out older clients.
 STORAGE_VERSION = "v1.1.0"
 SCHEMAS = ("marts", "ml")
+DBT_SCHEMAS = ("marts", "audit")  # what dbt writes here is in its change log (ml is not)
 AUDIT_TABLES = ("load_reconciliation",)
 ABOUT_TABLE = "serving_copy"
 DQ_TABLE = "dq_results_latest"
@@ -76,6 +80,8 @@ class Publication:
     file_bytes: int
     storage_version: str
     published_at: str
+    updated: bool = False  # the previous copy was updated, not copied whole
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per step
 
 
 def ident(name: str) -> str:
@@ -88,37 +94,113 @@ def literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def publish(warehouse_path: str, serving_path: str, *, run_id: str = "") -> Publication:
-    """Copy the analyst-facing tables of the warehouse to `serving_path`, atomically."""
+def publish(warehouse_path: str, serving_path: str, *, run_id: str = "",
+            incremental: bool = False) -> Publication:
+    """Copy the analyst-facing tables of the warehouse to `serving_path`, atomically.
+
+    `incremental`: start from a file copy of the previous serving copy and re-copy only
+    what changed since it was published (`update_plan`), when that can be known; else, and
+    by default, copy everything. Either way the result is written beside the copy and
+    renamed over it, and the change log is pruned afterwards (ledger.record_publication).
+    """
     started = time.perf_counter()
     serving = Path(serving_path)
     if serving.resolve() == Path(warehouse_path).resolve():
         raise ServingError(f"the serving copy {serving} cannot be the live warehouse itself")
     serving.parent.mkdir(parents=True, exist_ok=True)
     refuse_foreign_copy(serving, warehouse_path)
+    with duckdb.connect(warehouse_path, read_only=True) as con:
+        changes = ledger.model_changes(con) if _has_change_log(con) else None
+    plan = update_plan(serving, changes) if incremental else None
     # Same folder, so os.replace is a rename on one filesystem: atomic for readers.
     temporary = serving.with_name(f".{serving.name}.{os.getpid()}.tmp")
     _remove(temporary)
     published_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    steps, mark = {}, time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal mark
+        steps[name] = round(time.perf_counter() - mark, 2)
+        mark = time.perf_counter()
+
     try:
+        if plan is not None:
+            shutil.copyfile(serving, temporary)
+            step("file copy")
         with duckdb.connect() as con:
             con.execute(f"attach {literal(warehouse_path)} as live (read_only)")
-            con.execute(f"attach {literal(str(temporary))} as serving "
-                        f"(storage_version {literal(STORAGE_VERSION)})")
-            tables = _copy_tables(con)
+            if plan is None:
+                con.execute(f"attach {literal(str(temporary))} as serving "
+                            f"(storage_version {literal(STORAGE_VERSION)})")
+                tables = _copy_tables(con)
+                copied = set(tables)
+                step("tables (all copied whole)")
+            else:
+                # An existing file keeps the storage version it was written with.
+                con.execute(f"attach {literal(str(temporary))} as serving")
+                tables, copied = _update_tables(con, plan)
+                step(f"tables ({len(copied)} copied whole)")
             tables.update(_copy_quality(con))
-            _comment_copied(con, tables)
+            _comment_copied(con, copied)
             tables[f"audit.{ABOUT_TABLE}"] = 1
             _write_about(con, warehouse_path, run_id, published_at, len(tables))
+            step("quality, comments, about")
             con.execute("checkpoint serving")
             con.execute("detach serving")
+            step("checkpoint")
         os.replace(temporary, serving)
     finally:
         _remove(temporary)
+    with duckdb.connect(warehouse_path) as con:
+        ledger.record_publication(con, _token(run_id, published_at),
+                                  changes.cutoff if changes else None)
     return Publication(path=str(serving), tables=tables,
                        seconds=time.perf_counter() - started,
                        file_bytes=serving.stat().st_size, storage_version=STORAGE_VERSION,
-                       published_at=published_at.isoformat(sep=" "))
+                       published_at=published_at.isoformat(sep=" "),
+                       updated=plan is not None, steps=steps)
+
+
+def _token(run_id: str, published_at: datetime) -> str:
+    """A publication as the change log records it: the run and the time of the copy."""
+    return f"{run_id}@{published_at.isoformat(sep=' ')}"
+
+
+def _has_change_log(con: duckdb.DuckDBPyConnection) -> bool:
+    schema, table = ledger.MODEL_CHANGES.split(".")
+    return bool(con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+        [schema, table]).fetchone()[0])
+
+
+@dataclass(frozen=True)
+class UpdatePlan:
+    """How to bring the previous copy up to date: relations re-copied whole, relations
+    whose replaced keys are re-copied (relation -> key columns)."""
+
+    whole: frozenset[str]
+    keys: dict[str, str]
+
+
+def update_plan(serving: Path, changes: ledger.ModelChanges | None) -> UpdatePlan | None:
+    """The update of the previous copy, or None when it must be copied whole: no previous
+    copy (or one of another storage version), no change log, a dbt invocation that did not
+    finish, or a previous copy that is not the publication the log was last pruned for
+    (a failed or foreign publish, or a warehouse published before the log existed)."""
+    if changes is None or changes.running or changes.published is None or not serving.exists():
+        return None
+    try:
+        with duckdb.connect(str(serving), read_only=True) as con:
+            about = con.execute(f"select run_id, published_at, storage_version "
+                                f"from audit.{ident(ABOUT_TABLE)}").fetchall()
+    except duckdb.Error:
+        return None  # held for writing by a tool, or unreadable: copy whole
+    if len(about) != 1 or about[0][2] != STORAGE_VERSION:
+        return None
+    run_id, published_at, _ = about[0]
+    if _token(run_id or "", published_at) != changes.published:
+        return None
+    return UpdatePlan(whole=changes.whole, keys=dict(changes.keys))
 
 
 def refuse_foreign_copy(serving: Path, warehouse_path: str) -> None:
@@ -145,22 +227,100 @@ def refuse_foreign_copy(serving: Path, warehouse_path: str) -> None:
                            f"set SHOP_SERVING_PATH to a file of this warehouse's own")
 
 
-def _copy_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    wanted = con.execute("""
+def _wanted(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """The live tables a serving copy holds (besides the quality and about tables)."""
+    return con.execute("""
         select schema_name, table_name from duckdb_tables()
         where database_name = 'live'
           and (schema_name in (select unnest(?::varchar[]))
                or (schema_name = 'audit' and table_name in (select unnest(?::varchar[]))))
         order by schema_name, table_name""", [list(SCHEMAS), list(AUDIT_TABLES)]).fetchall()
+
+
+def _copy_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    wanted = _wanted(con)
     copied = {}
     for schema in sorted({schema for schema, _ in wanted} | {"audit"}):
         con.execute(f"create schema if not exists serving.{ident(schema)}")
     for schema, table in wanted:
-        name = f"{ident(schema)}.{ident(table)}"
-        con.execute(f"create table serving.{name} as select * from live.{name}")
-        copied[f"{schema}.{table}"] = con.execute(
-            f"select count(*) from serving.{name}").fetchone()[0]
+        copied[f"{schema}.{table}"] = _copy_whole(con, schema, table)
     return copied
+
+
+def _copy_whole(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
+    name = f"{ident(schema)}.{ident(table)}"
+    con.execute(f"create table serving.{name} as select * from live.{name}")
+    return con.execute(f"select count(*) from serving.{name}").fetchone()[0]
+
+
+def _update_tables(con: duckdb.DuckDBPyConnection,
+                   plan: UpdatePlan) -> tuple[dict[str, int], set[str]]:
+    """Bring the attached copy of the previous serving file up to date with the live
+    tables: re-copy a table whole when dbt rebuilt it whole, when it is not a dbt model
+    (schema ml, written by the models, compared by content), or when its columns or row
+    count differ from the live table's; replace the rows of the keys dbt replaced in an
+    incremental model; keep the rest. Returns the row counts and the tables copied whole
+    (their comments are copied afresh)."""
+    wanted = _wanted(con)
+    held = {name for (name,) in con.execute(
+        "select schema_name || '.' || table_name from duckdb_tables() "
+        "where database_name = 'serving'").fetchall()}
+    for schema in sorted({schema for schema, _ in wanted} | {"audit"}):
+        con.execute(f"create schema if not exists serving.{ident(schema)}")
+    keep = {f"{schema}.{table}" for schema, table in wanted}
+    for name in sorted(held - keep):  # dropped from live, or rewritten below
+        schema, table = name.split(".", 1)
+        con.execute(f"drop table serving.{ident(schema)}.{ident(table)}")
+    tables, copied = {}, set()
+    for schema, table in wanted:
+        name = f"{schema}.{table}"
+        quoted = f"{ident(schema)}.{ident(table)}"
+        whole = (name not in held or name in plan.whole
+                 or _columns(con, "live", schema, table) != _columns(con, "serving", schema, table)
+                 or (schema not in DBT_SCHEMAS
+                     and _content(con, "live", quoted) != _content(con, "serving", quoted)))
+        if not whole and name in plan.keys:
+            _replace_keys(con, quoted, plan.keys[name], name)
+        if not whole:
+            count = con.execute(f"select count(*) from serving.{quoted}").fetchone()[0]
+            whole = count != con.execute(f"select count(*) from live.{quoted}").fetchone()[0]
+        if whole:
+            if name in held:
+                con.execute(f"drop table serving.{quoted}")
+            count = _copy_whole(con, schema, table)
+            copied.add(name)
+        tables[name] = count
+    return tables, copied
+
+
+def _columns(con: duckdb.DuckDBPyConnection, database: str, schema: str,
+             table: str) -> list[tuple]:
+    return con.execute("""
+        select column_name, data_type from duckdb_columns()
+        where database_name = ? and schema_name = ? and table_name = ?
+        order by column_index""", [database, schema, table]).fetchall()
+
+
+def _content(con: duckdb.DuckDBPyConnection, database: str, quoted: str) -> tuple:
+    """Row count and the sum of the rows' hashes: whether a table not written by dbt
+    changed (a change keeping both is a 64-bit hash collision)."""
+    return con.execute(f"select count(*), sum(hash(row_values)::hugeint) "
+                       f"from {database}.{quoted} as row_values").fetchone()
+
+
+def _replace_keys(con: duckdb.DuckDBPyConnection, quoted: str, key_columns: str,
+                  relation: str) -> None:
+    """Delete the copy's rows of the replaced keys (by hash, as dbt logged them: a
+    collision only re-copies more rows) and insert the live rows of those keys."""
+    key = ", ".join(ident(column.strip()) for column in key_columns.split(","))
+    con.execute(f"""
+        create or replace temporary table replaced_keys as
+        select distinct key_hash from live.{ledger.MODEL_CHANGES}
+        where relation = ? and kind = 'keys' and key_hash is not null""", [relation])
+    con.execute(f"delete from serving.{quoted} "
+                f"where hash({key}) in (select key_hash from replaced_keys)")
+    con.execute(f"insert into serving.{quoted} select * from live.{quoted} "
+                f"where hash({key}) in (select key_hash from replaced_keys)")
 
 
 def _copy_quality(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -190,7 +350,7 @@ def _copy_quality(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         f"select count(*) from serving.audit.{ident(DQ_TABLE)}").fetchone()[0]}
 
 
-def _comment_copied(con: duckdb.DuckDBPyConnection, tables: dict[str, int]) -> None:
+def _comment_copied(con: duckdb.DuckDBPyConnection, tables: set[str]) -> None:
     """Carry the live tables' and columns' comments (dbt's persist_docs and the ml writer's
     descriptions) over to the copy."""
     for schema, table, comment in con.execute("""

@@ -2,20 +2,23 @@
 
 
 import hashlib
+import importlib.metadata
 import json
 import sys
 import time
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, Config, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from packaging.version import Version
 
 from .. import ledger
 from ..resources import ShopSettings, WarehouseResource
 from ..settings import PROJECT_ROOT
+from ..state import dbt_target_path
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_ROOT / "dbt", profiles_dir=PROJECT_ROOT / "dbt")
 DBT_PROJECT.prepare_if_dev()
@@ -45,8 +48,18 @@ BUILD_STATE_SPECS = [
 ]
 
 
+class ShopDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource, less one `dbt --version` process per build (about 2 s of
+    start-up, and a look-up of the latest release on the network): the dbt it runs is the
+    dbt-core installed beside it (DBT_EXECUTABLE), whose version the package metadata says."""
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(importlib.metadata.version("dbt-core"))
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE)
+    return ShopDbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE)
 
 
 class DbtBuildConfig(Config):
@@ -100,22 +113,32 @@ def _build(context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliRe
                 "; ".join(f"{model} is fed by changed {', '.join(entities)}"
                           for model, entities in sorted(blocked.items()))
                 or "a file was rewritten or removed, or raw rows changed in place"))
-    if incremental:  # the models' full_refresh config reads it (macro shop_full_refresh)
-        args[2] = json.dumps({**dbt_vars, "shop_incremental": True})
-    else:
+    # shop_incremental: this caller knows what changed, so --full-refresh decides (macro
+    # shop_full_refresh). Passed on every build so that the vars, and with them dbt's
+    # partial parsing, stay the same from one build to the next.
+    args[2] = json.dumps({**dbt_vars, "shop_incremental": True})
+    if not incremental:
         args.append("--full-refresh")
     with warehouse.connect() as con:
         # Until this build succeeds, the next one cannot trust the last recorded state.
         ledger.start_build(con)
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    # One target folder per warehouse (the build lock keeps it to one build at a time), so
+    # dbt parses only what changed since the last build (partial_parse.msgpack).
+    invocation = dbt.cli(args, context=context, raise_on_error=False,
+                         target_path=dbt_target_path(warehouse.path))
     # dbt holds the DuckDB file while it runs, so row counts are read once it is done.
     events = list(invocation.stream())
     with warehouse.connect(read_only=True) as con:
+        # Tables only: counting a view runs its query (the staging views filter 10M rows).
+        tables = {f"{schema}.{name}" for schema, name in con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where database_name = current_database()").fetchall()}
         for event in events:
             if isinstance(event, Output):
                 table = ".".join(context.asset_key_for_output(event.output_name).path)
-                rows = con.execute(f"select count(*) from {table}").fetchall()[0][0]
-                event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
+                if table in tables:
+                    rows = con.execute(f"select count(*) from {table}").fetchall()[0][0]
+                    event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
             yield event
     context.log.info(f"dbt build finished in {time.perf_counter() - started:.1f} s")
     with warehouse.connect() as con:

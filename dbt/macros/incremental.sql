@@ -5,11 +5,13 @@
     files not yet in raw._built_files are the only new rows. -#}
 
 {% macro shop_full_refresh() -%}
-    {#- The incremental models' `full_refresh` config: full unless the Dagster step found the
-        change append-only and passed `shop_incremental: true` (a var it leaves out of the
-        project digest). A plain `dbt build` or the erasure's rebuild is always full, so
-        no run that does not know what changed reads the files list as "new rows". -#}
-    {{ return(not var('shop_incremental', false)) }}
+    {#- The incremental models' `full_refresh` config: always full, unless the caller is the
+        Dagster step, which knows what changed and passes `shop_incremental: true` (a var it
+        leaves out of the project digest) on every build; then dbt's --full-refresh flag
+        decides (config none), which the step adds unless the change was append-only. A
+        plain `dbt build` or the erasure's rebuild is always full, so no run that does not
+        know what changed reads the files list as "new rows". -#}
+    {{ return(none if var('shop_incremental', false) else true) }}
 {%- endmacro %}
 
 {% macro new_source_files(entity) -%}
@@ -76,6 +78,7 @@
 {% macro default__shop_replace_keys_sql(target, source, unique_key, dest_columns) -%}
     {%- set keys = [unique_key] if unique_key is string else unique_key -%}
     {%- set columns = get_quoted_csv(dest_columns | map(attribute="name")) -%}
+    {{ shop_log_replaced_keys(target, source, keys) }};
     delete from {{ target }}
     where exists (
         select 1

@@ -51,6 +51,10 @@ def test_benchmark_produces_every_figure(tmp_path):
         assert run["serving_publish"]["file_mb"] > 0
         assert run["recommendations"]["customers"] > 0
         assert run["incremental_day"]["orders_added"] > 0
+        day = run["incremental_day"]["dbt_seconds"]
+        assert 0 < day["elapsed"] < run["incremental_day"]["seconds"]
+        assert day["models"] > 0 and day["tests"] > 0
+        assert len(run["incremental_day"]["slowest_nodes"]) == 10
         assert run["quality_checks"]["suites"] == 20
         assert run["engine_compiled_sql"]["models"] > 40
         assert run["report"]["charts"] > 10 and run["report"]["html_mb"] > 1

@@ -35,6 +35,7 @@ from dagster_project.quality.checks import published_table_checks, raw_contract_
 from dagster_project.report.assets import kpi_report
 from dagster_project.resources import ModelStore, ReportStore, ShopSettings, WarehouseResource
 from dagster_project.serving.assets import warehouse_copy
+from dagster_project.state import dbt_target_path
 from dagster_project.transform.assets import dbt_resource, shop_dbt_models
 from sample_data import Config, generate
 
@@ -196,8 +197,11 @@ def test_a_dictionary_of_the_drops_emails_reverses_no_pseudonym(shop):
                 for e, _ in pairs if e}
     assert {e: p for e, p in pairs if e} == expected
     assert hits(shop["warehouse"], exact={key}, pattern=re.escape(key)) == []
-    compiled = [p for p in (ROOT / "dbt" / "target").rglob("*")
-                if p.is_file() and key in p.read_text(errors="ignore")]
+    # The build's dbt target folder is the warehouse's own (<warehouse>.state/dbt_target).
+    build_target = dbt_target_path(shop["warehouse"])
+    assert (build_target / "run_results.json").is_file()
+    compiled = [p for folder in (ROOT / "dbt" / "target", build_target)
+                for p in folder.rglob("*") if p.is_file() and key in p.read_text(errors="ignore")]
     assert compiled == []
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from dagster_project import ledger
 from dagster_project.resources import ShopSettings
+from dagster_project.serving.publish import publish
 from dagster_project.transform.assets import project_digest
 from sample_data import Config, generate
 from tests.conftest import query, run_pipeline
@@ -275,3 +276,94 @@ def _relocate(warehouse: Path, drop: Path, moved: Path) -> None:
         digests = {**ledger.entity_digests(con), ledger.PROJECT_KEY: project_digest(dbt_vars)}
         con.executemany("update raw._dbt_build_state set digest = ? where entity = ?",
                         [(digest, entity) for entity, digest in digests.items()])
+
+
+def _day_on_a_copy(sample, tmp_path: Path) -> tuple[Path, Path, dict]:
+    """The sample's warehouse copied, with the dirty day added to a copy of its drop."""
+    drop, warehouse, _ = sample
+    grown, copy = tmp_path / "drop", tmp_path / "day.duckdb"
+    shutil.copytree(drop, grown, copy_function=os.link)
+    shutil.copy(warehouse, copy)
+    shutil.copytree(warehouse.with_suffix(".state"), copy.with_suffix(".state"))
+    _relocate(copy, drop, grown)
+    return grown, copy, add_dirty_day(grown)
+
+
+def _spoil_an_old_event(warehouse: Path, drop: Path, of_a_new_visitor: bool) -> str:
+    """Give one old event an event type every test rejects, in the base table (as if the
+    last build had written it): of a customer with an event in the new file, whose events
+    the day recomputes, or of a visitor the new file names nowhere. Returns its event id."""
+    new_lines = (drop / "events-9999.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in new_lines if line.endswith("}")]
+    named = {str(value) for record in records for value in record.values() if value}
+    with duckdb.connect(str(warehouse)) as con:
+        moved_from = con.execute("select customer_id from staging.base_shop__events "
+                                 "where event_id = ?", [records[-1]["event_id"]]).fetchall()
+        named |= {row[0] for row in moved_from if row[0]}
+        visitor = "coalesce(customer_id, anonymous_id, session_id, event_id)"
+        if of_a_new_visitor:
+            customers = [r["customer_id"] for r in records if r.get("customer_id")]
+            where, args = "customer_id = ?", [customers[0]]
+        else:
+            where, args = f"{visitor} not in (select unnest(?::varchar[]))", [sorted(named)]
+        event_id = con.execute(f"""
+            select event_id from staging.base_shop__events
+            where {where} and rejection_reason is null and exact_duplicate_rank = 1
+                and version_rank = 1
+            order by event_id limit 1""", args).fetchone()[0]
+        con.execute("update staging.base_shop__events set event_type = 'spoiled' "
+                    "where event_id = ?", [event_id])
+    return event_id
+
+
+def test_one_more_day_tests_the_replaced_rows_and_fails_on_a_bad_one(sample, tmp_path):
+    """Issue 18: the tests of an incremental build read the rows it replaced (macros/
+    tests_on_changed_rows.sql), so a bad value in a row the day recomputes fails the build.
+    The spoiled event is an old one of a customer the new file names: the day recomputes
+    that visitor's events, and fct_events' accepted_values test must see it."""
+    drop, warehouse, _ = _day_on_a_copy(sample, tmp_path)
+    spoiled = _spoil_an_old_event(warehouse, drop, of_a_new_visitor=True)
+    result = run_pipeline(drop, warehouse)
+    assert not result.success
+    failed = sorted(e.check_name for e in result.get_asset_check_evaluations() if not e.passed)
+    assert failed == [name for name in failed if "event_type" in name]
+    assert any(name.startswith("accepted_values_fct_events_event_type") for name in failed)
+    assert query(warehouse, "select event_type from marts.fct_events where event_id = "
+                            f"'{spoiled}'") == [("spoiled",)]
+
+
+def test_one_more_day_updates_the_serving_copy_to_equal_a_full_copy(sample, tmp_path):
+    """Issue 18: after an incremental day the serving copy is the previous copy updated in
+    place (tables dbt rebuilt copied again, replaced keys of the incremental facts), and
+    equals a fresh full copy of the same warehouse: same tables, same rows, same storage
+    version. The day's tests read only its replaced rows: an old event of a visitor the
+    day does not touch, spoiled in the base table, passes (a whole-table test would fail;
+    the last build tested that row), which shows the narrowing is in force."""
+    drop, warehouse, _ = _day_on_a_copy(sample, tmp_path)
+    serving = tmp_path / "bi" / "day.duckdb"
+    before = publish(str(warehouse), str(serving), run_id="before")
+    assert not before.updated
+    spoiled = _spoil_an_old_event(warehouse, drop, of_a_new_visitor=False)
+    assert run_pipeline(drop, warehouse).success
+    assert query(warehouse, "select event_type from staging.stg_shop__events where event_id = "
+                            f"'{spoiled}'") == [("spoiled",)]
+
+    updated = publish(str(warehouse), str(serving), run_id="day", incremental=True)
+    assert updated.updated
+    fresh = publish(str(warehouse), str(tmp_path / "full" / "day.duckdb"), run_id="full")
+    assert not fresh.updated
+    assert updated.tables == fresh.tables
+    copies = {}
+    for name, path in (("updated", serving), ("fresh", tmp_path / "full" / "day.duckdb")):
+        with duckdb.connect(str(path), read_only=True) as con:
+            tables = con.execute("select schema_name, table_name from duckdb_tables() "
+                                 "order by all").fetchall()
+            copies[name] = {f"{s}.{t}": table_fingerprint(con, s, t) for s, t in tables}
+            copies[name]["storage"] = con.execute(
+                "select tags from duckdb_databases() where database_name = current_database()"
+            ).fetchone()[0]
+    assert sorted(copies["updated"]) == sorted(copies["fresh"])
+    differing = [t for t in copies["fresh"] if copies["updated"][t] != copies["fresh"][t]]
+    assert not differing, f"the updated copy differs from a full copy in: {differing}"
+    # The comparison can fail: the day changed what the previous copy held.
+    assert before.tables["marts.fct_events"] != updated.tables["marts.fct_events"]

@@ -86,3 +86,30 @@ def test_samples_naming_a_customer_are_cleared(con):
     assert ledger.clear_samples(con, '"00042"') == 1
     assert con.execute("select sample from audit.dq_results order by expectation").fetchall() \
         == [(None,), ('[{"customer_id": "00043"}]',)]
+
+
+def _log(con, relation: str, invocation: str, kind: str, key_hash: int | None = None,
+         columns: str | None = None) -> None:
+    """One row of dbt's change log, as dbt/macros/change_log.sql writes it."""
+    con.execute(f"insert into {ledger.MODEL_CHANGES} values (?, ?, ?, ?, ?, now()::timestamp)",
+                [relation, invocation, kind, columns, key_hash])
+
+
+def test_the_changes_since_a_publication_and_their_pruning(con):
+    assert ledger.model_changes(con) == ledger.ModelChanges(
+        published=None, running=False, whole=frozenset(), keys={}, cutoff=None)
+    _log(con, "marts.orders", "i1", "table")
+    _log(con, "marts.fct_events", "i1", "keys", columns="visitor_id")  # the marker
+    _log(con, "marts.fct_events", "i1", "keys", 42, "visitor_id")
+    _log(con, "*", "i2", "running")
+    changes = ledger.model_changes(con)
+    assert (changes.published, changes.running, changes.whole, changes.keys) == (
+        None, True, {"marts.orders"}, {"marts.fct_events": "visitor_id"})
+
+    ledger.record_publication(con, "run@2026-11-26 01:00:00", changes.cutoff)
+    assert ledger.model_changes(con) == ledger.ModelChanges(
+        published="run@2026-11-26 01:00:00", running=False, whole=frozenset(), keys={},
+        cutoff=None)
+    ledger.record_publication(con, "next@2026-11-26 02:00:00", None)  # one token only
+    assert con.execute(f"select invocation_id from {ledger.MODEL_CHANGES}").fetchall() == [
+        ("next@2026-11-26 02:00:00",)]
