@@ -234,11 +234,13 @@ def fit(training: pd.DataFrame, cutoffs, settings: ChurnSettings) -> ChurnModel:
     folds = [fold == f for f in sorted(set(fold_of.values()))]
     calibrate = len(folds) > 1 and all(training.loc[~held, "is_churned"].nunique() == 2
                                        for held in folds)
-    subsets = [training] + ([training[~held] for held in folds] if calibrate else [])
+    # The folds' datasets are subsets of the whole one: its features are binned once.
+    whole = _dataset(training, categories, settings)
+    datasets = [whole] + ([whole.subset(np.flatnonzero(~held)) for held in folds]
+                          if calibrate else [])
     params, rounds = settings.lightgbm_params(), settings.num_boost_round
     booster, *fold_boosters = boosting.train(
-        [(params, _dataset(subset, categories, settings), rounds) for subset in subsets],
-        settings.num_threads)
+        [(params, dataset, rounds) for dataset in datasets], settings.num_threads)
     calibration = (1.0, 0.0)
     if calibrate:
         out_of_fold = np.zeros(len(training))
