@@ -263,14 +263,19 @@ def _lists(frame: pd.DataFrame) -> dict:
 
 def top_n(scores: np.ndarray, n: int) -> np.ndarray:
     """Column indexes of each row's n highest scores, highest first and the lower index
-    first on a tie: `np.argsort(-scores, axis=1, kind="stable")[:, :n]`, by partition."""
+    first on a tie: `np.argsort(-scores, axis=1, kind="stable")[:, :n]`, without sorting or
+    partitioning whole rows: the n-th largest of the maxima of at least n column blocks is
+    a lower bound of the row's n-th largest score, so the scores at or above it hold the n
+    best and every tie with the n-th; only those few are sorted."""
     rows, width = scores.shape
-    if n >= width or rows == 0:
+    if n >= width or rows == 0 or n < 1:
         return np.argsort(-scores, axis=1, kind="stable")[:, :n]
-    negative = -scores
-    nth = np.partition(negative, n - 1, axis=1)[:, n - 1:n]
-    row, col = np.nonzero(negative <= nth)  # the n best and any tied with the n-th
-    order = np.lexsort((col, negative[row, col], row))
+    blocks = min(width, max(n, 64))
+    starts = np.linspace(0, width, blocks + 1).astype(np.int64)[:-1]
+    maxima = np.maximum.reduceat(scores, starts, axis=1)
+    bound = -np.partition(-maxima, n - 1, axis=1)[:, n - 1:n]
+    row, col = np.nonzero(scores >= bound)
+    order = np.lexsort((col, -scores[row, col], row))
     row, col = row[order], col[order]
     rank = np.arange(len(row)) - np.searchsorted(row, row)
     keep = rank < n
