@@ -186,7 +186,8 @@ def test_training_sets_computed_together_equal_each_computed_alone():
         np.testing.assert_array_equal(data.origin, alone.origin)
         assert (data.origin + data.features["horizon_day"].to_numpy() <= day).all()
     # The smallest keys win: most of the earlier model's rows are the later one's too.
-    codes = {day: set(zip(d.origin, d.features["category_code"], d.features["horizon_day"]))
+    codes = {day: set(zip(d.origin, d.features["category_code"], d.features["horizon_day"],
+                          strict=True))
              for day, d in together.items()}
     assert len(codes[272] & codes[300]) > 700
 
