@@ -411,8 +411,8 @@ def run(history: DemandHistory, settings: DemandSettings,
     last = history.days - 1
     started = time.perf_counter()
     sets = training_sets(history, prefix, [*backtest_days(history, settings), last], settings)
-    log(f"demand: features of {sum(len(s.target) for s in sets.values()):,} training rows "
-        f"({len(sets)} models) in {time.perf_counter() - started:.1f} s")
+    log(f"demand: training rows of {len(sets)} models drawn and their features computed "
+        f"once in {time.perf_counter() - started:.1f} s")
     result = backtest(history, settings, prefix, log, sets)
     log("demand model: training on all history")
     model = fit(history, prefix, last, settings, sets[last])
