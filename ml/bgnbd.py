@@ -27,9 +27,12 @@ class BgNbd:
     def fit(cls, frequency, recency, age, penalizer: float = 0.0) -> BgNbd:
         """Maximum likelihood on repeat-purchase counts `frequency`, the age at the last
         purchase `recency` and the age now `age` (all ages in the same unit, here days)."""
+        # Customers with the same summary are one row with a weight: lifetimes' likelihood
+        # is the weighted mean over rows, so the fit is the same on fewer rows.
+        summary = np.column_stack([np.asarray(x, dtype=float) for x in (frequency, recency, age)])
+        unique, counts = np.unique(summary, axis=0, return_counts=True)
         fitter = BetaGeoFitter(penalizer_coef=penalizer)
-        fitter.fit(np.asarray(frequency, dtype=float), np.asarray(recency, dtype=float),
-                   np.asarray(age, dtype=float))
+        fitter.fit(unique[:, 0], unique[:, 1], unique[:, 2], weights=counts)
         params = fitter.params_
         return cls(float(params["r"]), float(params["alpha"]), float(params["a"]),
                    float(params["b"]))

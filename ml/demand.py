@@ -54,7 +54,13 @@ class DemandSettings:
     backtest_origins: int = 3
     origin_step_days: int = 7
     min_history_days: int = 28
+    # Training rows per model: `train_rows_per_product` for each product available at the
+    # training day, at least `min_train_rows` and at most `max_train_rows`. At scale 0.05
+    # (250 products) 100k rows scored as well as 300k; at scale 1 (5,000 products) fewer
+    # than 300k lost on dense products (ml/README.md, "Speed").
     max_train_rows: int = 300_000
+    min_train_rows: int = 50_000
+    train_rows_per_product: int = 400
     num_boost_round: int = 60  # validation loss flat or rising after 60 (ml/README.md)
     learning_rate: float = 0.1
     num_leaves: int = 31
@@ -76,6 +82,11 @@ class DemandSettings:
             "bagging_freq": 1, "seed": self.seed, "deterministic": True,
             "force_row_wise": True, "num_threads": self.num_threads, "verbosity": -1,
         }
+
+    def row_limit(self, products: int) -> int:
+        """Training rows of a model over `products` products (see the fields above)."""
+        return min(self.max_train_rows,
+                   max(self.min_train_rows, self.train_rows_per_product * products))
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -113,10 +124,11 @@ class DemandModel:
         return gain_shares(self.boosters["p50_units"])
 
 
-def training_set(history: DemandHistory, prefix: Prefix, trained_through: int,
-                 settings: DemandSettings) -> TrainingSet:
-    """Rows whose target day is on or before `trained_through`, from origins every
-    `origin_step_days` before it; sampled down to `max_train_rows` with the seed."""
+def candidate_rows(history: DemandHistory, trained_through: int, settings: DemandSettings
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (origin, product, horizon day) a model trained at `trained_through` may learn
+    from: origins every `origin_step_days` before it, products available on the origin, and
+    target days on or before `trained_through`."""
     step, horizon = settings.origin_step_days, settings.horizon_days
     first = settings.min_history_days - 1
     origins = np.arange(trained_through - step, first - 1, -step)[::-1]
@@ -131,19 +143,74 @@ def training_set(history: DemandHistory, prefix: Prefix, trained_through: int,
     p = np.repeat(p, horizon)
     h = np.tile(np.arange(1, horizon + 1), len(o) // horizon)
     known = o + h <= trained_through
-    o, p, h = o[known], p[known], h[known]
-    if len(o) > settings.max_train_rows:
-        rng = np.random.default_rng(settings.seed)
-        pick = np.sort(rng.choice(len(o), settings.max_train_rows, replace=False))
-        o, p, h = o[pick], p[pick], h[pick]
-    features = feature_frame(history, prefix, o, p, h)
-    return TrainingSet(features=features, target=history.units[p, o + h], origin=o)
+    return o[known], p[known], h[known]
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def row_keys(o: np.ndarray, p: np.ndarray, h: np.ndarray, seed: int) -> np.ndarray:
+    """A pseudo-random 64-bit key per (origin, product, horizon day), fixed by the seed
+    (splitmix64 of the row's code: a bijection, so distinct rows never tie). A fit keeps the
+    rows with the smallest keys: a row is in the sample of every fit that can use it as long
+    as its key ranks, so the fits of one run share most rows and their features are
+    computed once (`training_sets`), and a refit draws the same rows whatever else ran."""
+    code = ((o.astype(np.uint64) << np.uint64(32)) | (p.astype(np.uint64) << np.uint64(9))
+            | h.astype(np.uint64))
+    with np.errstate(over="ignore"):
+        z = code + _GOLDEN * np.uint64(seed + 1)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def training_sets(history: DemandHistory, prefix: Prefix, through: list[int],
+                  settings: DemandSettings) -> dict[int, TrainingSet]:
+    """The training set of a model trained at each day of `through`: its candidate rows
+    (`candidate_rows`), sampled down to `DemandSettings.row_limit` of the products available
+    then, by the smallest `row_keys`. The features of the rows the sets share are computed
+    once."""
+    available = history.products["available_from"].to_numpy()
+    picks = {}
+    for day in dict.fromkeys(through):
+        o, p, h = candidate_rows(history, day, settings)
+        limit = settings.row_limit(int((available <= day).sum()))
+        if len(o) > limit:
+            keys = row_keys(o, p, h, settings.seed)
+            pick = np.sort(np.argpartition(keys, limit - 1)[:limit])
+            o, p, h = o[pick], p[pick], h[pick]
+        picks[day] = (o, p, h)
+    horizon_bits = 9  # horizon days below 512 (feature_frame allows at most 300)
+    codes = {day: (o.astype(np.int64) * len(history.products) + p) << horizon_bits | h
+             for day, (o, p, h) in picks.items()}
+    unique, inverse = np.unique(np.concatenate(list(codes.values())), return_inverse=True)
+    rows = unique >> horizon_bits
+    o_all, p_all = rows // len(history.products), rows % len(history.products)
+    h_all = unique & ((1 << horizon_bits) - 1)
+    features = feature_frame(history, prefix, o_all, p_all, h_all)
+    sets, offset = {}, 0
+    for day, (o, p, h) in picks.items():
+        index = inverse[offset:offset + len(o)]
+        offset += len(o)
+        sets[day] = TrainingSet(features=features.iloc[index].reset_index(drop=True),
+                                target=history.units[p, o + h], origin=o)
+    return sets
+
+
+def training_set(history: DemandHistory, prefix: Prefix, trained_through: int,
+                 settings: DemandSettings) -> TrainingSet:
+    """Rows whose target day is on or before `trained_through`, from origins every
+    `origin_step_days` before it; sampled down to the row limit with the seed."""
+    return training_sets(history, prefix, [trained_through], settings)[trained_through]
 
 
 def fit(history: DemandHistory, prefix: Prefix, trained_through: int,
-        settings: DemandSettings) -> DemandModel:
+        settings: DemandSettings, data: TrainingSet | None = None) -> DemandModel:
+    """The four boosters trained at `trained_through`, on `data` when given (its
+    `training_set`, computed beforehand with others) or else its training set."""
     started = time.perf_counter()
-    data = training_set(history, prefix, trained_through, settings)
+    if data is None:
+        data = training_set(history, prefix, trained_through, settings)
     dataset = lgb.Dataset(data.features, label=data.target, feature_name=FEATURES,
                           categorical_feature=CATEGORICAL, free_raw_data=False,
                           params=settings.lightgbm_params(MEAN))
@@ -281,21 +348,32 @@ def backtest_origins(history: DemandHistory, settings: DemandSettings) -> int:
     return min(settings.backtest_origins, fit_in)
 
 
+def backtest_days(history: DemandHistory, settings: DemandSettings) -> list[int]:
+    """The backtest origins (day indexes), oldest first: 28, 56, 84... days before the last
+    day, as many of the configured ones as the history holds."""
+    last = history.days - 1
+    return [last - settings.horizon_days * k
+            for k in range(backtest_origins(history, settings), 0, -1)]
+
+
 def backtest(history: DemandHistory, settings: DemandSettings,
-             prefix: Prefix | None = None, log: Callable[[str], None] = _quiet) -> Backtest:
+             prefix: Prefix | None = None, log: Callable[[str], None] = _quiet,
+             sets: dict[int, TrainingSet] | None = None) -> Backtest:
     """Rolling origins 28, 56, 84... days before the last day: each model is trained only on
     days up to its origin and scored on the 28 days after it. A history too short for the
-    configured number of origins gets as many as fit."""
+    configured number of origins gets as many as fit. `sets`: the training sets per origin
+    when computed beforehand (`training_sets`)."""
     started = time.perf_counter()
     prefix = prefix_sums(history) if prefix is None else prefix
     horizon = settings.horizon_days
-    last = history.days - 1
-    origins = backtest_origins(history, settings)
+    days = backtest_days(history, settings)
+    origins = len(days)
+    if sets is None:
+        sets = training_sets(history, prefix, days, settings)
     frames, series, blends = [], [], {}
-    for number, k in enumerate(range(origins, 0, -1), start=1):
-        origin = last - horizon * k
+    for number, origin in enumerate(days, start=1):
         log(f"demand backtest origin {number}/{origins} ({history.date_of(origin)}): training")
-        model = fit(history, prefix, origin, settings)
+        model = fit(history, prefix, origin, settings, sets[origin])
         log(f"demand backtest origin {number}/{origins}: trained on "
             f"{len(model.training.target):,} rows in {model.seconds:.1f} s; forecasting")
         frame = forecast(history, prefix, model, origin, horizon)
@@ -330,10 +408,14 @@ def run(history: DemandHistory, settings: DemandSettings,
     Raises NotEnoughData when the history cannot hold one backtest origin."""
     backtest_origins(history, settings)  # fail fast, before any work
     prefix = prefix_sums(history)
-    result = backtest(history, settings, prefix, log)
     last = history.days - 1
+    started = time.perf_counter()
+    sets = training_sets(history, prefix, [*backtest_days(history, settings), last], settings)
+    log(f"demand: training rows of {len(sets)} models drawn and their features computed "
+        f"once in {time.perf_counter() - started:.1f} s")
+    result = backtest(history, settings, prefix, log, sets)
     log("demand model: training on all history")
-    model = fit(history, prefix, last, settings)
+    model = fit(history, prefix, last, settings, sets[last])
     log(f"demand model: trained on {len(model.training.target):,} rows in {model.seconds:.1f} s;"
         f" forecasting {settings.horizon_days} days")
     future = forecast(history, prefix, model, last, settings.horizon_days)

@@ -86,27 +86,40 @@ class Recommender:
     repeatable: np.ndarray  # per product: may be recommended again once bought
     repeat_rates: pd.Series  # per category
     _neighbours: sparse.csr_matrix | None = field(default=None, repr=False)
+    _categories: sparse.csr_matrix | None = field(default=None, repr=False)
 
     def scores(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Blended scores (rows x products) and the CF part, for matrix rows."""
+        """Blended scores (rows x products) and the CF part, for matrix rows. The blend is
+        built in place in one array (the same sums in the same order as cf + category +
+        popularity, so the same floats), products a customer may not get set to -inf."""
         s = self.settings
         profile = self.feedback[rows]
         cf = (profile @ self.similarity).toarray()
-        top = cf.max(axis=1, keepdims=True)
-        cf_scaled = np.divide(cf, top, out=np.zeros_like(cf), where=top > 0)
-        n_cat = self.category_codes.max() + 1
-        by_category = (profile @ sparse.csr_matrix(
-            (np.ones(len(self.category_codes)), (np.arange(len(self.category_codes)),
-                                                 self.category_codes)),
-            shape=(len(self.category_codes), n_cat))).toarray()
+        by_category = (profile @ self._category_matrix()).toarray()
         totals = by_category.sum(axis=1, keepdims=True)
         taste = np.divide(by_category, totals, out=np.zeros_like(by_category), where=totals > 0)
-        blended = (cf_scaled + s.category_weight * taste[:, self.category_codes]
-                   * self.category_share[None, :] + s.popularity_weight * self.popularity)
-        blocked = self.bought[rows].toarray().astype(bool) & ~self.repeatable[None, :]
-        blocked |= ~self.products["is_active"].to_numpy(dtype=bool)[None, :]
-        blended[blocked] = -np.inf
+        blended = taste[:, self.category_codes]
+        blended *= s.category_weight
+        blended *= self.category_share[None, :]
+        top = cf.max(axis=1, keepdims=True)
+        scaled = np.divide(cf, top, out=np.zeros_like(cf), where=top > 0)
+        scaled += blended  # cf_scaled + category, as (cf_scaled + category) + popularity
+        blended = scaled
+        blended += s.popularity_weight * self.popularity
+        bought = self.bought[rows].tocoo()
+        once = ~self.repeatable[bought.col]
+        blended[bought.row[once], bought.col[once]] = -np.inf
+        blended[:, ~self.products["is_active"].to_numpy(dtype=bool)] = -np.inf
         return blended, cf
+
+    def _category_matrix(self) -> sparse.csr_matrix:
+        """Products x categories, 1 where the product is in the category."""
+        if self._categories is None:
+            n = len(self.category_codes)
+            self._categories = sparse.csr_matrix(
+                (np.ones(n), (np.arange(n), self.category_codes)),
+                shape=(n, self.category_codes.max() + 1))
+        return self._categories
 
     def _because(self, rows: np.ndarray, top: np.ndarray) -> np.ndarray:
         """Per customer row and recommended product, the customer's product that contributes
@@ -151,6 +164,12 @@ class Recommender:
             if len(rows) > s.batch_size:
                 log(f"recommendations: {min(start + s.batch_size, len(rows)):,} of "
                     f"{len(rows):,} customers scored")
+        if not frames:
+            return pd.DataFrame({"customer_id": pd.Series(dtype=object),
+                                 "recommendation_rank": pd.Series(dtype=np.int64),
+                                 "product_id": pd.Series(dtype=object),
+                                 "score": pd.Series(dtype=float),
+                                 "reason": pd.Series(dtype=object)})
         return pd.concat(frames, ignore_index=True)
 
 
@@ -244,14 +263,19 @@ def _lists(frame: pd.DataFrame) -> dict:
 
 def top_n(scores: np.ndarray, n: int) -> np.ndarray:
     """Column indexes of each row's n highest scores, highest first and the lower index
-    first on a tie: `np.argsort(-scores, axis=1, kind="stable")[:, :n]`, by partition."""
+    first on a tie: `np.argsort(-scores, axis=1, kind="stable")[:, :n]`, without sorting or
+    partitioning whole rows: the n-th largest of the maxima of at least n column blocks is
+    a lower bound of the row's n-th largest score, so the scores at or above it hold the n
+    best and every tie with the n-th; only those few are sorted."""
     rows, width = scores.shape
-    if n >= width or rows == 0:
+    if n >= width or rows == 0 or n < 1:
         return np.argsort(-scores, axis=1, kind="stable")[:, :n]
-    negative = -scores
-    nth = np.partition(negative, n - 1, axis=1)[:, n - 1:n]
-    row, col = np.nonzero(negative <= nth)  # the n best and any tied with the n-th
-    order = np.lexsort((col, negative[row, col], row))
+    blocks = min(width, max(n, 64))
+    starts = np.linspace(0, width, blocks + 1).astype(np.int64)[:-1]
+    maxima = np.maximum.reduceat(scores, starts, axis=1)
+    bound = -np.partition(-maxima, n - 1, axis=1)[:, n - 1:n]
+    row, col = np.nonzero(scores >= bound)
+    order = np.lexsort((col, -scores[row, col], row))
     row, col = row[order], col[order]
     rank = np.arange(len(row)) - np.searchsorted(row, row)
     keep = rank < n
@@ -313,8 +337,11 @@ def run(con: duckdb.DuckDBPyConnection, settings: RecommendSettings,
     customers = pd.Index(con.execute(
         "select customer_id from marts.dim_customers where not is_unknown_member "
         "order by customer_id").df()["customer_id"])
-    train = recommend_data.from_warehouse(con, products, customers, cutoff, s.half_life_days,
-                                          s.popularity_days)
+    # The evaluation's feedback (before the cutoff) and the final one (all of it) in one
+    # pass over the marts.
+    train, everything = recommend_data.from_warehouse_at(
+        con, products, customers, [cutoff, last + timedelta(days=1)], s.half_life_days,
+        s.popularity_days)
     window = con.execute("""
         select distinct customer_id, product_id from marts.fct_order_items
         where is_counted and customer_id <> '-1' and product_id <> '-1'
@@ -339,18 +366,14 @@ def run(con: duckdb.DuckDBPyConnection, settings: RecommendSettings,
          "customers": len(relevant), "cutoff_date": cutoff}
         for method, ranked in lists.items()])
     log(f"recommendations: training on all history for {len(customers):,} customers")
-    everything = recommend_data.from_warehouse(con, products, customers,
-                                               last + timedelta(days=1), s.half_life_days,
-                                               s.popularity_days)
     final = fit_feedback(everything, products, customers, s)
-    recommendations = final.recommend(log=log)
     # Recommendations are marketing: only customers whose latest marketing_opt_in is true
-    # get a list (the others' history still trains the model and scores the evaluation).
-    opted_in = set(con.execute("select customer_id from marts.dim_customers "
-                               "where is_marketing_opt_in and not is_unknown_member").df()
-                   ["customer_id"])
-    recommendations = recommendations[recommendations["customer_id"].isin(opted_in)] \
-        .reset_index(drop=True)
+    # get a list, so only they are scored (the others' history still trains the model and
+    # scores the evaluation).
+    opted_in = con.execute("select customer_id from marts.dim_customers "
+                           "where is_marketing_opt_in and not is_unknown_member").df()
+    recommendations = final.recommend(
+        np.flatnonzero(customers.isin(opted_in["customer_id"])), log=log)
     record = ModelRecord(
         model_name="recommendations", settings=s.as_dict(),
         training_first_date=str(everything.first_day),

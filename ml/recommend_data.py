@@ -97,44 +97,67 @@ def from_warehouse(con: duckdb.DuckDBPyConnection, products: pd.DataFrame,
                    popularity_days: int) -> Feedback:
     """Purchases (counted order lines) and product views and carts of the indexed customers
     before a date, aggregated in DuckDB (ages count from `before`)."""
+    return from_warehouse_at(con, products, customers, [before], half_life_days,
+                             popularity_days)[0]
+
+
+def from_warehouse_at(con: duckdb.DuckDBPyConnection, products: pd.DataFrame,
+                      customers: pd.Index, befores: list[date], half_life_days: int,
+                      popularity_days: int) -> list[Feedback]:
+    """`from_warehouse` before each of several dates, the marts joined to the indexes once:
+    the rows before the latest date are kept with their age from it, and each date reads
+    those at least `shift` days old (its distance from the latest) with the age less
+    `shift`, which is their age from that date."""
     shape = (len(customers), len(products))
+    latest = max(befores)
     con.register("_recommend_customers", pd.DataFrame(
         {"customer_id": customers.to_numpy(), "customer_row": np.arange(shape[0])}))
     con.register("_recommend_products", pd.DataFrame(
         {"product_id": products["product_id"].to_numpy(), "product_col": np.arange(shape[1]),
          "category": products["category"].to_numpy()}))
     try:
-        con.execute(_FEEDBACK, {"before": before})
-        weights = con.execute("""
-            select customer_row, product_col,
-                   sum(case kind when 'purchase' then $purchase when 'add_to_cart' then $cart
-                       else $view end * pow(0.5, age / $half_life)) as weight
-            from _recommend_feedback group by all""", {
-            "purchase": WEIGHTS["purchase"], "cart": WEIGHTS["add_to_cart"],
-            "view": WEIGHTS["product_view"], "half_life": float(half_life_days)}).fetchnumpy()
-        bought = con.execute("""
-            select distinct customer_row, product_col from _recommend_feedback
-            where kind = 'purchase'""").fetchnumpy()
-        sales = con.execute("""
-            select product_col, count(*)::double as lines from _recommend_feedback
-            where kind = 'purchase' and age <= $days group by all""",
-            {"days": popularity_days}).fetchnumpy()
-        rates = con.execute("""
-            with pairs as (
-                select customer_row, product_col, count(distinct order_id) as orders
-                from _recommend_feedback where kind = 'purchase' group by all)
-            select product_index.category, avg((pairs.orders >= 2)::double) as rate
-            from pairs join _recommend_products as product_index using (product_col)
-            group by all order by all""").df()
-        baskets = con.execute("""
-            select dense_rank() over (order by order_id) - 1 as basket, product_col
-            from (select distinct order_id, product_col from _recommend_feedback
-                  where kind = 'purchase') as lines""").fetchnumpy()
-        oldest = con.execute("select max(age) from _recommend_feedback").fetchone()[0]
+        con.execute(_FEEDBACK, {"before": latest})
+        return [_aggregate(con, shape, before, (latest - before).days, half_life_days,
+                           popularity_days) for before in befores]
     finally:
         con.execute("drop table if exists _recommend_feedback")
         con.unregister("_recommend_customers")
         con.unregister("_recommend_products")
+
+
+def _aggregate(con: duckdb.DuckDBPyConnection, shape: tuple[int, int], before: date,
+               shift: int, half_life_days: int, popularity_days: int) -> Feedback:
+    """The matrices of `_recommend_feedback`'s rows at least `shift` days old, aged from
+    `before` (`shift` days before the date the table was built for)."""
+    rows = ("(select * exclude (age), age - $shift as age from _recommend_feedback "
+            "where age > $shift)")
+    at = {"shift": int(shift)}
+    weights = con.execute(f"""
+        select customer_row, product_col,
+               sum(case kind when 'purchase' then $purchase when 'add_to_cart' then $cart
+                   else $view end * pow(0.5, age / $half_life)) as weight
+        from {rows} as f group by all""", {
+        "purchase": WEIGHTS["purchase"], "cart": WEIGHTS["add_to_cart"],
+        "view": WEIGHTS["product_view"], "half_life": float(half_life_days), **at}).fetchnumpy()
+    bought = con.execute(f"""
+        select distinct customer_row, product_col from {rows} as f
+        where kind = 'purchase'""", at).fetchnumpy()
+    sales = con.execute(f"""
+        select product_col, count(*)::double as lines from {rows} as f
+        where kind = 'purchase' and age <= $days group by all""",
+        {"days": popularity_days, **at}).fetchnumpy()
+    rates = con.execute(f"""
+        with pairs as (
+            select customer_row, product_col, count(distinct order_id) as orders
+            from {rows} as f where kind = 'purchase' group by all)
+        select product_index.category, avg((pairs.orders >= 2)::double) as rate
+        from pairs join _recommend_products as product_index using (product_col)
+        group by all order by all""", at).df()
+    baskets = con.execute(f"""
+        select dense_rank() over (order by order_id) - 1 as basket, product_col
+        from (select distinct order_id, product_col from {rows} as f
+              where kind = 'purchase') as lines""", at).fetchnumpy()
+    oldest = con.execute(f"select max(age) from {rows} as f", at).fetchone()[0]
     recent_sales = np.zeros(shape[1])
     recent_sales[sales["product_col"]] = sales["lines"]
     n_baskets = int(baskets["basket"].max()) + 1 if len(baskets["basket"]) else 0

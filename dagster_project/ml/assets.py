@@ -52,6 +52,8 @@ class DemandConfig(Config):
     backtest_origins: int = Field(default=_DEMAND.backtest_origins, ge=1)
     origin_step_days: int = Field(default=_DEMAND.origin_step_days, ge=1)
     max_train_rows: int = Field(default=_DEMAND.max_train_rows, ge=1)
+    min_train_rows: int = Field(default=_DEMAND.min_train_rows, ge=1)
+    train_rows_per_product: int = Field(default=_DEMAND.train_rows_per_product, ge=1)
     num_boost_round: int = Field(default=_DEMAND.num_boost_round, ge=1)
     num_threads: int = Field(default=_DEMAND.num_threads, ge=1)
 

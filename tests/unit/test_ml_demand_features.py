@@ -167,3 +167,34 @@ def test_short_history_gets_fewer_backtest_origins_or_a_reason():
     assert backtest_origins(_short_history(90), settings) == 1
     assert backtest_origins(_short_history(91), settings) == 2
     assert backtest_origins(_short_history(400), settings) == 3  # the configured number
+
+
+def test_training_sets_computed_together_equal_each_computed_alone():
+    """The backtest and final models' rows share their features (computed once); each set
+    is the one its model would draw alone, so a refit draws the same rows."""
+    from ml.demand import training_sets
+
+    history = _history()
+    settings = DemandSettings(max_train_rows=1_000, min_train_rows=1, seed=5,
+                              train_rows_per_product=10_000)
+    together = training_sets(history, prefix_sums(history), [244, 272, 300], settings)
+    for day, data in together.items():
+        alone = training_set(history, prefix_sums(history), day, settings)
+        assert len(data.target) == 1_000
+        pd.testing.assert_frame_equal(data.features, alone.features)
+        np.testing.assert_array_equal(data.target, alone.target)
+        np.testing.assert_array_equal(data.origin, alone.origin)
+        assert (data.origin + data.features["horizon_day"].to_numpy() <= day).all()
+    # The smallest keys win: most of the earlier model's rows are the later one's too.
+    codes = {day: set(zip(d.origin, d.features["category_code"], d.features["horizon_day"],
+                          strict=True))
+             for day, d in together.items()}
+    assert len(codes[272] & codes[300]) > 700
+
+
+def test_row_limit_scales_with_products_between_its_bounds():
+    settings = DemandSettings(max_train_rows=300_000, min_train_rows=50_000,
+                              train_rows_per_product=400)
+    assert settings.row_limit(249) == 99_600  # 249 x 400
+    assert settings.row_limit(10) == 50_000  # 4,000 is below the floor
+    assert settings.row_limit(4_977) == 300_000  # 1,990,800 is above the cap

@@ -253,3 +253,29 @@ def test_the_reason_names_the_bought_product_contributing_most():
     scored = np.take_along_axis(cf, top, axis=1) > 0  # the reason is used only there
     assert scored.any()
     np.testing.assert_array_equal(model._because(rows, top)[scored], expected[scored])
+
+
+def test_feedback_at_several_dates_in_one_pass_equals_one_pass_per_date():
+    """`from_warehouse_at` reads the marts once for the evaluation and the final feedback;
+    each date's matrices equal those of `from_frame` at that date (rows before it only, ages
+    from it)."""
+    feedback = _shop()
+    customers = pd.Index([f"C{i}" for i in range(1, 12)])
+    settings = recommend.RecommendSettings(top_n=3, popularity_days=10)
+    dates = [AS_OF - timedelta(days=4), AS_OF]
+    found = recommend_data.from_warehouse_at(_warehouse_with(feedback), _products(), customers,
+                                             dates, settings.half_life_days,
+                                             settings.popularity_days)
+    for day, data in zip(dates, found, strict=True):
+        framed = recommend_data.from_frame(feedback[pd.to_datetime(feedback["day"]).dt.date < day],
+                                           _products(), customers, day,
+                                           settings.half_life_days, settings.popularity_days)
+        np.testing.assert_allclose(data.weights.toarray(), framed.weights.toarray(), rtol=1e-12)
+        np.testing.assert_array_equal(data.bought.toarray(), framed.bought.toarray())
+        np.testing.assert_array_equal(data.recent_sales, framed.recent_sales)
+        pd.testing.assert_series_equal(data.repeat_rates, framed.repeat_rates, check_names=False)
+        assert data.baskets.shape == framed.baskets.shape
+        assert data.first_day == framed.first_day
+    # Four days earlier the TEA bought 5 days ago by C1-C6 is still there, the later
+    # purchases are not.
+    assert found[0].bought.sum() < found[1].bought.sum()
