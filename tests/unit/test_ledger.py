@@ -3,10 +3,13 @@ an entity (raw rows changed in place) does to the build and check state."""
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 
 from dagster_project import ledger
+from dagster_project.settings import PROJECT_ROOT
 
 
 def _hold(con, entity: str, files: dict[str, str]) -> None:
@@ -113,3 +116,18 @@ def test_the_changes_since_a_publication_and_their_pruning(con):
     ledger.record_publication(con, "next@2026-11-26 02:00:00", None)  # one token only
     assert con.execute(f"select invocation_id from {ledger.MODEL_CHANGES}").fetchall() == [
         ("next@2026-11-26 02:00:00",)]
+
+
+def test_the_change_log_ddl_in_dbt_matches_the_ledger():
+    """dbt's on-run-start hook creates raw._model_changes when dbt runs before the ledger
+    has (dbt/macros/change_log.sql); both texts must declare the same columns."""
+    macro = (PROJECT_ROOT / "dbt" / "macros" / "change_log.sql").read_text()
+    found = re.search(r"create table if not exists \{\{ shop_change_log\(\) \}\} (\(.*?\));",
+                      macro, re.S)
+    assert found, "change_log.sql no longer creates the log with a column list"
+
+    def columns(text: str) -> list[str]:
+        return [" ".join(c.split()) for c in text.strip().strip("()").split(",")]
+
+    assert columns(found.group(1)) == columns(ledger.DDL[ledger.MODEL_CHANGES])
+    assert columns(found.group(1))[0] == "relation varchar"
