@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -60,6 +61,21 @@ def disk_estimate(per_row: dict, scale: float) -> dict:
             "total": round(sum(parts.values()) * (1 + HEADROOM))}
 
 
+def _measured_build(result: dict, stage: str, env: dict, only: str, rows: int) -> bool:
+    """Run one build job, recording its time and peak memory even when it fails (where a
+    larger shop breaks is the finding). Returns whether it failed."""
+    failed = None
+    try:
+        with measured() as m:
+            _build(env, only)
+    except subprocess.CalledProcessError as exc:
+        failed = f"exit status {exc.returncode}"
+    result[stage] = {**_stage(m, rows), **({"failed": failed} if failed else {})}
+    print(f"  {stage} {m.seconds:.0f} s, peak {m.peak_rss_mb:.0f} MB"
+          + (f", FAILED ({failed}; its log says why)" if failed else ""))
+    return failed is not None
+
+
 def markdown(result: dict) -> str:
     need = result["disk_needed"]
     lines = [f"Growth run {result['date']} at scale {result['scale']} on {result['machine']}", "",
@@ -75,8 +91,8 @@ def markdown(result: dict) -> str:
     for stage in ("generate", "dagster_full_materialisation", "model_training"):
         if stage in result:
             s = result[stage]
-            lines.append(f"| {stage} | {s['seconds']} | {s['rows_per_second']:,} | "
-                         f"{s['peak_rss_mb']} |")
+            lines.append(f"| {stage}{' (failed)' if s.get('failed') else ''} | {s['seconds']} "
+                         f"| {s['rows_per_second']:,} | {s['peak_rss_mb']} |")
     lines += ["", f"Raw rows: {result['raw_rows']:,}; on disk: "
               + ", ".join(f"{k} {v / GB:.1f} GB" for k, v in result["disk_used"].items())]
     return "\n".join(lines) + "\n"
@@ -116,15 +132,10 @@ def main(argv: list[str] | None = None) -> int:
             warehouse.unlink(missing_ok=True)
             env = {**os.environ, "SHOP_DROP_DIR": str(drop),
                    "SHOP_WAREHOUSE_PATH": str(warehouse), "SHOP_MODELS_DIR": str(work / "models")}
-            with measured() as m:
-                _build(env, "warehouse")
-            result["dagster_full_materialisation"] = _stage(m, rows)
-            print(f"  warehouse build {m.seconds:.0f} s, peak {m.peak_rss_mb:.0f} MB")
-            if not args.no_models:
-                with measured() as m:
-                    _build(env, "models")
-                result["model_training"] = _stage(m, rows)
-                print(f"  model job {m.seconds:.0f} s, peak {m.peak_rss_mb:.0f} MB")
+            failed = _measured_build(result, "dagster_full_materialisation", env, "warehouse",
+                                     rows)
+            if not args.no_models and not failed:
+                _measured_build(result, "model_training", env, "models", rows)
             result["disk_used"] = {
                 "drop": folder_bytes(drop), "warehouse": folder_bytes(warehouse),
                 "serving": folder_bytes(Path(default_serving_path(str(warehouse))))}
@@ -136,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     stem.with_suffix(".json").write_text(json.dumps(result, indent=2))
     stem.with_suffix(".md").write_text(markdown(result))
     print(markdown(result))
-    return 0
+    return 1 if any(isinstance(v, dict) and v.get("failed") for v in result.values()) else 0
 
 
 if __name__ == "__main__":

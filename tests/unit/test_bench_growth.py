@@ -1,6 +1,7 @@
 """The growth run's disk estimate: sizes per raw row of a built scale, scaled linearly."""
 
 import json
+import subprocess
 
 import pytest
 
@@ -51,3 +52,26 @@ def test_a_run_that_does_not_fit_says_so_without_generating(reference, tmp_path,
     result = json.loads(next(out.glob("*-growth-10.json")).read_text())
     assert result["fits"] is False and result["disk_needed"]["total"] == 207_000
     assert "Not run: the disk cannot hold it" in next(out.glob("*.md")).read_text()
+
+
+def test_a_failed_build_is_recorded_with_its_time_and_memory(reference, tmp_path, monkeypatch):
+    monkeypatch.setattr(growth.shutil, "disk_usage",
+                        lambda _: type("U", (), {"free": 10**12})())
+    truth = {"entities": {"orders": {"rows": 30}, "events": {"rows": 70}}}
+    monkeypatch.setattr(growth, "generate", lambda *a, **k: truth)
+    jobs = []
+
+    def build(env, only):
+        jobs.append(only)
+        raise subprocess.CalledProcessError(1, ["python", "-m", "dagster_project.build"])
+
+    monkeypatch.setattr(growth, "_build", build)
+    out = tmp_path / "results"
+    code = growth.main(["--scale", "3", "--reference", str(reference),
+                        "--work", str(tmp_path / "work"), "--out", str(out)])
+    assert code == 1 and jobs == ["warehouse"]  # no model job on a failed warehouse
+    result = json.loads(next(out.glob("*-growth-3.json")).read_text())
+    stage = result["dagster_full_materialisation"]
+    assert stage["failed"] == "exit status 1" and stage["seconds"] >= 0
+    assert result["raw_rows"] == 100 and "model_training" not in result
+    assert "| dagster_full_materialisation (failed) |" in next(out.glob("*.md")).read_text()
