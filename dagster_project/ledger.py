@@ -362,8 +362,10 @@ class ModelChanges:
     cutoff: object  # the newest entry read (publication prunes up to it)
 
 
-def model_changes(con: duckdb.DuckDBPyConnection) -> ModelChanges:
-    """Read on a read-only connection: the caller checks that the log exists."""
+def model_changes(con: duckdb.DuckDBPyConnection) -> ModelChanges | None:
+    """Read on a read-only connection; None while dbt has not created the log yet."""
+    if not _exists(con, MODEL_CHANGES):
+        return None
     published = con.execute(f"""
         select invocation_id from {MODEL_CHANGES} where kind = 'published'
         order by logged_at desc limit 1""").fetchall()
@@ -375,7 +377,7 @@ def model_changes(con: duckdb.DuckDBPyConnection) -> ModelChanges:
         published=published[0][0] if published else None,
         running=any(kind == "running" for _, kind, _, _ in rows),
         whole=frozenset(relation for relation, kind, _, _ in rows if kind == "table"),
-        keys={relation: columns for relation, columns in keys.items()},
+        keys=keys,
         cutoff=max((logged for *_, logged in rows), default=None))
 
 

@@ -110,7 +110,7 @@ def publish(warehouse_path: str, serving_path: str, *, run_id: str = "",
     serving.parent.mkdir(parents=True, exist_ok=True)
     refuse_foreign_copy(serving, warehouse_path)
     with duckdb.connect(warehouse_path, read_only=True) as con:
-        changes = ledger.model_changes(con) if _has_change_log(con) else None
+        changes = ledger.model_changes(con)
     plan = update_plan(serving, changes) if incremental else None
     # Same folder, so os.replace is a rename on one filesystem: atomic for readers.
     temporary = serving.with_name(f".{serving.name}.{os.getpid()}.tmp")
@@ -164,13 +164,6 @@ def publish(warehouse_path: str, serving_path: str, *, run_id: str = "",
 def _token(run_id: str, published_at: datetime) -> str:
     """A publication as the change log records it: the run and the time of the copy."""
     return f"{run_id}@{published_at.isoformat(sep=' ')}"
-
-
-def _has_change_log(con: duckdb.DuckDBPyConnection) -> bool:
-    schema, table = ledger.MODEL_CHANGES.split(".")
-    return bool(con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-        [schema, table]).fetchone()[0])
 
 
 @dataclass(frozen=True)

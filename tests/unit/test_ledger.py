@@ -131,3 +131,12 @@ def test_the_change_log_ddl_in_dbt_matches_the_ledger():
 
     assert columns(found.group(1)) == columns(ledger.DDL[ledger.MODEL_CHANGES])
     assert columns(found.group(1))[0] == "relation varchar"
+
+
+def test_no_change_log_reads_as_none():
+    """Before dbt's first run the log does not exist: the serving copy is copied whole."""
+    con = duckdb.connect()
+    assert ledger.model_changes(con) is None
+    ledger.ensure(con)
+    assert ledger.model_changes(con) == ledger.ModelChanges(
+        published=None, running=False, whole=frozenset(), keys={}, cutoff=None)
