@@ -46,6 +46,18 @@
     {{ return(['first_touch', 'last_touch', 'linear', 'time_decay', 'position_based']) }}
 {%- endmacro %}
 
+{#- Position-based attribution's weight of touches 1..k of an order with n touches: 40% to the
+    first and the last, 20% shared by the middle; 50/50 for two touches, all of it for one.
+    k and n are SQL expressions; k = 0 gives 0 and k = n exactly 1. -#}
+{% macro position_based_through(k, n) -%}
+case
+    when {{ k }} <= 0 then 0.0
+    when {{ k }} >= {{ n }} then 1.0
+    when {{ n }} = 2 then 0.5
+    else 0.4 + 0.2 * ({{ k }} - 1) / ({{ n }} - 2)
+end
+{%- endmacro %}
+
 {#- A dbt var that is a setting (base_currency, shop_timezone), as a quoted SQL literal.
     The value is checked against its rule first, so nothing but a currency code or a time
     zone name can reach the SQL, even when dbt is run by hand with odd --vars. -#}

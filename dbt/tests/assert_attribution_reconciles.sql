@@ -1,6 +1,7 @@
 {{ config(meta={'dagster': {'ref': {'name': 'channels'}}}) }}
 {#- Under every attribution model the channels' attributed revenue sums to the net revenue of
-    all counted orders, and each order's touch weights sum to 1. Returns offending rows. -#}
+    all counted orders, each order's touch weights sum to 1 and its revenue shares add up
+    to its net revenue exactly (DECISIONS 33). Returns offending rows. -#}
 {%- set models = attribution_models() -%}
 with orders as (
     select sum(net_revenue_amount) as net_revenue_amount
@@ -28,7 +29,9 @@ weights as (
     select
         order_id,
         {%- for model in models %}
-        sum({{ model }}_weight) as {{ model }}{{ "," if not loop.last }}
+        sum({{ model }}_weight) as {{ model }},
+        sum({{ model }}_revenue_amount) - max(order_net_revenue_amount)
+            as {{ model }}_revenue_gap{{ "," if not loop.last }}
         {%- endfor %}
     from {{ ref('fct_order_attribution') }}
     group by order_id
@@ -40,4 +43,6 @@ where abs(coalesce(attributed, 0) - coalesce(net_revenue_amount, 0)) > 0.01
 union all
 select 'weights' as model, order_id, null, null
 from weights
-where {% for model in models %}abs({{ model }} - 1) > 1e-9{{ " or " if not loop.last }}{% endfor %}
+where {% for model in models -%}
+    abs({{ model }} - 1) > 1e-9 or {{ model }}_revenue_gap != 0{{ " or " if not loop.last }}
+    {%- endfor %}

@@ -10,12 +10,21 @@
     An order with no session in the lookback (or no known customer) keeps one touch: its own
     recorded channel and campaign (is_order_touch), so every model credits every counted
     order exactly once and attributed revenue sums to total net revenue.
-    Weights are DECIMAL(18, 12) and revenue DECIMAL(38, 8), so every sum is exact: sums of
-    DOUBLEs depend on the order the engine adds them in (two builds differed at 1e-15).
+    Weights are DECIMAL(18, 12), so every sum is exact: sums of DOUBLEs depend on the order
+    the engine adds them in (two builds differed at 1e-15).
+    Shares of revenue are rounded to 6 places so that each order's shares add up to its
+    revenue exactly (DECISIONS 33): touch k carries round(revenue x W_k) - round(revenue x
+    W_k-1), where W_k is the weight of touches 1..k (W_n = 1). Rounding each share on its own
+    biased the totals: shares ending on an exact half all round up, which at 3.5M orders put
+    linear attribution's channel total 0.015 above revenue.
     Incremental (DECISIONS 31): an append-only build recomputes the touches of the
     customers whose orders or sessions changed. -#}
 {%- set weight = "decimal(18, 12)" -%}
 {%- set half_life = var('attribution_half_life_days') -%}
+{#- A sum of decay factors as a share of the order's total. Divided as DOUBLEs (exact
+    inputs, one IEEE division: deterministic); a DECIMAL(38, 18) division costs seconds per
+    million touches. -#}
+{%- set decay_share = "cast({} as double) / cast(order_decay_total as double)" -%}
 {{ config(materialized='incremental', incremental_strategy='replace_keys',
           full_refresh=shop_full_refresh(), unique_key='customer_id',
           meta={'append_entities': ['orders', 'order_items', 'events']}) }}
@@ -76,7 +85,11 @@ numbered as (
             partition by touches.order_id order by touches.touched_at, touches.session_key
         ) as touch_number,
         count(*) over (partition by touches.order_id) as touch_count,
-        sum(touches.decay_factor) over (partition by touches.order_id) as order_decay_total
+        sum(touches.decay_factor) over (partition by touches.order_id) as order_decay_total,
+        sum(touches.decay_factor) over (
+            partition by touches.order_id order by touches.touched_at, touches.session_key
+            rows between unbounded preceding and current row
+        ) as cumulative_decay
     from touches
 ),
 
@@ -87,13 +100,24 @@ weighted as (
         cast(case when touch_number = touch_count then 1 else 0 end as {{ weight }})
             as last_touch_weight,
         cast(1.0 / touch_count as {{ weight }}) as linear_weight,
-        cast(decay_factor / order_decay_total as {{ weight }}) as time_decay_weight,
+        cast({{ decay_share.format('decay_factor') }} as {{ weight }}) as time_decay_weight,
         cast(case
             when touch_count = 1 then 1.0
             when touch_count = 2 then 0.5
             when touch_number = 1 or touch_number = touch_count then 0.4
             else 0.2 / (touch_count - 2)
-        end as {{ weight }}) as position_based_weight
+        end as {{ weight }}) as position_based_weight,
+        {#- The weight of touches 1..k (through) and 1..k-1 (before) under each model that
+            splits an order; `through` is exactly 1 on the last touch. -#}
+        cast(1.0 * touch_number / touch_count as {{ weight }}) as linear_through,
+        cast(1.0 * (touch_number - 1) / touch_count as {{ weight }}) as linear_before,
+        cast({{ decay_share.format('cumulative_decay') }} as {{ weight }}) as time_decay_through,
+        cast({{ decay_share.format('cumulative_decay - decay_factor') }} as {{ weight }})
+            as time_decay_before,
+        cast({{ position_based_through('touch_number', 'touch_count') }} as {{ weight }})
+            as position_based_through,
+        cast({{ position_based_through('touch_number - 1', 'touch_count') }} as {{ weight }})
+            as position_based_before
     from numbered
 ),
 
@@ -117,11 +141,14 @@ final as (
         linear_weight,
         time_decay_weight,
         position_based_weight,
-        {%- for model in attribution_models() %}
-        {#- weight (12 places) x revenue in cents is exact in DECIMAL(36, 14); the output is
-            rounded once, to 6 places (rounding twice, via 8 places, biased every share up
-            and made scale 1's time-decay total 0.036 too high). -#}
-        {{ model }}_weight * cast(order_net_revenue_amount as {{ type_money() }})
+        {#- first and last touch give one touch all of the revenue: exact as they are. -#}
+        first_touch_weight * order_net_revenue_amount as first_touch_revenue_amount,
+        last_touch_weight * order_net_revenue_amount as last_touch_revenue_amount,
+        {%- for model in ['linear', 'time_decay', 'position_based'] %}
+        {#- weight (12 places) x revenue in cents is exact in DECIMAL(36, 14); each product is
+            rounded once, to 6 places, and the touch takes the difference of two of them. -#}
+        cast({{ model }}_through * order_net_revenue_amount as {{ type_attributed_money() }})
+            - cast({{ model }}_before * order_net_revenue_amount as {{ type_attributed_money() }})
             as {{ model }}_revenue_amount{{ "," if not loop.last }}
         {%- endfor %}
     from weighted
