@@ -66,7 +66,7 @@ def _measured_build(result: dict, stage: str, env: dict, only: str, rows: int) -
     larger shop breaks is the finding). Returns whether it failed."""
     failed = None
     try:
-        with measured() as m:
+        with measured(children_only=True) as m:
             _build(env, only)
     except subprocess.CalledProcessError as exc:
         failed = f"exit status {exc.returncode}"

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-def _tree_rss_bytes(root: int) -> int:
-    """RSS of `root` and all its descendants, from /proc (Linux)."""
+def _tree_rss_bytes(root: int, include_root: bool = True) -> int:
+    """RSS of `root` and all its descendants (or the descendants only), from /proc (Linux)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -25,7 +25,7 @@ def _tree_rss_bytes(root: int) -> int:
         pid, ppid = int(entry.name), int(fields[1])
         children.setdefault(ppid, []).append(pid)
         rss[pid] = pages * os.sysconf("SC_PAGE_SIZE")
-    total, stack = 0, [root]
+    total, stack = 0, [root] if include_root else list(children.get(root, []))
     while stack:
         pid = stack.pop()
         total += rss.get(pid, 0)
@@ -41,15 +41,17 @@ class Measurement:
 
 
 @contextmanager
-def measured(interval: float = 0.2):
-    """Yields a Measurement filled in when the block ends."""
+def measured(interval: float = 0.2, children_only: bool = False):
+    """Yields a Measurement filled in when the block ends. `children_only` leaves this
+    process out of the peak: for a stage run as a child process (a build, dbt), whose
+    memory is the child's tree, not what the benchmark itself holds from earlier stages."""
     result = Measurement()
     stop = threading.Event()
     peak = [0]
 
     def sample() -> None:
         while not stop.is_set():
-            peak[0] = max(peak[0], _tree_rss_bytes(os.getpid()))
+            peak[0] = max(peak[0], _tree_rss_bytes(os.getpid(), not children_only))
             stop.wait(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -61,4 +63,5 @@ def measured(interval: float = 0.2):
         stop.set()
         sampler.join()
         result.seconds = time.perf_counter() - started
-        result.peak_rss_mb = round(max(peak[0], _tree_rss_bytes(os.getpid())) / 2**20, 1)
+        result.peak_rss_mb = round(
+            max(peak[0], _tree_rss_bytes(os.getpid(), not children_only)) / 2**20, 1)
