@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -117,3 +120,33 @@ def tiny_warehouse(tmp_path_factory) -> Path:
     result = run_pipeline(root / "drop", root / "wh.duckdb", quarantine_limit=0.5)
     assert result.success, "pipeline failed on the tiny drop"
     return root / "wh.duckdb"
+
+
+@pytest.fixture(scope="session")
+def duckdb_1x_python(tmp_path_factory) -> Path:
+    """A throwaway environment with the DuckDB 1.4 client BI drivers bundle (made by uv)."""
+    uv = Path(sys.executable).with_name("uv")
+    uv = str(uv) if uv.exists() else shutil.which("uv")
+    if uv is None:
+        pytest.fail("uv is needed to make a DuckDB 1.4 client environment; run make dbt-parse")
+    env = tmp_path_factory.mktemp("duckdb14") / "venv"
+    for command in ([uv, "venv", "--quiet", "--python", sys.executable, str(env)],
+                    [uv, "pip", "install", "--quiet", "--python", str(env / "bin" / "python"),
+                     "duckdb==1.4.*"]):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+        if done.returncode:
+            reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            pytest.fail(f"could not install duckdb==1.4.* with uv (is PyPI reachable?): {reason}")
+    return env / "bin" / "python"
+
+
+READ_EVERY_TABLE = """
+import json, sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+tables = con.execute("select schema_name, table_name from duckdb_tables() order by all").fetchall()
+counts = {f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]
+          for s, t in tables}
+for s, t in tables:
+    con.execute(f'select * from "{s}"."{t}"').fetchall()  # every value decodes
+print(json.dumps({"version": duckdb.__version__, "counts": counts}))
+"""

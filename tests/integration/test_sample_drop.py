@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -18,7 +19,7 @@ from dagster_project.resources import ShopSettings
 from dagster_project.serving.publish import publish
 from dagster_project.transform.assets import project_digest
 from sample_data import Config, generate
-from tests.conftest import query, run_pipeline
+from tests.conftest import READ_EVERY_TABLE, query, run_pipeline
 from tests.integration.fingerprints import table_fingerprint, warehouse_fingerprints
 from tests.integration.one_more_day import add_dirty_day
 
@@ -334,11 +335,13 @@ def test_one_more_day_tests_the_replaced_rows_and_fails_on_a_bad_one(sample, tmp
                             f"'{spoiled}'") == [("spoiled",)]
 
 
-def test_one_more_day_updates_the_serving_copy_to_equal_a_full_copy(sample, tmp_path):
+def test_one_more_day_updates_the_serving_copy_to_equal_a_full_copy(sample, tmp_path,
+                                                                   duckdb_1x_python):
     """Issue 18: after an incremental day the serving copy is the previous copy updated in
     place (tables dbt rebuilt copied again, replaced keys of the incremental facts), and
     equals a fresh full copy of the same warehouse: same tables, same rows, same storage
-    version. The day's tests read only its replaced rows: an old event of a visitor the
+    version, and a real DuckDB 1.4 client (what BI drivers bundle) reads every table of it.
+    The day's tests read only its replaced rows: an old event of a visitor the
     day does not touch, spoiled in the base table, passes (a whole-table test would fail;
     the last build tested that row), which shows the narrowing is in force."""
     drop, warehouse, _ = _day_on_a_copy(sample, tmp_path)
@@ -369,3 +372,10 @@ def test_one_more_day_updates_the_serving_copy_to_equal_a_full_copy(sample, tmp_
     assert not differing, f"the updated copy differs from a full copy in: {differing}"
     # The comparison can fail: the day changed what the previous copy held.
     assert before.tables["marts.fct_events"] != updated.tables["marts.fct_events"]
+    done = subprocess.run([str(duckdb_1x_python), "-c", READ_EVERY_TABLE, str(serving)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["version"].startswith("1.4.")
+    assert seen["counts"] == {table: fingerprint[0] for table, fingerprint
+                              in copies["fresh"].items() if table != "storage"}

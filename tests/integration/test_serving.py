@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -33,7 +32,7 @@ from dagster_project.serving.assets import warehouse_copy
 from dagster_project.serving.publish import ServingError, publish
 from dagster_project.settings import PROJECT_ROOT
 from dagster_project.transform.assets import dbt_resource, shop_dbt_models
-from tests.conftest import query, write, write_tiny_drop
+from tests.conftest import READ_EVERY_TABLE, query, write, write_tiny_drop
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serving")]
 
@@ -68,36 +67,6 @@ def served(tmp_path_factory):
     result = build(drop, warehouse, serving)
     assert result.success, "pipeline failed on the tiny drop"
     return drop, warehouse, serving
-
-
-@pytest.fixture(scope="session")
-def duckdb_1x_python(tmp_path_factory) -> Path:
-    """A throwaway environment with the DuckDB 1.4 client BI drivers bundle (made by uv)."""
-    uv = Path(sys.executable).with_name("uv")
-    uv = str(uv) if uv.exists() else shutil.which("uv")
-    if uv is None:
-        pytest.fail("uv is needed to make a DuckDB 1.4 client environment; run make dbt-parse")
-    env = tmp_path_factory.mktemp("duckdb14") / "venv"
-    for command in ([uv, "venv", "--quiet", "--python", sys.executable, str(env)],
-                    [uv, "pip", "install", "--quiet", "--python", str(env / "bin" / "python"),
-                     "duckdb==1.4.*"]):
-        done = subprocess.run(command, capture_output=True, text=True, timeout=900)
-        if done.returncode:
-            reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            pytest.fail(f"could not install duckdb==1.4.* with uv (is PyPI reachable?): {reason}")
-    return env / "bin" / "python"
-
-
-READ_EVERY_TABLE = """
-import json, sys, duckdb
-con = duckdb.connect(sys.argv[1], read_only=True)
-tables = con.execute("select schema_name, table_name from duckdb_tables() order by all").fetchall()
-counts = {f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]
-          for s, t in tables}
-for s, t in tables:
-    con.execute(f'select * from "{s}"."{t}"').fetchall()  # every value decodes
-print(json.dumps({"version": duckdb.__version__, "counts": counts}))
-"""
 
 
 def test_a_duckdb_1_4_client_reads_every_table_with_the_live_row_counts(served,
