@@ -36,15 +36,21 @@ from pathlib import Path
 
 import duckdb
 import lifetimes
+import numpy as np
 import pandas as pd
 
 from ml import churn, demand, demand_eval
 from ml.demand_data import load_history
+from ml.metrics import auc_by_weights, score_ties
 
 DATASETS = Path(lifetimes.__file__).parent / "datasets"
 CDNOW = DATASETS / "CDNOW_master.txt"
 EXAMPLE = DATASETS / "example_transactions.csv"
-CHURN_CUTOFFS = (date(1998, 1, 1), date(1998, 3, 1), date(1998, 5, 1), date(1998, 7, 1))
+# Scoring cutoffs on the first of each month whose evaluation cutoff (90 days earlier) has
+# four training cutoffs with 28 days of orders before them: evaluation cutoffs from
+# 1997-08-03 to 1998-04-02, nine in all, so a margin is not one cutoff's luck.
+CHURN_CUTOFFS = tuple(date(1997 + (10 + k) // 12, (10 + k) % 12 + 1, 1) for k in range(9))
+BOOTSTRAP_ITERATIONS = 1000
 # The example log spans 2014: evaluation cutoffs from June (3,200 active customers) to
 # October (4,700).
 EXAMPLE_CUTOFFS = (date(2014, 9, 1), date(2014, 10, 1), date(2014, 11, 1), date(2015, 1, 1))
@@ -110,20 +116,61 @@ def build_warehouse(drop: Path, warehouse: Path) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def churn_results(warehouse: Path, threads: int, cutoffs=CHURN_CUTOFFS) -> list[dict]:
+def churn_results(warehouse: Path, threads: int, cutoffs=CHURN_CUTOFFS
+                  ) -> tuple[list[dict], dict]:
     """Held-out metrics of the model and the baselines at each scoring cutoff's evaluation
-    cutoff (one horizon before it)."""
+    cutoff (one horizon before it), and the model's AUC margin over BG/NBD with its
+    bootstrap interval (`auc_margin`)."""
     settings = churn.ChurnSettings(num_threads=threads)
-    rows = []
+    rows, predictions = [], {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         first = churn.first_order_date(con)
         for scoring in cutoffs:
             plan = churn.cutoff_plan(scoring, settings, first)
             evaluation = churn.evaluate(con, plan, settings, {})
+            predictions[str(plan.evaluation)] = evaluation.predictions
             for row in evaluation.metrics.to_dict("records"):
                 rows.append({**row, "cutoff_date": str(row["cutoff_date"]),
                              "training_cutoffs": len(plan.evaluation_training)})
-    return rows
+    return rows, auc_margin(predictions)
+
+
+def auc_margin(predictions: dict[str, pd.DataFrame], iterations: int = BOOTSTRAP_ITERATIONS,
+               seed: int = 0) -> dict:
+    """ROC AUC of the model minus BG/NBD's expected purchases at each evaluation cutoff and
+    their mean over the cutoffs, with 95% paired bootstrap intervals. Both scores are
+    computed on the same resampled customers (paired), and a customer's weight is the same
+    at every cutoff (Poisson bootstrap, one Poisson(1) count per customer and draw), so the
+    interval of the mean allows for the same customers being scored at several cutoffs."""
+    customers = pd.Index(sorted(set().union(*(set(p["customer_id"])
+                                              for p in predictions.values()))))
+    tied = {}
+    for cutoff, frame in predictions.items():
+        label = frame["is_churned"].to_numpy(dtype=bool)
+        tied[cutoff] = (customers.get_indexer(frame["customer_id"]),
+                        score_ties(label, frame["lightgbm_probability"]),
+                        score_ties(label, -frame["bgnbd_expected_purchases"]))
+    rng = np.random.default_rng(seed)
+    draws = {cutoff: [] for cutoff in predictions}
+    for block in np.array_split(np.arange(iterations), max(1, iterations // 100)):
+        weight = rng.poisson(1.0, size=(len(block), len(customers))).astype(np.float64)
+        for cutoff, (rows, model, bgnbd) in tied.items():
+            draws[cutoff].append(auc_by_weights(*model, weight[:, rows])
+                                 - auc_by_weights(*bgnbd, weight[:, rows]))
+    out = {}
+    for cutoff, (rows, model, bgnbd) in tied.items():
+        ones = np.ones(len(rows))
+        draws[cutoff] = np.concatenate(draws[cutoff])
+        out[cutoff] = _interval(float(auc_by_weights(*model, ones)[0]
+                                      - auc_by_weights(*bgnbd, ones)[0]), draws[cutoff])
+    out["mean"] = _interval(float(np.mean([out[c]["margin"] for c in tied])),
+                            np.mean([draws[c] for c in tied], axis=0))
+    return out
+
+
+def _interval(margin: float, draws: np.ndarray) -> dict:
+    low, high = np.nanpercentile(draws, [2.5, 97.5])
+    return {"margin": margin, "low": float(low), "high": float(high)}
 
 
 def demand_results(warehouse: Path, threads: int, name: str = "cdnow") -> list[dict]:
@@ -158,8 +205,9 @@ def main(argv: list[str] | None = None) -> None:
                         "orders": len(log),
                         "first": str(log["order_date"].min().date()),
                         "last": str(log["order_date"].max().date())},
-               "churn": churn_results(warehouse, args.threads, cutoffs),
                "demand": demand_results(warehouse, args.threads, args.log)}
+    results["churn"], results["churn_auc_margin"] = churn_results(warehouse, args.threads,
+                                                                   cutoffs)
     results["seconds"] = round(time.perf_counter() - started, 1)
     (args.out / "results.json").write_text(json.dumps(results, indent=2, default=str))
     frame = pd.DataFrame(results["churn"])
@@ -167,6 +215,7 @@ def main(argv: list[str] | None = None) -> None:
           .to_markdown())
     print(frame.pivot(index="cutoff_date", columns="method", values="brier").round(3)
           .to_markdown())
+    print(pd.DataFrame(results["churn_auc_margin"]).T.round(4).to_markdown())
     print(results["demand"][-1]["headline"])
     print(json.dumps(results["data"]), f"{results['seconds']} s")
 

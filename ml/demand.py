@@ -12,7 +12,10 @@ what the M5 winners used for demand that is zero on most days; its sums over day
 unbiased, and inventory alerts add them up), and quantile models for p10, p50 and p90.
 For intermittent demand the median is often 0: it is no point forecast, and the backtest
 scores the expected units (demand_eval.py). The features include the product's Croston/SBA
-and TSB state and its share of the category (intermittent.py, demand_features.py).
+and TSB state and its share of the category (intermittent.py, demand_features.py). The
+Tweedie model starts from the category's recent level (`level_offset`, its initial score on
+the log scale): the trees learn each product's ratio to it, so one model fits dense and
+sparse products and follows a level the training days never reached.
 
 Blend with a smoother (`choose_blends`): where a global model learns little (a shop with
 one or a few series, e.g. CDNOW's one dense series), a smoother can beat it. Per density
@@ -92,6 +95,25 @@ class DemandSettings:
         return asdict(self)
 
 
+LEVEL_FLOOR = 0.01  # units a day: the least level an offset starts from (log of it)
+
+
+def level_offset(features: pd.DataFrame) -> np.ndarray:
+    """Log of the level the expected units start from (the Tweedie model's initial score):
+    the category's mean units per available product and day over the 28 days up to the
+    origin, the shop's where the category has no product available then, at least
+    LEVEL_FLOOR. The trees learn the product's ratio to its category, so a level the
+    training days never saw (a growing shop) moves the forecast with it instead of
+    capping it at the highest leaf. At scale 1 the category offset lowered the WRMSSE of
+    every density class; the product's own 28- or 91-day mean as the level raised it (noisy
+    for a single product), the shop's helped dense products and hurt sparse ones
+    (ml/README.md)."""
+    level = features["category_mean_28d"].to_numpy(dtype=np.float64)
+    shop = features["shop_mean_28d"].to_numpy(dtype=np.float64)
+    level = np.where(np.isnan(level), shop, level)
+    return np.log(np.maximum(np.nan_to_num(level, nan=LEVEL_FLOOR), LEVEL_FLOOR))
+
+
 @dataclass
 class TrainingSet:
     features: pd.DataFrame
@@ -112,11 +134,12 @@ class DemandModel:
         expected units."""
         outputs = [*QUANTILES, MEAN]
         predicted = dict(zip(outputs, boosting.predict(
-            [self.boosters[o] for o in outputs], features[FEATURES], self.workers), strict=True))
+            [self.boosters[o] for o in outputs], features[FEATURES], self.workers,
+            raw_score=True), strict=True))
         quantiles = np.sort(np.clip(np.column_stack([predicted[c] for c in QUANTILES]), 0,
                                     None), axis=1)
         frame = pd.DataFrame(quantiles, columns=list(QUANTILES), index=features.index)
-        frame[MEAN] = predicted[MEAN]
+        frame[MEAN] = np.exp(predicted[MEAN] + level_offset(features))
         return frame
 
     def feature_importance(self) -> pd.DataFrame:
@@ -213,9 +236,14 @@ def fit(history: DemandHistory, prefix: Prefix, trained_through: int,
         data = training_set(history, prefix, trained_through, settings)
     dataset = lgb.Dataset(data.features, label=data.target, feature_name=FEATURES,
                           categorical_feature=CATEGORICAL, free_raw_data=False,
-                          params=settings.lightgbm_params(MEAN))
+                          params=settings.lightgbm_params(MEAN)).construct()
+    # The expected units start from the category's level (`level_offset`): the same bins,
+    # with the offset as the initial score (set once the subset is constructed, or lost).
+    mean_dataset = dataset.subset(np.arange(len(data.target))).construct()
+    mean_dataset.set_init_score(level_offset(data.features))
     outputs = [*QUANTILES, MEAN]
-    trained = boosting.train([(settings.lightgbm_params(output), dataset,
+    trained = boosting.train([(settings.lightgbm_params(output),
+                               mean_dataset if output == MEAN else dataset,
                                settings.num_boost_round) for output in outputs],
                              settings.num_threads)
     return DemandModel(dict(zip(outputs, trained, strict=True)), trained_through, data,

@@ -69,6 +69,35 @@ def classification_metrics(label, score, probability=None) -> dict[str, float]:
     }
 
 
+def weighted_roc_auc(label, score, weight) -> float:
+    """ROC AUC with a weight per row: the weighted share of (churned, retained) pairs the
+    score orders correctly, ties counting half. NaN without weight on both sides."""
+    return float(auc_by_weights(*score_ties(label, score), weight)[0])
+
+
+def score_ties(label, score) -> tuple[np.ndarray, np.ndarray, int]:
+    """The rows' label and the rank of their score among the distinct scores (ties share
+    one), and how many distinct scores there are: what `auc_by_weights` needs, computed
+    once for many sets of weights (a bootstrap)."""
+    _, rank = np.unique(np.asarray(score, dtype=np.float64), return_inverse=True)
+    return np.asarray(label, dtype=bool), rank.ravel(), int(rank.max()) + 1 if len(rank) else 0
+
+
+def auc_by_weights(label, rank, levels, weight) -> np.ndarray:
+    """Weighted ROC AUC of `score_ties`' rows for each row of `weight` (sets × rows, or one
+    vector: one set): per distinct score, the positives' weight times the negatives' weight
+    below it plus half the tied negatives'."""
+    weight = np.atleast_2d(np.asarray(weight, dtype=np.float64))
+    auc = np.empty(len(weight))
+    for i, w in enumerate(weight):
+        positive = np.bincount(rank[label], weights=w[label], minlength=levels)
+        negative = np.bincount(rank[~label], weights=w[~label], minlength=levels)
+        below = np.cumsum(negative) - negative
+        pairs = positive.sum() * negative.sum()
+        auc[i] = (positive @ (below + negative / 2)) / pairs if pairs > 0 else np.nan
+    return auc
+
+
 def gain_shares(booster) -> pd.DataFrame:
     """Total gain per feature of a LightGBM booster, as a share of the whole."""
     gain = booster.feature_importance(importance_type="gain")

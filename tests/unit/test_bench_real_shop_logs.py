@@ -1,11 +1,17 @@
 """The second log of bench/real_shop.py (lifetimes' simulated example_transactions.csv)
-read as the drop writer expects, checked against the file read line by line."""
+read as the drop writer expects, checked against the file read line by line; the churn
+margin over BG/NBD and its bootstrap interval."""
 
 from __future__ import annotations
 
 import csv
 
-from bench.real_shop import EXAMPLE, read_example
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from bench.real_shop import EXAMPLE, auc_margin, read_example
 
 
 def test_the_example_log_keeps_every_purchase_day():
@@ -19,3 +25,27 @@ def test_the_example_log_keeps_every_purchase_day():
     assert (log["cds"] == 1).all() and (log["dollars"] == 1.0).all()
     assert log["order_date"].min().year == log["order_date"].max().year == 2014
     assert read_example(customers=10)["customer_id"].nunique() == 10
+
+
+def test_the_auc_margin_and_its_paired_bootstrap_interval():
+    rng = np.random.default_rng(5)
+    frames = {}
+    for cutoff, n in (("a", 300), ("b", 200)):
+        churned = rng.random(n) < 0.6
+        expected = rng.gamma(1.0, 1.0, n) + (~churned) * 0.5
+        frames[cutoff] = pd.DataFrame({
+            "customer_id": [f"C{i}" for i in rng.choice(400, n, replace=False)],
+            "is_churned": churned, "bgnbd_expected_purchases": expected,
+            "lightgbm_probability": -expected + rng.normal(0, 0.3, n) + churned * 0.3})
+    margin = auc_margin(frames, iterations=200)
+    for cutoff, frame in frames.items():
+        by_sklearn = (roc_auc_score(frame["is_churned"], frame["lightgbm_probability"])
+                      - roc_auc_score(frame["is_churned"], -frame["bgnbd_expected_purchases"]))
+        assert margin[cutoff]["margin"] == pytest.approx(by_sklearn)
+        assert margin[cutoff]["low"] < by_sklearn < margin[cutoff]["high"]
+    assert margin["mean"]["margin"] == pytest.approx(
+        (margin["a"]["margin"] + margin["b"]["margin"]) / 2)
+    # A score that ranks as BG/NBD does has no margin in any resample.
+    same = {c: f.assign(lightgbm_probability=1 / (1 + f["bgnbd_expected_purchases"]))
+            for c, f in frames.items()}
+    assert auc_margin(same, iterations=50)["mean"] == {"margin": 0.0, "low": 0.0, "high": 0.0}

@@ -6,8 +6,10 @@ import math
 
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from ml.metrics import (
+    auc_by_weights,
     calibration_error,
     classification_metrics,
     forecast_metrics,
@@ -15,7 +17,9 @@ from ml.metrics import (
     pinball_loss,
     reliability,
     rmsse,
+    score_ties,
     top_decile_lift,
+    weighted_roc_auc,
     wrmsse,
 )
 
@@ -67,3 +71,23 @@ def test_reliability_and_calibration_error_by_hand():
     assert list(table["bin"]) == [0, 1, 8, 9]
     # |0 - 0.05|, |1 - 0.15|, |0 - 0.85|, |1 - 0.95| over 4 customers.
     assert calibration_error(label, probability) == pytest.approx(1.8 / 4)
+
+
+def test_weighted_roc_auc_by_hand_and_against_sklearn():
+    # Churned scores 0.9 (w 2) and 0.5 (w 1); retained 0.5 (w 1) and 0.1 (w 3). Pairs,
+    # weighted: (0.9, 0.5) 2x1 right, (0.9, 0.1) 2x3 right, (0.5, 0.5) 1x1 tie (half),
+    # (0.5, 0.1) 1x3 right: (2 + 6 + 0.5 + 3) / (3 x 4) = 11.5 / 12.
+    label, score, weight = [1, 1, 0, 0], [0.9, 0.5, 0.5, 0.1], [2, 1, 1, 3]
+    assert weighted_roc_auc(label, score, weight) == pytest.approx(11.5 / 12)
+    rng = np.random.default_rng(3)
+    label = rng.random(400) < 0.3
+    score = np.round(rng.random(400) + 0.4 * label, 1)  # many ties
+    weight = rng.poisson(1.0, 400)
+    assert weighted_roc_auc(label, score, weight) == pytest.approx(
+        roc_auc_score(label, score, sample_weight=weight))
+    assert weighted_roc_auc(label, score, np.ones(400)) == pytest.approx(
+        roc_auc_score(label, score))
+    # Several weight sets at once give each set's AUC.
+    sets = rng.poisson(1.0, (3, 400))
+    np.testing.assert_allclose(auc_by_weights(*score_ties(label, score), sets),
+                               [roc_auc_score(label, score, sample_weight=w) for w in sets])
