@@ -14,6 +14,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from dagster_project.privacy.zone import after_load
 from dagster_project.report import render
 from dagster_project.serving.publish import publish
 from dagster_project.settings import PROJECT_ROOT, Settings, default_serving_path
-from dagster_project.state import dbt_target_path
+from dagster_project.state import dbt_target_path, instance_home
 from expectations.runner import run_suites
 from expectations.suites import published_suites, rated_currencies, raw_suite
 from ml import recommend
@@ -131,11 +132,13 @@ def bench_scale(scale: float, work: Path, log=print, reuse_drop: Path | None = N
     added = add_one_day(drop)
     with measured(children_only=True) as m:
         _build(env, "warehouse")
+    ended = time.time()  # the command's end, and its start m.seconds before
     # The day's dbt step (the build keeps dbt's target folder beside the warehouse).
     day_target = dbt_target_path(warehouse)
     out["incremental_day"] = {**_stage(m, raw_rows), "orders_added": added,
                               "dbt_seconds": dbt_seconds(day_target),
-                              "slowest_nodes": slowest_nodes(day_target)}
+                              "slowest_nodes": slowest_nodes(day_target),
+                              "phases": run_phases(warehouse, ended - m.seconds, ended)}
     log(f"  rebuild after adding one day ({added} orders) {m.seconds:.1f} s")
     _ratios(out)
     out["raw_rows"] = raw_rows
@@ -291,6 +294,35 @@ def dbt_seconds(target: Path) -> dict:
             "tests": round(nodes["test"], 2)}
 
 
+def run_phases(warehouse: str, started: float, ended: float) -> dict[str, float]:
+    """Seconds per phase of the newest `build_warehouse` run of the warehouse, from its
+    Dagster event log: `start` (the command's start to its first step: imports,
+    definitions, the run's planned events), each step from its start to its end, and `end`
+    (the last step's end to the command's exit); `started` and `ended` are the command's
+    wall-clock times. Where the time outside dbt goes (issue 18)."""
+    from dagster import DagsterEventType, DagsterInstance, RunsFilter
+
+    instance = DagsterInstance.from_config(str(instance_home(warehouse)))
+    try:
+        runs = instance.get_run_records(RunsFilter(job_name="build_warehouse"), limit=1)
+        if not runs:
+            return {}
+        steps: dict[str, list[float]] = {}
+        for record in instance.all_logs(runs[0].dagster_run.run_id, of_type={
+                DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS,
+                DagsterEventType.STEP_FAILURE}):
+            steps.setdefault(record.step_key, []).append(record.timestamp)
+    finally:
+        instance.dispose()
+    if not steps:
+        return {}
+    phases = {"start": round(min(t[0] for t in steps.values()) - started, 2)}
+    for step, times in sorted(steps.items(), key=lambda item: item[1][0]):
+        phases[step] = round(times[-1] - times[0], 2)
+    phases["end"] = round(ended - max(t[-1] for t in steps.values()), 2)
+    return phases
+
+
 def _stage(m, rows: int) -> dict:
     return {"seconds": round(m.seconds, 2), "rows_per_second": round(rows / m.seconds),
             "peak_rss_mb": m.peak_rss_mb}
@@ -330,6 +362,11 @@ def markdown(results: dict) -> str:
             slowest = ", ".join(f"{n['node']} {n['seconds']} s" for n in nodes)
             lines += ["", f"Ten slowest dbt nodes of `dbt build` at scale {run['scale']}: "
                       f"{slowest}"]
+    for run in results["runs"]:
+        phases = run.get("incremental_day", {}).get("phases")
+        if phases:
+            lines += ["", f"One more day at scale {run['scale']}, seconds per phase (Dagster's "
+                      "event log): " + ", ".join(f"{name} {sec}" for name, sec in phases.items())]
     if results.get("growth"):
         lines += ["", "Growth exponent (time ~ rows^k): " + ", ".join(
             f"{k} {v}" for k, v in results["growth"].items())]

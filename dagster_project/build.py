@@ -103,9 +103,14 @@ def _build(settings: Settings, args, extra: dict) -> int:
         latest_run,
         up_to_date,
     )
-    from .definitions import build_definitions
+    if args.only == "warehouse":  # no ML code imported: it is not run
+        from .warehouse_definitions import warehouse_definitions
 
-    defs = build_definitions(settings)
+        defs = warehouse_definitions(settings)
+    else:
+        from .definitions import build_definitions
+
+        defs = build_definitions(settings)
     instance = DagsterInstance.from_config(str(home))
     print(f"Building {settings.warehouse_path}\n  from drop {settings.drop_dir}\n"
           f"  runs in {home}")

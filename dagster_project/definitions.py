@@ -11,30 +11,26 @@ from .automation import (
     retrain_after_build,
     train_models,
 )
-from .ingest.assets import raw_exports
 from .ml.assets import churn_model, demand_forecast, inventory_reorder_alerts
 from .ml.recommend_assets import campaign_audiences, recommendations
-from .privacy.assets import PRIVACY_SPECS
 from .privacy.jobs import erase_customer_job
-from .quality.checks import published_table_checks, raw_contract_checks
 from .report.assets import kpi_report
-from .resources import resources_from_settings
-from .serving.assets import warehouse_copy
 from .settings import Settings
-from .transform.assets import BUILD_STATE_SPECS, dbt_resource, shop_dbt_models
+from .warehouse_definitions import WAREHOUSE_CHECKS, warehouse_assets, warehouse_resources
+
+ML_ASSETS = [demand_forecast, inventory_reorder_alerts, churn_model, recommendations,
+             campaign_audiences]
 
 
 def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or Settings.from_env()
     return Definitions(
-        assets=[raw_exports, shop_dbt_models, demand_forecast, inventory_reorder_alerts,
-                churn_model, recommendations, campaign_audiences, kpi_report,
-                warehouse_copy, *PRIVACY_SPECS, *BUILD_STATE_SPECS],
-        asset_checks=[raw_contract_checks, published_table_checks],
+        assets=[*warehouse_assets(ML_ASSETS), *ML_ASSETS, kpi_report],
+        asset_checks=WAREHOUSE_CHECKS,
         jobs=[build_warehouse, train_models, erase_customer_job],
         schedules=[daily_rebuild(settings)],
         sensors=[inbox_sensor(settings), retrain_after_build],
-        resources={**resources_from_settings(settings), "dbt": dbt_resource()},
+        resources=warehouse_resources(settings),
     )
 
 

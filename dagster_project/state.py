@@ -37,6 +37,15 @@ INSTANCE_CONFIG = """\
 telemetry:
   enabled: false
 """
+# The event log in the files of Dagster's default layout (history/runs), through a storage
+# that does not flush the disk for every event (dagster_project/run_history.py).
+EVENT_LOG_STORAGE = """\
+event_log_storage:
+  module: dagster_project.run_history
+  class: WarehouseEventLogStorage
+  config:
+    base_dir: {base_dir}
+"""
 WAIT_LOG_SECONDS = 30
 
 
@@ -56,12 +65,15 @@ def dbt_target_path(warehouse_path: str | Path) -> Path:
 
 
 def instance_home(warehouse_path: str | Path) -> Path:
-    """The warehouse's own Dagster home, created with its dagster.yaml on first use."""
+    """The warehouse's own Dagster home, with its dagster.yaml: written on first use, and
+    rewritten when this version writes it differently (an older one, a moved folder)."""
     home = state_dir(warehouse_path) / "dagster"
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(INSTANCE_CONFIG)
+    runs = str(home.resolve() / "history" / "runs")
+    text = INSTANCE_CONFIG + EVENT_LOG_STORAGE.format(base_dir=json.dumps(runs))
+    if not config.exists() or config.read_text() != text:
+        config.write_text(text)
     return home
 
 

@@ -1,9 +1,12 @@
 """The serving copy as an asset: the last step of `build_warehouse` and of `train_models`."""
 
+from collections.abc import Sequence
+
 from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
     AssetKey,
+    AssetsDefinition,
     DagsterEventType,
     Failure,
     MaterializeResult,
@@ -11,8 +14,6 @@ from dagster import (
     asset,
 )
 
-from ..ml.assets import churn_model, demand_forecast, inventory_reorder_alerts
-from ..ml.recommend_assets import campaign_audiences, recommendations
 from ..resources import WarehouseResource
 from .publish import SCHEMAS, publish
 
@@ -22,22 +23,37 @@ SERVING_COPY = AssetKey(["serving", "warehouse_copy"])
 # each mart as a dependency: an incremental build materialises only the marts it rebuilt,
 # and Dagster skips a step when any upstream asset of the run was not materialised.
 LOAD_RECONCILIATION = AssetKey(["audit", "load_reconciliation"])
-ML_ASSETS = sorted({key for definition in (demand_forecast, inventory_reorder_alerts,
-                                           churn_model, recommendations, campaign_audiences)
-                    for key in definition.keys},
-                   key=lambda key: key.path)
 
 
-@asset(
-    key=SERVING_COPY,
-    group_name="serving",
-    deps=[LOAD_RECONCILIATION, *ML_ASSETS],
-    # Among the steps ready at the same time (the marts' checks), this one goes last.
-    op_tags={"dagster/priority": "-10"},
-    kinds={"duckdb"},
-)
-def warehouse_copy(context: AssetExecutionContext,
-                   warehouse: WarehouseResource) -> MaterializeResult:
+def serving_copy(ml_assets: Sequence[AssetsDefinition] = ()) -> AssetsDefinition:
+    """The serving copy's asset, published after `ml_assets` too (the code location lists
+    the ML assets; the warehouse job's own definitions, which do not import the ML code,
+    none: that job does not run them)."""
+    ml_keys = sorted({key for definition in ml_assets for key in definition.keys},
+                     key=lambda key: key.path)
+    return asset(
+        key=SERVING_COPY,
+        group_name="serving",
+        deps=[LOAD_RECONCILIATION, *ml_keys],
+        # Among the steps ready at the same time (the marts' checks), this one goes last.
+        op_tags={"dagster/priority": "-10"},
+        kinds={"duckdb"},
+    )(_warehouse_copy)
+
+
+def __getattr__(name: str) -> AssetsDefinition:
+    """`warehouse_copy`: the copy with every ML asset as a parent, as the code location
+    has it, built on first use (importing this module imports no ML code)."""
+    if name != "warehouse_copy":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ..definitions import ML_ASSETS
+
+    globals()["warehouse_copy"] = copy = serving_copy(ML_ASSETS)
+    return copy
+
+
+def _warehouse_copy(context: AssetExecutionContext,
+                    warehouse: WarehouseResource) -> MaterializeResult:
     """The warehouse for BI tools: schemas `marts` and `ml`, `audit.load_reconciliation`,
     the newest result of every data-quality check (`audit.dq_results_latest`) and where the
     copy came from (`audit.serving_copy`), with every description as a DuckDB comment, in a

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from dataclasses import replace
 
@@ -29,6 +31,7 @@ from dagster_project.automation import (
 from dagster_project.definitions import build_definitions
 from dagster_project.serving.assets import LOAD_RECONCILIATION, SERVING_COPY
 from dagster_project.settings import PROJECT_ROOT, Settings, SettingsError
+from dagster_project.warehouse_definitions import warehouse_definitions
 from tests.conftest import write_required_entities
 
 
@@ -144,6 +147,39 @@ def test_models_retrain_in_their_own_job_after_each_successful_build():
     assert AssetKey(["marts", "customers"]) in built
     sensor = defs.resolve_sensor_def("retrain_after_build")
     assert sensor.job_name == "train_models"
+
+
+def test_the_warehouse_only_definitions_run_the_same_build_warehouse_job():
+    """`build --only warehouse` loads dagster_project.warehouse_definitions, not the whole
+    code location: its job must materialise and check exactly what the code location's
+    does, through the same steps."""
+    settings = Settings.from_env()
+    full = build_definitions(settings).resolve_job_def("build_warehouse")
+    alone = warehouse_definitions(settings).resolve_job_def("build_warehouse")
+    assert (set(alone.asset_layer.executable_asset_keys)
+            == set(full.asset_layer.executable_asset_keys))
+    assert len(full.asset_layer.executable_asset_keys) > 80  # raw, dbt, serving
+    full_checks = {key for node in full.asset_layer.asset_graph.asset_nodes
+                   for key in node.check_keys if node.is_executable}
+    assert {key for node in alone.asset_layer.asset_graph.asset_nodes
+            for key in node.check_keys if node.is_executable} == full_checks
+    assert {c.to_user_string() for c in full_checks} >= {
+        "raw/orders:great_expectations", "marts/channels:assert_channel_revenue_matches_orders"}
+    assert ({node.name for node in alone.graph.node_defs}
+            == {node.name for node in full.graph.node_defs})
+    copy = alone.asset_layer.asset_graph.get(SERVING_COPY)
+    assert copy.description == full.asset_layer.asset_graph.get(SERVING_COPY).description
+
+
+def test_the_warehouse_only_definitions_import_no_ml_code():
+    code = ("import sys; from dagster_project.settings import Settings; "
+            "from dagster_project.warehouse_definitions import warehouse_definitions; "
+            "warehouse_definitions(Settings.from_env()).resolve_job_def('build_warehouse'); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} "
+            "& {'ml', 'lightgbm', 'sklearn', 'matplotlib'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=PROJECT_ROOT).stdout
+    assert out.strip() == "[]"
 
 
 def test_an_unsupported_file_does_not_stop_the_sensor(tmp_path):
