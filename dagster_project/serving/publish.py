@@ -143,8 +143,7 @@ def publish(warehouse_path: str, serving_path: str, *, run_id: str = "",
                 step(f"tables ({len(copied)} copied whole)")
                 steps.update(seconds)
             tables.update(_copy_quality(con))
-            # Tables dbt rebuilt whole get their comments afresh, copied whole or not.
-            _comment_copied(con, copied | (plan.whole if plan is not None else set()))
+            _comment_copied(con, copied)
             tables[f"audit.{ABOUT_TABLE}"] = 1
             _write_about(con, warehouse_path, run_id, published_at, len(tables))
             step("quality, comments, about")
@@ -252,13 +251,12 @@ def _copy_whole(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
 def _update_tables(con: duckdb.DuckDBPyConnection, plan: UpdatePlan,
                    seconds: dict[str, float]) -> tuple[dict[str, int], set[str]]:
     """Bring the attached copy of the previous serving file up to date with the live
-    tables: re-copy a table whole when it is new, when its columns differ from the live
-    table's, or when it is not a dbt model (schema ml, written by the models) and its
-    content differs; replace the rows of the keys dbt replaced in an incremental model;
-    bring a table dbt rebuilt whole to the live rows by its changed rows (`_sync_rows`), or
-    whole when that does not pay; re-copy whole any table whose row count still differs;
-    keep the rest. Returns the row counts and the tables copied whole (their comments are
-    copied afresh). `seconds` gets the tables that took longer than a second."""
+    tables: re-copy a table whole when dbt rebuilt it whole, when it is not a dbt model
+    (schema ml, written by the models, compared by content), or when its columns or row
+    count differ from the live table's; replace the rows of the keys dbt replaced in an
+    incremental model; keep the rest. Returns the row counts and the tables copied whole
+    (their comments are copied afresh). `seconds` gets the tables that took longer than a
+    second."""
     wanted = _wanted(con)
     held = {name for (name,) in con.execute(
         "select schema_name || '.' || table_name from duckdb_tables() "
@@ -274,17 +272,14 @@ def _update_tables(con: duckdb.DuckDBPyConnection, plan: UpdatePlan,
         started = time.perf_counter()
         name = f"{schema}.{table}"
         quoted = f"{ident(schema)}.{ident(table)}"
-        columns = _columns(con, "live", schema, table)
-        whole = (name not in held or columns != _columns(con, "serving", schema, table)
+        whole = (name not in held or name in plan.whole
+                 or _columns(con, "live", schema, table) != _columns(con, "serving", schema, table)
                  or (schema not in DBT_SCHEMAS
                      and _content(con, "live", quoted) != _content(con, "serving", quoted)))
         how = "kept"
-        if not whole and name in plan.keys and name not in plan.whole:
+        if not whole and name in plan.keys:
             _replace_keys(con, quoted, plan.keys[name], name)
             how = "keys replaced"
-        elif not whole and name in plan.whole:
-            whole = not _sync_rows(con, quoted, [column for column, _ in columns])
-            how = "changed rows"
         if not whole:
             count = con.execute(f"select count(*) from serving.{quoted}").fetchone()[0]
             whole = count != con.execute(f"select count(*) from live.{quoted}").fetchone()[0]
@@ -299,48 +294,6 @@ def _update_tables(con: duckdb.DuckDBPyConnection, plan: UpdatePlan,
         if took >= 1:
             seconds[f"{name} ({how})"] = round(took, 2)
     return tables, copied
-
-
-# A table dbt rebuilt whole is brought up to date by its changed rows while they are at
-# most this share of its rows; above it, copying the table whole is as quick.
-SYNC_SHARE = 0.25
-
-
-def _sync_rows(con: duckdb.DuckDBPyConnection, quoted: str, columns: list[str]) -> bool:
-    """Make the copy's rows of a table equal to the live table's by deleting the rows the
-    live table no longer has and inserting the ones it gained, rows compared by the hash
-    of all their values (a new day changes a few rows of most marts dbt rebuilds whole).
-    False, with the copy untouched, when this does not apply: a table with repeated rows
-    (a set of hashes cannot count them) or with more than SYNC_SHARE of its rows changed.
-    Also False when, afterwards, the copy's row count or sum of row hashes is not the
-    live table's (the caller then copies it whole): equal, the copy holds what a full copy
-    would, short of a 64-bit hash collision."""
-    row_hash = "hash(" + ", ".join(ident(column) for column in columns) + ")"
-    for database in ("live", "serving"):
-        con.execute(f"create or replace temporary table {database}_row_hashes as "
-                    f"select {row_hash} as row_hash, count(*) as row_count "
-                    f"from {database}.{quoted} group by all")
-    repeated, rows, changed = con.execute("""
-        select
-            (select count(*) from live_row_hashes where row_count > 1)
-                + (select count(*) from serving_row_hashes where row_count > 1),
-            (select sum(row_count) from live_row_hashes),
-            (select count(*) from live_row_hashes
-             where row_hash not in (select row_hash from serving_row_hashes))
-                + (select count(*) from serving_row_hashes
-                   where row_hash not in (select row_hash from live_row_hashes))""").fetchone()
-    if repeated or changed > SYNC_SHARE * max(rows or 0, 1):
-        return False
-    con.execute(f"""delete from serving.{quoted} where {row_hash} in (
-        select row_hash from serving_row_hashes
-        where row_hash not in (select row_hash from live_row_hashes))""")
-    con.execute(f"""insert into serving.{quoted} select * from live.{quoted}
-        where {row_hash} in (
-            select row_hash from live_row_hashes
-            where row_hash not in (select row_hash from serving_row_hashes))""")
-    check = f"select count(*), sum({row_hash}::hugeint) from {{}}.{quoted}"
-    return (con.execute(check.format("serving")).fetchone()
-            == con.execute(check.format("live")).fetchone())
 
 
 def _columns(con: duckdb.DuckDBPyConnection, database: str, schema: str,
