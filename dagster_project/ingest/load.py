@@ -120,11 +120,9 @@ def _write(con: duckdb.DuckDBPyConnection, entity: Entity, load_id: str, files: 
     extra = [c for c in (table_columns if partial else columns) if c not in internal]
     # Every name is quoted (names from files were checked in relation_sql); an empty field is
     # NULL whatever the reader, so the same row read twice is the same raw row.
-    select = ", ".join(
-        [_text_column(c, c in columns) for c in [*entity.columns, *extra]]
-        + (["_raw_json"] if any(f.fmt == "jsonl" for f in (fresh if partial else files))
-           else [])
-    )
+    jsonl = any(f.fmt == "jsonl" for f in (fresh if partial else files))
+    select = ", ".join([_text_column(c, c in columns) for c in [*entity.columns, *extra]]
+                       + (["_raw_json"] if jsonl else []))
     body = " union all by name ".join(read) if read else (
         "select cast(null as varchar) as _source_file, cast(null as bigint) as _source_line, "
         "cast(null as varchar) as _parse_error limit 0")
@@ -142,8 +140,20 @@ def _write(con: duckdb.DuckDBPyConnection, entity: Entity, load_id: str, files: 
         if read:
             con.execute(f"insert into raw.{entity.name} by name {query}", [load_id])
     else:
-        con.execute(f"create or replace table raw.{entity.name} as {query}", [load_id])
+        con.execute(f"create or replace table raw.{entity.name} "
+                    f"({', '.join(_definitions([*entity.columns, *extra], jsonl))})")
+        con.execute(f"insert into raw.{entity.name} by name {query}", [load_id])
     return extra, partial
+
+
+def _definitions(text_columns: list[str], jsonl: bool) -> list[str]:
+    """The raw table's columns, as the load's query selects them. `_raw_json` (each JSON line
+    as read, never read downstream) is stored with zstd: the default string compression
+    costs more to write than the rest of the events table and keeps it twice as large."""
+    return ([f"{quote_identifier(c)} varchar" for c in text_columns]
+            + (["_raw_json varchar using compression zstd"] if jsonl else [])
+            + ["_source_file varchar", "_source_line bigint", "_parse_error varchar",
+               "_load_id varchar", "_loaded_at timestamp"])
 
 
 def _rejected_by_json_reader(message: str, files: list, exact: set[Path]) -> set[Path]:
