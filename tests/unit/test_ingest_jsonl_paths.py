@@ -136,3 +136,21 @@ def test_raw_json_is_stored_with_zstd(tmp_path):
                            ).fetchall() == [("ZSTD",)]
         assert con.execute("select count(*), count(distinct _raw_json) from raw.events"
                            ).fetchone() == (3000, 3000)
+
+
+def test_a_new_jsonl_file_is_appended_to_the_events_already_loaded(tmp_path):
+    (tmp_path / "events-1.jsonl").write_text('{"event_id": "a"}\n\n{"event_id": "b"}\n')
+    with duckdb.connect() as con:
+        load_entity(con, tmp_path, "events", "load-1")
+        (tmp_path / "events-2.jsonl").write_text('[2]\n{"event_id": "c", "device": "ios"}\n')
+        grown = load_entity(con, tmp_path, "events", "load-2")
+        assert grown.read_files == ["events-2.jsonl"] and grown.rows == 4
+        assert con.execute("select _source_file, _source_line, event_id, device, _raw_json, "
+                           "_parse_error is not null, _load_id from raw.events order by 1, 2"
+                           ).fetchall() == [
+            ("events-1.jsonl", 1, "a", None, '{"event_id": "a"}', False, "load-1"),
+            ("events-1.jsonl", 3, "b", None, '{"event_id": "b"}', False, "load-1"),
+            ("events-2.jsonl", 1, None, None, "[2]", True, "load-2"),
+            ("events-2.jsonl", 2, "c", "ios", '{"event_id": "c", "device": "ios"}', False,
+             "load-2"),
+        ]
