@@ -113,7 +113,7 @@ def relation_sql(con: duckdb.DuckDBPyConnection, file: DropFile,
             check_columns(file.path, columns)
             sql = _as_text(sql, columns)
         elif file.fmt == "jsonl":
-            sql, columns = _jsonl_sql(con, path, file, entity)
+            sql, columns = _jsonl_sql(path, entity)
         else:
             sql, columns = _csv_sql(con, path, file)
     except (csv.Error, duckdb.Error) as exc:  # e.g. a field or line over the readers' limits
@@ -224,8 +224,7 @@ def read_csv_exact(path: Path, columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _jsonl_sql(con: duckdb.DuckDBPyConnection, path: str, file: DropFile,
-               entity: Entity) -> tuple[str, list[str]]:
+def _jsonl_sql(path: str, entity: Entity) -> tuple[str, list[str]]:
     """JSON Lines, read once: each line kept as text (`_raw_json`, so extra keys are kept)
     with its physical line number, and the contract's keys as columns. A blank line (empty
     or spaces only) is no record; a line that is not a JSON object is a parse error with
