@@ -14,6 +14,7 @@ NULL) and accept fields up to MAX_FIELD_BYTES.
 from __future__ import annotations
 
 import csv
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,12 +97,10 @@ def check_columns(path: Path, columns: list[str]) -> None:
 
 
 def relation_sql(con: duckdb.DuckDBPyConnection, file: DropFile,
-                 entity: Entity, exact: bool = False) -> tuple[str, list[str]]:
+                 entity: Entity) -> tuple[str, list[str]]:
     """SQL selecting the file's rows as text columns plus `_source_line` and `_parse_error`,
     and the file's own column names.
 
-    `exact` takes the line-by-line JSON Lines path even when the file looks regular (the
-    loader retries a file with it when DuckDB's JSON reader rejects the file).
     Raises DropError for unreadable files and files missing a required column.
     """
     path = str(file.path).replace("'", "''")
@@ -114,7 +113,7 @@ def relation_sql(con: duckdb.DuckDBPyConnection, file: DropFile,
             check_columns(file.path, columns)
             sql = _as_text(sql, columns)
         elif file.fmt == "jsonl":
-            sql, columns = _jsonl_sql(con, path, file, entity, exact)
+            sql, columns = _jsonl_sql(path, entity)
         else:
             sql, columns = _csv_sql(con, path, file)
     except (csv.Error, duckdb.Error) as exc:  # e.g. a field or line over the readers' limits
@@ -225,72 +224,41 @@ def read_csv_exact(path: Path, columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _jsonl_sql(con: duckdb.DuckDBPyConnection, path: str, file: DropFile,
-               entity: Entity, exact: bool) -> tuple[str, list[str]]:
-    """JSON Lines: each line kept as text (`_raw_json`, so extra keys are kept) with its exact
-    line number, and the contract's keys as columns.
+def _jsonl_sql(path: str, entity: Entity) -> tuple[str, list[str]]:
+    """JSON Lines, read once: each line kept as text (`_raw_json`, so extra keys are kept)
+    with its physical line number, and the contract's keys as columns. A blank line (empty
+    or spaces only) is no record; a line that is not a JSON object is a parse error with
+    empty values, not a crash.
 
-    A file without blank lines is parsed by DuckDB's JSON reader and joined to its lines by
-    position; the join raises JSONL_MISMATCH if the two ever disagree on the number of
-    records, and the loader then retries the file on the exact path. The exact path extracts
-    the keys from each line's text; a line that is not a JSON object is a parse error, not a
-    crash. Both give the same values (tests/unit/test_ingest_jsonl_paths.py).
-    Paths and names come from the contract, never from the file.
+    The keys are typed from each line's text by `json_transform`, the transformation DuckDB's
+    JSON reader applies to a file (same values: numbers and nested values as JSON text, the
+    first of two equal keys), without reading the file a second time and joining by
+    position; measured in docs/benchmarks.md. Paths and names come from the contract,
+    never from the file.
     """
-    lines = (f"select line, cast(row_number() over () as bigint) as _source_line from "
-             f"read_csv('{path}', columns = {{'line': 'VARCHAR'}}, header = false, "
-             f"delim = chr(1), quote = '', escape = '', auto_detect = false, "
-             f"strict_mode = false, max_line_size = {MAX_FIELD_BYTES})")
+    numbered = (f"select line, cast(row_number() over () as bigint) as _source_line from "
+                f"read_csv('{path}', columns = {{'line': 'VARCHAR'}}, header = false, "
+                f"delim = chr(1), quote = '', escape = '', auto_detect = false, "
+                f"strict_mode = false, max_line_size = {MAX_FIELD_BYTES})")
+    # Numbered before the blank lines are left out, so numbers stay physical line numbers.
+    lines = f"select line, _source_line from ({numbered}) where trim(line) <> ''"
+    # A valid line is tested for an object only then: json_type raises on invalid JSON.
+    checked = (f"select line, _source_line, case when json_valid(line) then json_type(line) = "
+               f"'OBJECT' else false end as _is_object from ({lines})")
+    structure = _sql_text(json.dumps({c: "VARCHAR" for c in entity.columns}))
+    values = (f"select line, _source_line, _is_object, json_transform(case when _is_object "
+              f"then line end, {structure}) as _values from ({checked})")
     columns = [*entity.columns, "_raw_json"]
-    # One multi-path extraction parses a line once (4x faster than one `->>` per key).
-    paths = ", ".join(f"'$.{c}'" for c in entity.columns)
-    not_object = "(not json_valid(line) or json_type(line) <> 'OBJECT')"
+    fields = ", ".join(f"_values[{_sql_text(c)}] as {quote_identifier(c)}"
+                       for c in entity.columns)
     reason = "'malformed record: not a JSON object (' || left(line, 200) || ')'"
-    if not exact and not _has_blank_lines(con, lines):
-        # The reader gives one row per line, all NULL for a line it cannot read (ignore_errors):
-        # such rows, and objects without any contract key, are read the exact way below.
-        keys = ", ".join(f"'{c}': 'VARCHAR'" for c in entity.columns)
-        parsed = (f"select *, true as _json_record from read_json('{path}', "
-                  f"format = 'newline_delimited', records = true, columns = {{{keys}}}, "
-                  f"ignore_errors = true, maximum_object_size = {MAX_FIELD_BYTES})")
-        empty = " and ".join(f"parsed.{quote_identifier(c)} is null" for c in entity.columns)
-        fields = ", ".join(f"coalesce(parsed.{quote_identifier(c)}, exact_values[{i}]) as "
-                           f"{quote_identifier(c)}" for i, c in enumerate(entity.columns, start=1))
-        joined = (f"select parsed.*, lines.line, case when lines.line is null or "
-                  f"parsed._json_record is null then error('{JSONL_MISMATCH} ' || "
-                  f"{_sql_text(str(file.path))}) else lines._source_line end as _source_line, "
-                  f"{empty} as _unread "
-                  f"from ({lines}) as lines positional join ({parsed}) as parsed")
-        checked = (f"select *, case when _unread then json_extract_string(case when "
-                   f"json_valid(line) then line end, [{paths}]) end as exact_values "
-                   f"from ({joined}) as parsed")
-        sql = (f"select {fields}, line as _raw_json, _source_line, case when _unread and "
-               f"{not_object} then {reason} end as _parse_error from ({checked}) as parsed")
-        return sql, columns
-    fields = ", ".join(f"values[{i}] as {quote_identifier(c)}"
-                       for i, c in enumerate(entity.columns, start=1))
-    extracted = (f"select line, _source_line, json_extract_string(case when json_valid(line) "
-                 f"then line end, [{paths}]) as values from ({lines}) where trim(line) <> ''")
-    sql = (f"select {fields}, line as _raw_json, _source_line, case when {not_object} then "
-           f"{reason} end as _parse_error from ({extracted})")
+    sql = (f"select {fields}, line as _raw_json, _source_line, case when not _is_object then "
+           f"{reason} end as _parse_error from ({values})")
     return sql, columns
-
-
-# Raised inside the query when DuckDB's JSON reader and the line reader disagree on a file.
-JSONL_MISMATCH = "jsonl records and lines disagree in"
 
 
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def _has_blank_lines(con: duckdb.DuckDBPyConnection, lines: str) -> bool:
-    """Blank lines, which the JSON reader skips (its records and the lines would no longer
-    correspond). A cheap look (a blank line over 64 characters is missed); the positional
-    join's JSONL_MISMATCH check is what guarantees the correspondence."""
-    return con.execute(
-        f"select count(*) from ({lines}) where line is null or (length(line) < 64 and "
-        f"trim(line, ' ' || chr(9) || chr(13)) = '')").fetchone()[0] > 0
 
 
 def reader_error(exc: Exception) -> str:

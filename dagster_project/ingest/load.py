@@ -11,7 +11,7 @@ import duckdb
 from contract import ENTITIES, LINEAGE_COLUMNS, Entity
 
 from .. import ledger
-from .files import JSONL_MISMATCH, DropError, entity_files, quote_identifier, relation_sql
+from .files import DropError, entity_files, quote_identifier, reader_error, relation_sql
 
 __all__ = ["DropError", "LoadResult", "load_entity", "raw_columns"]
 
@@ -72,20 +72,19 @@ def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str
     table_columns = raw_columns(con, entity.name)  # empty: no table yet
     partial = (bool(table_columns) and bool(previous) and len(fresh) < len(files)
                and set(entity.columns) <= set(table_columns))
-    exact: set[Path] = set()  # JSON Lines files DuckDB's JSON reader rejected
-    while True:
-        try:
-            extra, partial = _write(con, entity, load_id, files, fresh, stale,
-                                    table_columns, partial, exact)
-            break
-        except duckdb.Error as exc:
-            con.execute("rollback")  # _write raises duckdb.Error only inside its transaction
-            retry = _rejected_by_json_reader(str(exc), fresh if partial else files, exact)
-            if not retry:
-                where = ", ".join(str(f.path) for f in (fresh if partial else files))
-                raise DropError(f"{where}: cannot load {entity.name}: "
-                                f"{str(exc).strip().splitlines()[0]}") from exc
-            exact |= retry
+    try:
+        extra, partial = _write(con, entity, load_id, files, fresh, stale, table_columns,
+                                partial)
+    except duckdb.Error as exc:
+        con.execute("rollback")  # _write raises duckdb.Error only inside its transaction
+        read = fresh if partial else files
+        named = [f for f in read if f"file = {f.path}" in map(str.strip, str(exc).splitlines())]
+        if named:  # a reader's error on one file (a bad UTF-8 byte, a line over the limit)
+            raise DropError(f"{named[0].path}: cannot be read as {named[0].fmt}: "
+                            f"{reader_error(exc)}") from exc
+        where = ", ".join(str(f.path) for f in read)
+        raise DropError(f"{where}: cannot load {entity.name}: "
+                        f"{str(exc).strip().splitlines()[0]}") from exc
     counts = {name: (rows, errors) for name, rows, errors in con.execute(
         f"select _source_file, count(*), count(_parse_error) from raw.{entity.name} "
         f"group by 1 order by 1").fetchall()}
@@ -107,24 +106,22 @@ def load_entity(con: duckdb.DuckDBPyConnection, drop: Path, entity: Entity | str
 
 
 def _write(con: duckdb.DuckDBPyConnection, entity: Entity, load_id: str, files: list,
-           fresh: list, stale: set, table_columns: list[str], partial: bool,
-           exact: set[Path]) -> tuple[list[str], bool]:
+           fresh: list, stale: set, table_columns: list[str],
+           partial: bool) -> tuple[list[str], bool]:
     """Read the fresh files (`partial`) or all files, open the load's transaction (the caller
     commits it after the bookkeeping) and write their rows. Returns the extra (non-contract)
     columns kept and whether the load stayed partial (new columns replace the table)."""
-    read, columns = _read_files(con, entity, fresh if partial else files, exact)
+    read, columns = _read_files(con, entity, fresh if partial else files)
     if partial and not set(columns) <= set(table_columns):
         partial = False
-        read, columns = _read_files(con, entity, files, exact)
+        read, columns = _read_files(con, entity, files)
     internal = {*entity.columns, *LINEAGE_COLUMNS, "_raw_json"}
     extra = [c for c in (table_columns if partial else columns) if c not in internal]
     # Every name is quoted (names from files were checked in relation_sql); an empty field is
     # NULL whatever the reader, so the same row read twice is the same raw row.
-    select = ", ".join(
-        [_text_column(c, c in columns) for c in [*entity.columns, *extra]]
-        + (["_raw_json"] if any(f.fmt == "jsonl" for f in (fresh if partial else files))
-           else [])
-    )
+    jsonl = any(f.fmt == "jsonl" for f in (fresh if partial else files))
+    select = ", ".join([_text_column(c, c in columns) for c in [*entity.columns, *extra]]
+                       + (["_raw_json"] if jsonl else []))
     body = " union all by name ".join(read) if read else (
         "select cast(null as varchar) as _source_file, cast(null as bigint) as _source_line, "
         "cast(null as varchar) as _parse_error limit 0")
@@ -142,18 +139,20 @@ def _write(con: duckdb.DuckDBPyConnection, entity: Entity, load_id: str, files: 
         if read:
             con.execute(f"insert into raw.{entity.name} by name {query}", [load_id])
     else:
-        con.execute(f"create or replace table raw.{entity.name} as {query}", [load_id])
+        con.execute(f"create or replace table raw.{entity.name} "
+                    f"({', '.join(_definitions([*entity.columns, *extra], jsonl))})")
+        con.execute(f"insert into raw.{entity.name} by name {query}", [load_id])
     return extra, partial
 
 
-def _rejected_by_json_reader(message: str, files: list, exact: set[Path]) -> set[Path]:
-    """JSON Lines files to retry line by line after a failed write: those the error names,
-    or all of them when it names none (empty: the error is not the JSON reader's)."""
-    candidates = {f.path for f in files if f.fmt == "jsonl" and f.path not in exact}
-    named = {path for path in candidates if str(path) in message}
-    if named:
-        return named
-    return candidates if ("JSON" in message or JSONL_MISMATCH in message) else set()
+def _definitions(text_columns: list[str], jsonl: bool) -> list[str]:
+    """The raw table's columns, as the load's query selects them. `_raw_json` (each JSON line
+    as read, never read downstream) is stored with zstd: the default string compression
+    costs more to write than the rest of the events table and keeps it twice as large."""
+    return ([f"{quote_identifier(c)} varchar" for c in text_columns]
+            + (["_raw_json varchar using compression zstd"] if jsonl else [])
+            + ["_source_file varchar", "_source_line bigint", "_parse_error varchar",
+               "_load_id varchar", "_loaded_at timestamp"])
 
 
 def _text_column(column: str, present: bool) -> str:
@@ -161,12 +160,12 @@ def _text_column(column: str, present: bool) -> str:
     return f"nullif({name}, '') as {name}" if present else f"cast(null as varchar) as {name}"
 
 
-def _read_files(con: duckdb.DuckDBPyConnection, entity: Entity, files: list,
-                exact: set[Path]) -> tuple[list[str], list[str]]:
+def _read_files(con: duckdb.DuckDBPyConnection, entity: Entity,
+                files: list) -> tuple[list[str], list[str]]:
     """One SELECT per file (with `_source_file`) and the union of their columns."""
     parts, columns = [], []
     for file in files:
-        sql, file_columns = relation_sql(con, file, entity, file.path in exact)
+        sql, file_columns = relation_sql(con, file, entity)
         name = file.path.name.replace("'", "''")
         parts.append(f"select *, '{name}' as _source_file from ({sql})")
         columns += [c for c in file_columns if c not in columns]
