@@ -127,6 +127,7 @@ class ChurnModel:
     calibration: tuple[float, float] = (1.0, 0.0)  # Platt: sigmoid(a * log-odds + b)
     workers: int = 1  # threads scoring at once (boosting.py)
     boost_from_bgnbd: bool = False
+    rounds: int = 0  # trees kept, chosen by `chosen_rounds` when the model is calibrated
 
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         return encode(frame, self.categories)
@@ -221,6 +222,24 @@ def platt(log_odds, label) -> tuple[float, float]:
     return float(found.x[0]), float(found.x[1])
 
 
+def chosen_rounds(losses: list[np.ndarray], held_rows: list[int]) -> int:
+    """The number of trees whose out-of-fold log loss, pooled over the held-out rows of
+    every fold, is lowest: `losses[f][k]` is fold f's mean loss on its `held_rows[f]`
+    held-out rows after k trees (k = 0 is the init score alone). At least one tree, and
+    the first of equal minima (fewer trees)."""
+    weights = np.asarray(held_rows, dtype=np.float64)
+    pooled = np.average(np.vstack(losses), axis=0, weights=weights)
+    return int(np.argmin(pooled[1:])) + 1 if len(pooled) > 1 else 0
+
+
+def truncated(booster: lgb.Booster, rounds: int) -> lgb.Booster:
+    """The booster's first `rounds` trees: the booster training would have stopped at
+    (a deterministic booster's first trees do not depend on how many follow)."""
+    if rounds >= booster.current_iteration():
+        return booster
+    return lgb.Booster(model_str=booster.model_to_string(num_iteration=rounds))
+
+
 def fit(training: pd.DataFrame, cutoffs, settings: ChurnSettings) -> ChurnModel:
     started = time.perf_counter()
     if training.empty or training["is_churned"].nunique() < 2:
@@ -236,27 +255,32 @@ def fit(training: pd.DataFrame, cutoffs, settings: ChurnSettings) -> ChurnModel:
     folds = [fold == f for f in sorted(set(fold_of.values()))]
     calibrate = len(folds) > 1 and all(training.loc[~held, "is_churned"].nunique() == 2
                                        for held in folds)
-    # The folds' datasets are subsets of the whole one: its features are binned once.
+    # The folds' datasets are subsets of the whole one: its features are binned once, and
+    # each fold booster is validated on its held-out cutoffs after every round.
     whole = _dataset(training, categories, settings)
-    datasets = [whole] + ([whole.subset(np.flatnonzero(~held)) for held in folds]
-                          if calibrate else [])
-    params, rounds = settings.lightgbm_params(), settings.num_boost_round
-    booster, *fold_boosters = boosting.train(
-        [(params, dataset, rounds) for dataset in datasets], settings.num_threads)
-    calibration = (1.0, 0.0)
+    params, most = settings.lightgbm_params(), settings.num_boost_round
+    jobs = [(params, whole, most, None)] + (
+        [({**params, "metric": "binary_logloss"}, whole.subset(np.flatnonzero(~held)), most,
+          whole.subset(np.flatnonzero(held))) for held in folds] if calibrate else [])
+    (booster, _), *fold_runs = boosting.train_validated(jobs, settings.num_threads)
+    rounds, calibration = most, (1.0, 0.0)
     if calibrate:
+        rounds = chosen_rounds([losses for _, losses in fold_runs],
+                               [int(held.sum()) for held in folds])
+        booster = truncated(booster, rounds)
         out_of_fold = np.zeros(len(training))
         scored = boosting.side_by_side(
             lambda pair: pair[0].predict(encode(training[pair[1]], categories),
-                                         raw_score=True, num_threads=1)
+                                         raw_score=True, num_iteration=rounds, num_threads=1)
             + (prior_log_odds(training[pair[1]]) if settings.boost_from_bgnbd else 0.0),
-            list(zip(fold_boosters, folds, strict=True)), settings.num_threads)
+            [(fold_booster, held) for (fold_booster, _), held in
+             zip(fold_runs, folds, strict=True)], settings.num_threads)
         for held, log_odds in zip(folds, scored, strict=True):
             out_of_fold[held] = log_odds
         calibration = platt(out_of_fold, training["is_churned"].astype(int))
     return ChurnModel(booster, categories, tuple(cutoffs), training,
                       time.perf_counter() - started, calibration, settings.num_threads,
-                      settings.boost_from_bgnbd)
+                      settings.boost_from_bgnbd, rounds)
 
 
 @dataclass
@@ -379,7 +403,9 @@ def run(con: duckdb.DuckDBPyConnection, settings: ChurnSettings, cutoff: date | 
                  for method, row in metrics.iterrows()},
         extra={"categories": model.categories, "evaluation_cutoff": str(plan.evaluation),
                "scoring_cutoff": str(plan.scoring),
-               "bgnbd": asdict(evaluation.bgnbd), "calibration": list(model.calibration)},
+               "bgnbd": asdict(evaluation.bgnbd), "calibration": list(model.calibration),
+               "boosting_rounds": model.rounds,
+               "evaluation_boosting_rounds": evaluation.model.rounds},
     )
     scores["model_version"] = record.version
     return ChurnRun(plan, evaluation, model, scores, record)

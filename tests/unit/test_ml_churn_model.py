@@ -58,3 +58,42 @@ def test_calibration_folds_group_the_cutoffs():
     by_hand = churn.fit(relabelled, cutoffs[:2], replace(settings, calibration_folds=4))
     assert grouped.calibration == pytest.approx(by_hand.calibration, rel=1e-9)
     assert grouped.calibration != (1.0, 0.0)
+
+
+def test_chosen_rounds_pools_the_folds_by_their_held_out_rows():
+    # Fold A: 100 held-out rows, fold B: 300. Pooled loss after 1, 2, 3 trees:
+    # (60 + 195) / 400 = 0.6375, (50 + 192) / 400 = 0.605, (55 + 180) / 400 = 0.5875: 3.
+    # Unweighted, 2 would win (0.57 against 0.575).
+    losses = [np.array([0.7, 0.6, 0.5, 0.55]), np.array([0.7, 0.65, 0.64, 0.6])]
+    assert churn.chosen_rounds(losses, [100, 300]) == 3
+    assert churn.chosen_rounds(losses, [1, 1]) == 2
+    # At least one tree, and the first of equal minima.
+    assert churn.chosen_rounds([np.array([0.3, 0.5, 0.4, 0.4])], [10]) == 2
+    assert churn.chosen_rounds([np.array([0.3])], [10]) == 0  # no trees asked for
+
+
+def _signal(customers: int, cutoffs: list[date]) -> pd.DataFrame:
+    """Churn set by two features BG/NBD knows nothing of (its probability is 0.5)."""
+    frame = _training(customers, cutoffs, seed=4)
+    rng = np.random.default_rng(5)
+    frame["bgnbd_probability_no_purchase"] = 0.5
+    signal = 2.0 * frame[FEATURES[0]] - 1.5 * frame[FEATURES[1]]
+    frame["is_churned"] = rng.random(len(frame)) < 1 / (1 + np.exp(-signal))
+    return frame
+
+
+def test_noise_keeps_few_trees_and_a_signal_many():
+    cutoffs = [date(2026, 1, 1 + 7 * k) for k in range(4)]
+    settings = churn.ChurnSettings(num_threads=1)
+    noise = churn.fit(_training(300, cutoffs), cutoffs, settings)  # BG/NBD is all there is
+    signal = churn.fit(_signal(300, cutoffs), cutoffs, settings)
+    assert 1 <= noise.rounds <= 15
+    assert signal.rounds >= 60
+    for model in (noise, signal):
+        assert model.booster.num_trees() == model.rounds
+    # The kept trees are those a fit capped at that many trees grows: the same model.
+    capped = churn.fit(_signal(300, cutoffs), cutoffs,
+                       replace(settings, num_boost_round=signal.rounds))
+    assert capped.rounds == signal.rounds
+    frame = _signal(300, cutoffs)
+    np.testing.assert_allclose(capped.predict(frame), signal.predict(frame), rtol=1e-12)
