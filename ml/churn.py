@@ -22,7 +22,8 @@ The same folds choose the number of trees: each fold booster grows `num_boost_ro
 and records its held-out log loss after each; the model keeps the first trees up to the
 lowest loss pooled over the folds (`chosen_rounds`), between 1 and `num_boost_round`. Its
 own booster grows alongside the folds' and is cut to that many trees, so the choice costs
-no extra booster. A small order-only shop keeps 10 to 40, the generator's shop about 100.
+no extra booster. CDNOW's first 1,500 customers keep 9 to 42 trees, all of CDNOW 66 to 97,
+the generator's shop at scale 0.05 84 to 100 (ml/README.md).
 """
 
 from __future__ import annotations
