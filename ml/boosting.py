@@ -27,14 +27,32 @@ def train(jobs: Sequence[tuple[dict, lgb.Dataset, int]], workers: int) -> list[l
     """Boosters for (params, dataset, rounds) jobs, `workers` at a time, as `lgb.train`
     would give them with `num_threads=1` (no validation sets, no callbacks). Unlike
     `lgb.train`, the params do not reach the Dataset: give it its binning params itself."""
-    boosters = [(lgb.Booster(params={**params, "num_threads": 1}, train_set=dataset), rounds)
-                for params, dataset, rounds in jobs]
+    return [booster for booster, _ in
+            train_validated([(*job, None) for job in jobs], workers)]
 
-    def grow(item: tuple[lgb.Booster, int]) -> lgb.Booster:
-        booster, rounds = item
+
+def train_validated(jobs: Sequence[tuple[dict, lgb.Dataset, int, lgb.Dataset | None]],
+                    workers: int) -> list[tuple[lgb.Booster, np.ndarray]]:
+    """As `train`, each job with a validation set (or None): each booster with the loss of
+    the params' metric on its validation set after 0, 1, ..., rounds trees (`rounds + 1`
+    values, the first the init score's alone; empty without a validation set). The
+    validation set must share the training set's bins: a subset of the same Dataset."""
+    boosters = []
+    for params, dataset, rounds, valid in jobs:
+        booster = lgb.Booster(params={**params, "num_threads": 1}, train_set=dataset)
+        if valid is not None:
+            booster.add_valid(valid, "valid")
+        boosters.append((booster, rounds, valid is not None))
+
+    def grow(item: tuple[lgb.Booster, int, bool]) -> tuple[lgb.Booster, np.ndarray]:
+        booster, rounds, validated = item
+        losses = [booster.eval_valid()[0][2]] if validated else []
         for _ in range(rounds):
             booster.update()
-        return booster.model_from_string(booster.model_to_string()).free_dataset()
+            if validated:
+                losses.append(booster.eval_valid()[0][2])
+        return (booster.model_from_string(booster.model_to_string()).free_dataset(),
+                np.asarray(losses, dtype=np.float64))
 
     return side_by_side(grow, boosters, workers)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+import pytest
 
 from ml import boosting
 
@@ -42,3 +43,28 @@ def test_side_by_side_boosters_predict_as_lgb_train_ones():
         np.testing.assert_array_equal(predicted, booster.predict(features))
         np.testing.assert_array_equal(boosting.predict_rows(booster, features, workers=3),
                                       booster.predict(features))
+
+
+def test_validation_losses_are_the_held_out_log_loss_after_each_round():
+    features, target = _data(7)
+    label = (target > 1).astype(float)
+    init = np.random.default_rng(1).normal(scale=0.3, size=len(label))
+    params = _params({"objective": "binary", "metric": "binary_logloss"})
+    whole = lgb.Dataset(features, label=label, init_score=init, free_raw_data=False,
+                        params=params)
+    held = np.arange(len(label)) % 3 == 0
+    (booster, losses), = boosting.train_validated(
+        [(params, whole.subset(np.flatnonzero(~held)), 25,
+          whole.subset(np.flatnonzero(held)))], workers=1)
+    plain, = boosting.train([(params, whole.subset(np.flatnonzero(~held)), 25)], workers=1)
+    np.testing.assert_array_equal(booster.predict(features), plain.predict(features))
+    assert len(losses) == 26
+
+    def log_loss(log_odds):  # mean binary log loss, by hand
+        y = label[held]
+        return np.mean(np.logaddexp(0, log_odds) - y * log_odds)
+
+    assert losses[0] == pytest.approx(log_loss(init[held]), rel=1e-9)
+    for trees in (1, 10, 25):
+        log_odds = booster.predict(features[held], raw_score=True, num_iteration=trees)
+        assert losses[trees] == pytest.approx(log_loss(log_odds + init[held]), rel=1e-9)
