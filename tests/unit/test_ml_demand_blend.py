@@ -11,6 +11,7 @@ import pytest
 
 from ml.demand import Blend, DemandSettings, backtest, blended, choose_blends
 from ml.demand_data import DemandHistory
+from tests.unit.demand_histories import history_of
 
 ORIGIN = pd.Timestamp("2026-05-01")
 
@@ -61,12 +62,7 @@ def _one_series(days: int = 220, seed: int = 4) -> DemandHistory:
     units = rng.poisson(3 + 30 * np.exp(-np.arange(days) / 40))[None, :].astype(float)
     products = pd.DataFrame({"product_id": ["CD"], "category": ["Music"],
                              "list_price": [10.0], "is_active": [True], "available_from": [0]})
-    return DemandHistory(start=np.datetime64("2025-01-01"),
-                         end=np.datetime64("2025-01-01") + days - 1, products=products,
-                         units=units, gross=units * 10, discount=np.zeros_like(units),
-                         campaigns=pd.DataFrame({"start_day": np.array([], dtype=np.int64),
-                                                 "end_day": np.array([], dtype=np.int64),
-                                                 "is_demand_type": np.array([], dtype=bool)}))
+    return history_of(units, products)
 
 
 def test_backtest_blends_are_chosen_on_earlier_origins_only():

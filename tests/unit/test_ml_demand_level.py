@@ -10,6 +10,7 @@ import pytest
 from ml.demand import LEVEL_FLOOR, MEAN, DemandSettings, fit, level_offset, origin_rows
 from ml.demand_data import DemandHistory
 from ml.demand_features import feature_frame, prefix_sums
+from tests.unit.demand_histories import history_of
 
 
 def test_the_offset_is_the_category_level_then_the_shops_then_the_floor():
@@ -29,12 +30,7 @@ def _history(days: int = 120) -> DemandHistory:
                              "category": ["Music", "Music", "Books"],
                              "list_price": [10.0, 12.0, 20.0], "is_active": True,
                              "available_from": [0, 60, 0]})
-    return DemandHistory(start=np.datetime64("2025-01-01"),
-                         end=np.datetime64("2025-01-01") + days - 1, products=products,
-                         units=units, gross=units * 10, discount=np.zeros_like(units),
-                         campaigns=pd.DataFrame({"start_day": np.array([], dtype=np.int64),
-                                                 "end_day": np.array([], dtype=np.int64),
-                                                 "is_demand_type": np.array([], dtype=bool)}))
+    return history_of(units, products)
 
 
 def test_with_no_trees_the_expected_units_are_the_categorys_mean_per_product_and_day():
