@@ -16,11 +16,12 @@ scheduling, so a run is reproducible and `refit` rebuilds the same model.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+
+from .threads import side_by_side
 
 
 def train(jobs: Sequence[tuple[dict, lgb.Dataset, int]], workers: int) -> list[lgb.Booster]:
@@ -74,12 +75,3 @@ def predict_rows(booster: lgb.Booster, features: pd.DataFrame, workers: int,
         return booster.predict(features, num_threads=1, **kwargs)
     return np.concatenate(side_by_side(
         lambda block: booster.predict(block, num_threads=1, **kwargs), blocks, workers))
-
-
-def side_by_side(function, items, workers: int) -> list:
-    """`function` of each item, `workers` items at a time in threads, in order."""
-    items = list(items)
-    if workers <= 1 or len(items) <= 1:
-        return [function(item) for item in items]
-    with ThreadPoolExecutor(min(workers, len(items))) as pool:
-        return list(pool.map(function, items))

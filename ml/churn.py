@@ -52,6 +52,7 @@ from .churn_features import (
 from .errors import NotEnoughData
 from .metrics import classification_metrics, gain_shares
 from .registry import ModelRecord, data_fingerprint
+from .threads import side_by_side
 
 
 @dataclass(frozen=True)
@@ -284,7 +285,7 @@ def fit(training: pd.DataFrame, cutoffs, settings: ChurnSettings) -> ChurnModel:
                                [int(held.sum()) for held in folds])
         booster = truncated(booster, rounds)
         out_of_fold = np.zeros(len(training))
-        scored = boosting.side_by_side(
+        scored = side_by_side(
             lambda pair: pair[0].predict(encode(training[pair[1]], categories),
                                          raw_score=True, num_iteration=rounds, num_threads=1)
             + (prior_log_odds(training[pair[1]]) if settings.boost_from_bgnbd else 0.0),

@@ -22,6 +22,7 @@ feedback, blended with a category signal and popularity, evaluated on a time spl
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -37,6 +38,7 @@ from . import recommend_data
 from .errors import NotEnoughData
 from .recommend_data import WEIGHTS
 from .registry import ModelRecord, data_fingerprint
+from .threads import side_by_side
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class RecommendSettings:
     evaluation_days: int = 28
     min_evaluation_customers: int = 20
     batch_size: int = 2_000
+    threads: int = 2  # similarity blocks and customer batches computed at once (threads.py)
     seed: int = 7
 
     def as_dict(self) -> dict:
@@ -121,14 +124,18 @@ class Recommender:
                 shape=(n, self.category_codes.max() + 1))
         return self._categories
 
+    def _neighbour_matrix(self) -> sparse.csr_matrix:
+        """Row j: the products similar to j (the similarity's columns as rows)."""
+        if self._neighbours is None:
+            self._neighbours = self.similarity.T.tocsr()
+        return self._neighbours
+
     def _because(self, rows: np.ndarray, top: np.ndarray) -> np.ndarray:
         """Per customer row and recommended product, the customer's product that contributes
         most to its CF score (feedback x similarity; the first on a tie, as argmax)."""
-        if self._neighbours is None:
-            self._neighbours = self.similarity.T.tocsr()  # row j: the products similar to j
         n = top.shape[1]
         profile = self.feedback[np.repeat(rows, n)]
-        contribution = profile.multiply(self._neighbours[top.ravel()]).tocsr()
+        contribution = profile.multiply(self._neighbour_matrix()[top.ravel()]).tocsr()
         contribution.sort_indices()
         return _row_argmax(contribution).reshape(top.shape)
 
@@ -139,8 +146,12 @@ class Recommender:
         rows = np.arange(len(self.customers)) if rows is None else rows
         names = self.products["product_name"].to_numpy()
         categories = self.products["category"].to_numpy()
-        frames = []
-        for start in range(0, len(rows), s.batch_size):
+        starts = range(0, len(rows), s.batch_size)
+        self._category_matrix(), self._neighbour_matrix()  # built once, before the threads
+        progress = {"done": 0}
+        lock = threading.Lock()
+
+        def batch_frame(start: int) -> pd.DataFrame:
             batch = rows[start:start + s.batch_size]
             scores, cf = self.scores(batch)
             n = min(s.top_n, scores.shape[1])
@@ -154,16 +165,22 @@ class Recommender:
                 np.where(has_taste[:, None], "popular in category " + categories[top],
                          "popular now"))
             keep = np.isfinite(picked)
-            frames.append(pd.DataFrame({
+            frame = pd.DataFrame({
                 "customer_id": np.repeat(self.customers[batch].to_numpy(), n)[keep.ravel()],
                 "recommendation_rank": np.tile(np.arange(1, n + 1), len(batch))[keep.ravel()],
                 "product_id": self.products["product_id"].to_numpy()[top][keep],
                 "score": picked[keep],
                 "reason": reason[keep],
-            }))
+            })
             if len(rows) > s.batch_size:
-                log(f"recommendations: {min(start + s.batch_size, len(rows)):,} of "
-                    f"{len(rows):,} customers scored")
+                with lock:
+                    progress["done"] += len(batch)
+                    log(f"recommendations: {progress['done']:,} of {len(rows):,} customers "
+                        f"scored")
+            return frame
+
+        # Batches are independent: `threads` of them at once, concatenated in order.
+        frames = side_by_side(batch_frame, starts, s.threads)
         if not frames:
             return pd.DataFrame({"customer_id": pd.Series(dtype=object),
                                  "recommendation_rank": pd.Series(dtype=np.int64),
@@ -203,7 +220,7 @@ def fit_feedback(data: recommend_data.Feedback, products: pd.DataFrame, customer
                  settings: RecommendSettings) -> Recommender:
     """The recommender from feedback matrices (recommend_data.py)."""
     s = settings
-    similarity = _item_similarity(data.weights, s.neighbours)
+    similarity = _item_similarity(data.weights, s.neighbours, s.threads)
     sales = data.recent_sales
     popularity = sales / sales.max() if sales.max() > 0 else sales
     codes = pd.Categorical(products["category"]).codes.astype(np.int64)
@@ -217,11 +234,22 @@ def fit_feedback(data: recommend_data.Feedback, products: pd.DataFrame, customer
                        rates)
 
 
-def _item_similarity(matrix: sparse.csr_matrix, neighbours: int) -> sparse.csr_matrix:
+def _item_similarity(matrix: sparse.csr_matrix, neighbours: int,
+                     threads: int = 1) -> sparse.csr_matrix:
     """Cosine similarity of the products' customer vectors, each product keeping its
-    `neighbours` most similar others (column j: the products similar to j)."""
+    `neighbours` most similar others (column j: the products similar to j).
+
+    The product unit.T @ unit is computed in `threads` blocks of rows at once: each row of
+    the result is summed from the same row of unit.T in the same order either way, so the
+    values are the same floats as one product's."""
     unit = normalize(matrix.tocsc(), norm="l2", axis=0)
-    similarity = (unit.T @ unit).tocsc()
+    left, right = unit.T.tocsr(), unit.tocsr()
+    bounds = np.linspace(0, left.shape[0], max(1, threads) + 1).astype(int)
+    blocks = side_by_side(lambda ab: left[ab[0]:ab[1]] @ right,
+                          [(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+                           if b > a], threads)
+    similarity = (sparse.vstack(blocks, format="csr") if blocks
+                  else sparse.csr_matrix(left.shape[:1] * 2)).tocsc()
     similarity.setdiag(0)
     similarity.eliminate_zeros()
     columns = []

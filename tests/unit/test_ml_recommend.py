@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
 from ml import audiences, recommend, recommend_data
 
@@ -279,3 +280,39 @@ def test_feedback_at_several_dates_in_one_pass_equals_one_pass_per_date():
     # Four days earlier the TEA bought 5 days ago by C1-C6 is still there, the later
     # purchases are not.
     assert found[0].bought.sum() < found[1].bought.sum()
+
+
+def test_similarity_and_lists_in_threads_equal_one_thread():
+    """The similarity's row blocks and the customer batches computed side by side give the
+    same neighbours, values and lists as one thread: each is the same sums in the same
+    order (ml/threads.py); checked on a random shop big enough to split."""
+    rng = np.random.default_rng(11)
+    customers, products = 300, 40
+    weights = sparse.random(customers, products, density=0.08, random_state=5, format="csr")
+    one = recommend._item_similarity(weights, 5, threads=1).tocsr()
+    three = recommend._item_similarity(weights, 5, threads=3).tocsr()
+    one.sort_indices(), three.sort_indices()
+    assert one.nnz == 5 * products
+    np.testing.assert_array_equal(one.indptr, three.indptr)
+    np.testing.assert_array_equal(one.indices, three.indices)
+    np.testing.assert_array_equal(one.data, three.data)
+    # Every kept neighbour is one of its column's 5 largest cosines (dense by hand).
+    unit = weights.toarray() / np.linalg.norm(weights.toarray(), axis=0)
+    cosine = unit.T @ unit
+    np.fill_diagonal(cosine, 0)
+    fifth = np.sort(cosine, axis=0)[-5]
+    kept = one.tocoo()
+    assert (cosine[kept.row, kept.col] >= fifth[kept.col] - 1e-12).all()
+
+    catalogue = pd.DataFrame({"product_id": [f"P{j:02d}" for j in range(products)],
+                              "product_name": [f"Product {j}" for j in range(products)],
+                              "category": [f"K{j % 4}" for j in range(products)],
+                              "is_active": True})
+    shop = _purchases([(f"C{i}", f"P{j:02d}", f"O{i}", int(rng.integers(0, 60)))
+                       for i, j in zip(*weights.nonzero(), strict=True)])
+    index = pd.Index([f"C{i}" for i in range(customers)])
+    lists = [recommend.fit(shop, catalogue, index, AS_OF, recommend.RecommendSettings(
+        top_n=4, batch_size=7, threads=threads)).recommend(log=lambda _: None)
+             for threads in (1, 2)]
+    assert len(lists[0]) == 4 * customers
+    pd.testing.assert_frame_equal(lists[0], lists[1])
