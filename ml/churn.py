@@ -184,6 +184,19 @@ def active_frame(con: duckdb.DuckDBPyConnection, cutoff: date, settings: ChurnSe
     return cache[cutoff]
 
 
+def read_frames(con: duckdb.DuckDBPyConnection, cutoffs, settings: ChurnSettings,
+                cache: dict) -> None:
+    """Put the frames of the cutoffs not yet in `cache` there, `settings.num_threads` at
+    once (the same frames as `active_frame` reads one by one)."""
+    missing = [c for c in dict.fromkeys(cutoffs) if c not in cache]
+
+    def read(cutoff: date) -> pd.DataFrame:
+        with con.cursor() as cursor:
+            return churn_frame(cursor, cutoff, settings.horizon_days, settings.active_days)
+
+    cache.update(zip(missing, side_by_side(read, missing, settings.num_threads), strict=True))
+
+
 def stacked_frames(con: duckdb.DuckDBPyConnection, cutoffs, settings: ChurnSettings,
                    cache: dict | None = None) -> pd.DataFrame:
     if not cutoffs:
@@ -350,7 +363,7 @@ def score(con: duckdb.DuckDBPyConnection, plan: CutoffPlan, settings: ChurnSetti
     cutoff: probability, risk tier, top reasons and a suggested action."""
     model = fit(stacked_frames(con, plan.scoring_training, settings, cache),
                 plan.scoring_training, settings)
-    current = churn_frame(con, plan.scoring, settings.horizon_days, settings.active_days)
+    current = active_frame(con, plan.scoring, settings, cache)
     return model, scores_table(model, current, settings)
 
 
@@ -403,6 +416,10 @@ def run(con: duckdb.DuckDBPyConnection, settings: ChurnSettings, cutoff: date | 
     log(f"churn: evaluation cutoff {plan.evaluation}, training cutoffs "
         f"{', '.join(str(c) for c in plan.evaluation_training)}")
     frames: dict = {}
+    # Every cutoff's frame, `num_threads` at once: one's BG/NBD fit (Python) runs beside
+    # another's query (DuckDB), each thread on its own cursor.
+    read_frames(con, [*plan.evaluation_training, plan.evaluation, *plan.scoring_training,
+                      plan.scoring], settings, frames)
     evaluation = evaluate(con, plan, settings, frames)
     log(f"churn: evaluated on {len(evaluation.predictions):,} customers; training the "
         f"scoring model")

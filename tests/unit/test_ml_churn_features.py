@@ -101,3 +101,18 @@ def test_features_ignore_every_row_at_or_after_the_cutoff():
     cut = churn_frame(con, CUTOFF)
     pd.testing.assert_frame_equal(full[["customer_id", *FEATURES]], cut[["customer_id", *FEATURES]])
     assert cut["is_churned"].all()  # without the later orders everyone looks churned
+
+
+def test_frames_read_side_by_side_equal_frames_read_one_by_one():
+    from ml.churn import ChurnSettings, read_frames
+
+    con, settings = _marts(), ChurnSettings(num_threads=2)
+    cutoffs = [date(2025, 9, 1), date(2026, 1, 1), CUTOFF, date(2026, 1, 1)]
+    cache = {CUTOFF: "kept"}  # a frame already read is not read again
+    read_frames(con, cutoffs, settings, cache)
+    assert list(cache) == [CUTOFF, date(2025, 9, 1), date(2026, 1, 1)]
+    assert cache[CUTOFF] == "kept"
+    for cutoff in cutoffs[:2]:
+        alone = churn_frame(con, cutoff, settings.horizon_days, settings.active_days)
+        assert len(alone) > 0
+        pd.testing.assert_frame_equal(cache[cutoff], alone, check_exact=True)
