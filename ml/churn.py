@@ -246,8 +246,9 @@ def platt(log_odds, label) -> tuple[float, float]:
 def chosen_rounds(losses: list[np.ndarray], held_rows: list[int]) -> int:
     """The number of trees whose out-of-fold log loss, pooled over the held-out rows of
     every fold, is lowest: `losses[f][k]` is fold f's mean loss on its `held_rows[f]`
-    held-out rows after k trees (k = 0 is the init score alone). At least one tree, and
-    the first of equal minima (fewer trees)."""
+    held-out rows after k trees (k = 0 is the init score alone). At least one tree when
+    any was grown (0 only for curves of the init score alone), and the first of equal
+    minima (fewer trees)."""
     weights = np.asarray(held_rows, dtype=np.float64)
     pooled = np.average(np.vstack(losses), axis=0, weights=weights)
     return int(np.argmin(pooled[1:])) + 1 if len(pooled) > 1 else 0
