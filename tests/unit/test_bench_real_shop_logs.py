@@ -1,17 +1,18 @@
 """The second log of bench/real_shop.py (lifetimes' simulated example_transactions.csv)
 read as the drop writer expects, checked against the file read line by line; the churn
-margin over BG/NBD and its bootstrap interval."""
+margin over BG/NBD and its bootstrap interval; the do-nothing churn score."""
 
 from __future__ import annotations
 
 import csv
+from datetime import date
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from bench.real_shop import EXAMPLE, auc_margin, read_example
+from bench.real_shop import EXAMPLE, auc_margin, do_nothing, read_example
 
 
 def test_the_example_log_keeps_every_purchase_day():
@@ -49,3 +50,12 @@ def test_the_auc_margin_and_its_paired_bootstrap_interval():
     same = {c: f.assign(lightgbm_probability=1 / (1 + f["bgnbd_expected_purchases"]))
             for c, f in frames.items()}
     assert auc_margin(same, iterations=50)["mean"] == {"margin": 0.0, "low": 0.0, "high": 0.0}
+
+
+def test_the_do_nothing_score_is_the_best_constant():
+    labels = np.array([True, False, False, False, True, False, False, False])
+    row = do_nothing(pd.DataFrame({"is_churned": labels}), date(2020, 1, 1), 3)
+    assert row["churn_share"] == 0.25 and row["roc_auc"] == 0.5
+    assert row["brier"] == pytest.approx(brier_score_loss(labels, np.full(8, 0.25)))
+    for other in (0.2, 0.3):  # any other constant scores worse
+        assert row["brier"] < brier_score_loss(labels, np.full(8, other))
