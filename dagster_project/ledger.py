@@ -14,6 +14,9 @@ report read the audit ones):
   files);
 - `raw._check_state`: per raw suite, the suite's fingerprint, the entity's files and row
   count when it was last validated, and that run;
+- `raw._check_counts`: per raw suite, the rows each expectation considered and found
+  missing in that validation, and the fingerprint of its rules without their tolerated
+  shares: what a validation of only the rows of added files combines with (quality/checks);
 - `audit.dbt_model_status`: each model's outcome in the newest dbt build that ran it;
 - `audit.dq_results`: every expectation's result, per run (validations only: an outcome
   carried over from an earlier run is not appended again);
@@ -50,6 +53,8 @@ DDL = {
     "raw._check_state": """(
         suite varchar primary key, entity varchar, suite_digest varchar, files varchar[],
         row_count bigint, run_id varchar, checked_at timestamp)""",
+    "raw._check_counts": """(
+        suite varchar primary key, run_id varchar, rules_digest varchar, counts varchar)""",
     "audit.dbt_model_status": """(
         model varchar primary key, status varchar, is_stale boolean, message varchar,
         run_id varchar, built_at timestamp)""",
@@ -296,6 +301,27 @@ def record_check(con: duckdb.DuckDBPyConnection, suite: str, entity: str, suite_
     files = sorted(f"{path}={print_}" for path, print_ in loaded_files(con, entity).items())
     con.execute("insert or replace into raw._check_state values (?, ?, ?, ?, ?, ?, now())",
                 [suite, entity, suite_digest, files, row_count, run_id])
+
+
+def record_check_counts(con: duckdb.DuckDBPyConnection, suite: str, run_id: str,
+                        rules_digest: str, counts: Sequence[tuple]) -> None:
+    """A raw suite's per-expectation (element count, missing count) of its validation in
+    `run_id`, in the order of its outcomes."""
+    ensure(con)
+    con.execute("insert or replace into raw._check_counts values (?, ?, ?, ?)",
+                [suite, run_id, rules_digest, json.dumps([list(c) for c in counts])])
+
+
+def check_counts(con: duckdb.DuckDBPyConnection, suite: str,
+                 run_id: str) -> tuple[str, list[tuple]] | None:
+    """(rules digest, counts) recorded for the suite's validation in `run_id`, or None."""
+    if not _exists(con, "raw._check_counts"):
+        return None
+    row = con.execute("select rules_digest, counts from raw._check_counts "
+                      "where suite = ? and run_id = ?", [suite, run_id]).fetchone()
+    if row is None:
+        return None
+    return row[0], [tuple(c) for c in json.loads(row[1])]
 
 
 def digest(value: object) -> str:
