@@ -17,6 +17,9 @@ report read the audit ones):
 - `raw._check_counts`: per raw suite, the rows each expectation considered and found
   missing in that validation, and the fingerprint of its rules without their tolerated
   shares: what a validation of only the rows of added files combines with (quality/checks);
+- `raw._activity_files`: per entity that dates a customer's activity, the files and rows
+  (and the query) that `raw._customer_activity` (privacy/zone.py) was last computed from:
+  a retention after files were only added reads the added rows alone;
 - `audit.dbt_model_status`: each model's outcome in the newest dbt build that ran it;
 - `audit.dq_results`: every expectation's result, per run (validations only: an outcome
   carried over from an earlier run is not appended again);
@@ -55,6 +58,9 @@ DDL = {
         row_count bigint, run_id varchar, checked_at timestamp)""",
     "raw._check_counts": """(
         suite varchar primary key, run_id varchar, rules_digest varchar, counts varchar)""",
+    "raw._activity_files": """(
+        entity varchar, source_path varchar, fingerprint varchar, row_count bigint,
+        query_digest varchar)""",
     "audit.dbt_model_status": """(
         model varchar primary key, status varchar, is_stale boolean, message varchar,
         run_id varchar, built_at timestamp)""",
@@ -245,7 +251,8 @@ def forget(con: duckdb.DuckDBPyConnection, entities: Iterable[str]) -> None:
     next checks validate them again."""
     names = sorted(set(entities))
     marks = ", ".join("?" for _ in names)
-    for table in ("raw._dbt_build_state", "raw._built_files", "raw._check_state"):
+    for table in ("raw._dbt_build_state", "raw._built_files", "raw._check_state",
+                  "raw._activity_files"):
         if names and _exists(con, table):
             con.execute(f"delete from {table} where entity in ({marks})", names)
 
@@ -266,6 +273,46 @@ def record_model_status(con: duckdb.DuckDBPyConnection, run_results: dict,
                         "values (?, ?, ?, ?, ?, now())", rows)
     return [model for (model,) in con.execute(
         "select model from audit.dbt_model_status where is_stale order by model").fetchall()]
+
+
+# What the retention's activity dates were computed from ----------------------------------
+
+@dataclass(frozen=True)
+class ActivityState:
+    """Per entity, the files ({path: fingerprint}) and rows `raw._customer_activity` was
+    computed from, and the digest of the query that computed it."""
+
+    files: dict[str, dict[str, str]]
+    rows: dict[str, int]
+    query_digest: str
+
+
+def activity_state(con: duckdb.DuckDBPyConnection) -> ActivityState | None:
+    if not _exists(con, "raw._activity_files"):
+        return None
+    rows = con.execute("select entity, source_path, fingerprint, row_count, query_digest "
+                       "from raw._activity_files").fetchall()
+    if not rows or len({row[4] for row in rows}) != 1:
+        return None
+    files: dict[str, dict[str, str]] = {}
+    counts = {}
+    for entity, path, print_, count, _ in rows:
+        files.setdefault(entity, {})
+        if path is not None:
+            files[entity][path] = print_
+        counts[entity] = count
+    return ActivityState(files, counts, rows[0][4])
+
+
+def record_activity_state(con: duckdb.DuckDBPyConnection, rows: dict[str, int],
+                          query_digest: str) -> None:
+    """`raw._customer_activity` now reflects these entities' files and `rows`."""
+    ensure(con)
+    con.execute("delete from raw._activity_files")
+    for entity, count in sorted(rows.items()):
+        files = sorted(loaded_files(con, entity).items()) or [(None, None)]
+        con.executemany("insert into raw._activity_files values (?, ?, ?, ?, ?)",
+                        [(entity, path, print_, count, query_digest) for path, print_ in files])
 
 
 # What was checked ------------------------------------------------------------------------

@@ -125,8 +125,8 @@ def test_a_rewritten_file_validates_the_whole_table(con, monkeypatch):
     suite, rows = _suite(con)
     queries = []
     real = checks.run_suites
-    monkeypatch.setattr(checks, "run_suites",
-                        lambda c, suites: queries.extend(s.query for s in suites) or real(c, suites))
+    monkeypatch.setattr(checks, "run_suites", lambda c, suites: queries.extend(
+        s.query for s in suites) or real(c, suites))
     [(result, _)] = checks.validate_raw(con, [suite], {"orders": rows}, "run-2")
     assert queries == [suite.query]
     assert result.outcomes == run_suites(con, [_suite(con)[0]])[0].outcomes
