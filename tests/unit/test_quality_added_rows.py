@@ -90,7 +90,9 @@ def test_added_rows_alone_give_the_whole_tables_outcomes(con, monkeypatch):
     monkeypatch.setattr(checks, "run_suites", spy)
     [(grown, carried)] = checks.validate_raw(con, [suite], {"orders": rows}, "run-2")
     assert carried is None
-    assert queries == [f"{suite.query} where _source_file in ('orders-2.csv')"]
+    only = "where _source_file in ('orders-2.csv')"
+    assert queries == [suite.query.replace("from raw.orders)", f"from raw.orders {only})")
+                       + f" {only}"]
     assert grown.outcomes == whole.outcomes
     assert grown.counts == whole.counts
 
@@ -109,6 +111,20 @@ def test_added_rows_alone_give_the_whole_tables_outcomes(con, monkeypatch):
     assert by_column["ordered_at__age_days"].success
     row_count = next(o for o in grown.outcomes if o.expectation.endswith("row_count_to_be_between"))
     assert row_count.observed_value == "42"
+
+    # A third file of older orders: the newest order is still in orders-2.csv, so the
+    # freshness comes from the recorded outcome; one more bad status (4 of 45).
+    third = [_row("orders-3.csv", n, old_day) for n in range(1, 4)]
+    third[0]["status"] = "lost"
+    _add_file(con, "orders-3.csv", third)
+    suite, rows = _suite(con)
+    whole = run_suites(con, [_suite(con)[0]])[0]
+    [(grown, _)] = checks.validate_raw(con, [suite], {"orders": rows}, "run-3")
+    assert queries[-1].endswith("where _source_file in ('orders-3.csv')")
+    assert grown.outcomes == whole.outcomes and grown.counts == whole.counts
+    by_column = {o.column: o for o in grown.outcomes}
+    assert by_column["ordered_at__age_days"].observed_value == "3"
+    assert by_column["status__value"].unexpected_percent == 4 / 45 * 100
 
 
 def test_a_rewritten_file_validates_the_whole_table(con, monkeypatch):
