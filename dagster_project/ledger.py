@@ -14,6 +14,12 @@ report read the audit ones):
   files);
 - `raw._check_state`: per raw suite, the suite's fingerprint, the entity's files and row
   count when it was last validated, and that run;
+- `raw._check_counts`: per raw suite, the rows each expectation considered and found
+  missing in that validation, and the fingerprint of its rules without their tolerated
+  shares: what a validation of only the rows of added files combines with (quality/checks);
+- `raw._activity_files`: per entity that dates a customer's activity, the files and rows
+  (and the query) that `raw._customer_activity` (privacy/zone.py) was last computed from:
+  a retention after files were only added reads the added rows alone;
 - `audit.dbt_model_status`: each model's outcome in the newest dbt build that ran it;
 - `audit.dq_results`: every expectation's result, per run (validations only: an outcome
   carried over from an earlier run is not appended again);
@@ -50,6 +56,11 @@ DDL = {
     "raw._check_state": """(
         suite varchar primary key, entity varchar, suite_digest varchar, files varchar[],
         row_count bigint, run_id varchar, checked_at timestamp)""",
+    "raw._check_counts": """(
+        suite varchar primary key, run_id varchar, rules_digest varchar, counts varchar)""",
+    "raw._activity_files": """(
+        entity varchar, source_path varchar, fingerprint varchar, row_count bigint,
+        query_digest varchar)""",
     "audit.dbt_model_status": """(
         model varchar primary key, status varchar, is_stale boolean, message varchar,
         run_id varchar, built_at timestamp)""",
@@ -240,7 +251,8 @@ def forget(con: duckdb.DuckDBPyConnection, entities: Iterable[str]) -> None:
     next checks validate them again."""
     names = sorted(set(entities))
     marks = ", ".join("?" for _ in names)
-    for table in ("raw._dbt_build_state", "raw._built_files", "raw._check_state"):
+    for table in ("raw._dbt_build_state", "raw._built_files", "raw._check_state",
+                  "raw._activity_files"):
         if names and _exists(con, table):
             con.execute(f"delete from {table} where entity in ({marks})", names)
 
@@ -261,6 +273,46 @@ def record_model_status(con: duckdb.DuckDBPyConnection, run_results: dict,
                         "values (?, ?, ?, ?, ?, now())", rows)
     return [model for (model,) in con.execute(
         "select model from audit.dbt_model_status where is_stale order by model").fetchall()]
+
+
+# What the retention's activity dates were computed from ----------------------------------
+
+@dataclass(frozen=True)
+class ActivityState:
+    """Per entity, the files ({path: fingerprint}) and rows `raw._customer_activity` was
+    computed from, and the digest of the query that computed it."""
+
+    files: dict[str, dict[str, str]]
+    rows: dict[str, int]
+    query_digest: str
+
+
+def activity_state(con: duckdb.DuckDBPyConnection) -> ActivityState | None:
+    if not _exists(con, "raw._activity_files"):
+        return None
+    rows = con.execute("select entity, source_path, fingerprint, row_count, query_digest "
+                       "from raw._activity_files").fetchall()
+    if not rows or len({row[4] for row in rows}) != 1:
+        return None
+    files: dict[str, dict[str, str]] = {}
+    counts = {}
+    for entity, path, print_, count, _ in rows:
+        files.setdefault(entity, {})
+        if path is not None:
+            files[entity][path] = print_
+        counts[entity] = count
+    return ActivityState(files, counts, rows[0][4])
+
+
+def record_activity_state(con: duckdb.DuckDBPyConnection, rows: dict[str, int],
+                          query_digest: str) -> None:
+    """`raw._customer_activity` now reflects these entities' files and `rows`."""
+    ensure(con)
+    con.execute("delete from raw._activity_files")
+    for entity, count in sorted(rows.items()):
+        files = sorted(loaded_files(con, entity).items()) or [(None, None)]
+        con.executemany("insert into raw._activity_files values (?, ?, ?, ?, ?)",
+                        [(entity, path, print_, count, query_digest) for path, print_ in files])
 
 
 # What was checked ------------------------------------------------------------------------
@@ -296,6 +348,27 @@ def record_check(con: duckdb.DuckDBPyConnection, suite: str, entity: str, suite_
     files = sorted(f"{path}={print_}" for path, print_ in loaded_files(con, entity).items())
     con.execute("insert or replace into raw._check_state values (?, ?, ?, ?, ?, ?, now())",
                 [suite, entity, suite_digest, files, row_count, run_id])
+
+
+def record_check_counts(con: duckdb.DuckDBPyConnection, suite: str, run_id: str,
+                        rules_digest: str, counts: Sequence[tuple]) -> None:
+    """A raw suite's per-expectation (element count, missing count) of its validation in
+    `run_id`, in the order of its outcomes."""
+    ensure(con)
+    con.execute("insert or replace into raw._check_counts values (?, ?, ?, ?)",
+                [suite, run_id, rules_digest, json.dumps([list(c) for c in counts])])
+
+
+def check_counts(con: duckdb.DuckDBPyConnection, suite: str,
+                 run_id: str) -> tuple[str, list[tuple]] | None:
+    """(rules digest, counts) recorded for the suite's validation in `run_id`, or None."""
+    if not _exists(con, "raw._check_counts"):
+        return None
+    row = con.execute("select rules_digest, counts from raw._check_counts "
+                      "where suite = ? and run_id = ?", [suite, run_id]).fetchone()
+    if row is None:
+        return None
+    return row[0], [tuple(c) for c in json.loads(row[1])]
 
 
 def digest(value: object) -> str:

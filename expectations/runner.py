@@ -64,6 +64,9 @@ class SuiteResult:
     suite: Suite
     outcomes: list[Outcome]
     seconds: float
+    # Per outcome, the rows GX considered and those it found missing (None where GX does
+    # not say): what a later validation of only added rows combines with (quality/checks).
+    counts: list[tuple[int | None, int | None]] = field(default_factory=list)
 
     @property
     def failed(self) -> list[Outcome]:
@@ -103,7 +106,8 @@ def run_suites(connection: duckdb.DuckDBPyConnection, suites: list[Suite]) -> li
                 "unexpected_index_column_names": suite.index_columns})
             cursor.execute(f"drop table {table}")
             results.append(SuiteResult(suite, [_outcome(suite.name, r) for r in run.results],
-                                       time.perf_counter() - started))
+                                       time.perf_counter() - started,
+                                       [_counts(r) for r in run.results]))
     finally:
         source.get_engine().dispose()
         cursor.close()
@@ -145,6 +149,12 @@ def _outcome(suite_name: str, result) -> Outcome:
         unexpected_percent=details.get("unexpected_percent"),
         sample=[_plain(v) for v in sample[:5]],
     )
+
+
+def _counts(result) -> tuple[int | None, int | None]:
+    """(element_count, missing_count) of a column map expectation's result."""
+    details = result.result or {}
+    return details.get("element_count"), details.get("missing_count")
 
 
 def _plain(value):

@@ -15,7 +15,11 @@ Tables (schema raw, beside the bookkeeping of dagster_project/ledger.py):
 - `_suppressed_rows`: per entity and file, rows withheld (customers) or anonymised (the
   others) for erased customers: `audit.load_reconciliation.suppressed_row_count`;
 - `_erasure_log`: request id, time and scope (rows per entity); no personal data;
-- `_retention_log`: per build, customers whose personal data the retention cleared.
+- `_retention_log`: per build, customers whose personal data the retention cleared;
+- `_customer_activity`: each customer's last active date, as the retention reads it; after
+  a load that only added files it is brought up to date from the added rows alone (what it
+  was computed from: ledger `raw._activity_files`), else computed again; dropped when an
+  erasure or the suppression list changes raw rows in place.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ ACTIVITY_COLUMNS = {
     "campaign_members": ("clicked_at", "opened_at"),
 }
 ERASED_PREFIX = "erased-"
+ACTIVITY_TABLE = "raw._customer_activity"
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -135,6 +140,7 @@ def apply_suppression(con: duckdb.DuckDBPyConnection, entity: str, key: bytes,
     con.executemany("insert into raw._suppressed_rows values (?, ?, ?, ?, now())",
                     [(entity, file, rows, action) for file, rows in counts])
     ledger.forget(con, [entity])
+    con.execute(f"drop table if exists {ACTIVITY_TABLE}")  # it names the erased customers
     return Suppressed(entity, sum(rows for _, rows in counts), action)
 
 
@@ -180,23 +186,82 @@ def after_load(con: duckdb.DuckDBPyConnection, entity: str, *, warehouse_path: s
     return metadata
 
 
-def last_activity_sql(con: duckdb.DuckDBPyConnection) -> str:
+def last_activity_sql(con: duckdb.DuckDBPyConnection,
+                      only: dict[str, list[str]] | None = None) -> str:
     """A query of (customer_id, last_active_date) over every raw entity that dates a
-    customer's activity (ISO 8601 text: its first ten characters are the date)."""
+    customer's activity (ISO 8601 text: its first ten characters are the date); `only`:
+    over these entities' rows of these files alone."""
     parts = []
     for entity, dated in ACTIVITY_COLUMNS.items():
         columns = table_columns(con, entity)
         present = [c for c in dated if c in columns]
-        if "customer_id" not in columns or not present:
+        if "customer_id" not in columns or not present or (only is not None
+                                                           and entity not in only):
             continue
         days = ", ".join(f"try_cast(left(trim({c}), 10) as date)" for c in present)
         day = f"greatest({days})" if len(present) > 1 else days
+        where = ""
+        if only is not None:
+            names = ", ".join("'" + name.replace("'", "''") + "'" for name in only[entity])
+            where = f" where _source_file in ({names})"
         parts.append(f"select trim(customer_id) as customer_id, max({day}) as day "
-                     f"from raw.{entity} group by 1")
+                     f"from raw.{entity}{where} group by 1")
     if not parts:
         return "select null::varchar as customer_id, null::date as last_active_date limit 0"
     return (f"select customer_id, max(day) as last_active_date from ({' union all '.join(parts)})"
             f" group by 1")
+
+
+def refresh_customer_activity(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], str]:
+    """Bring `raw._customer_activity` up to date with raw: when the activity entities'
+    files were only added since it was computed (and the table grew by exactly their rows),
+    merge the added rows' last dates in (the latest date over old and new rows is the later
+    of the two); else compute it from every row. Returns what it now reflects (rows per
+    entity, query digest) for ledger.record_activity_state."""
+    entities = [e for e in ACTIVITY_COLUMNS if table_columns(con, e)]
+    query = last_activity_sql(con)
+    digest = ledger.digest(query)
+    rows = {e: con.execute(f"select count(*) from raw.{e}").fetchone()[0] for e in entities}
+    added = _added_activity(con, entities, rows, digest)
+    if added is None:
+        con.execute(f"create or replace table {ACTIVITY_TABLE} as {query}")
+    elif added:
+        con.execute(f"""
+            create or replace table {ACTIVITY_TABLE} as
+            select customer_id, max(last_active_date) as last_active_date from (
+                select customer_id, last_active_date from {ACTIVITY_TABLE}
+                union all {last_activity_sql(con, only=added)})
+            group by 1""")
+    ledger.record_activity_state(con, rows, digest)
+    return rows, digest
+
+
+def _added_activity(con: duckdb.DuckDBPyConnection, entities: list[str], rows: dict[str, int],
+                    digest: str) -> dict[str, list[str]] | None:
+    """{entity: added file names} when the activity table can be updated from those files'
+    rows alone; None when it must be computed again."""
+    state = ledger.activity_state(con)
+    exists = con.execute("select count(*) from duckdb_tables() where database_name = "
+                         "current_database() and schema_name = 'raw' and table_name = ?",
+                         [ACTIVITY_TABLE.split(".")[1]]).fetchone()[0]
+    if not exists or state is None or state.query_digest != digest \
+            or set(state.rows) != set(entities):
+        return None
+    added = {}
+    for entity in entities:
+        now = ledger.loaded_files(con, entity)
+        change = ledger.compare_files(entity, state.files.get(entity, {}), now)
+        if not now or change.rewritten or change.removed:
+            return None  # rows without files (or rewritten, removed): all again
+        grown = con.execute(
+            f"select count(*) from raw.{entity} where _source_file in "
+            f"(select unnest(?::varchar[]))", [list(change.added)]).fetchone()[0] \
+            if change.added else 0
+        if state.rows[entity] + grown != rows[entity]:
+            return None
+        if change.added:
+            added[entity] = list(change.added)
+    return added
 
 
 def apply_retention(con: duckdb.DuckDBPyConnection, retention_days: int,
@@ -214,9 +279,10 @@ def apply_retention(con: duckdb.DuckDBPyConnection, retention_days: int,
     today = today or datetime.now(UTC).date()
     cutoff = today - timedelta(days=retention_days)
     still_personal = " or ".join(f"{quote_identifier(c)} is not null" for c in cleared)
+    reflected, digest = refresh_customer_activity(con)
     con.execute(f"""
         create or replace temp table _retention_due as
-        select customer_id from ({last_activity_sql(con)})
+        select customer_id from {ACTIVITY_TABLE}
         where last_active_date < ?""", [cutoff])
     due = con.execute(f"""
         select count(distinct trim(customer_id)) from raw.customers
@@ -227,6 +293,8 @@ def apply_retention(con: duckdb.DuckDBPyConnection, retention_days: int,
         con.execute(f"update raw.customers set {sets} "
                     f"where trim(customer_id) in (select customer_id from _retention_due)")
         ledger.forget(con, ["customers"])
+        # Only personal columns were cleared: the activity dates still hold.
+        ledger.record_activity_state(con, reflected, digest)
         prune_email_pseudonyms(con)
     con.execute("drop table if exists _retention_due")
     con.execute("insert into raw._retention_log values (now(), ?, ?, ?)",

@@ -13,6 +13,7 @@ run X"), with the time-dependent expectations (freshness) evaluated again.
 
 import json
 import time
+from copy import copy
 from dataclasses import replace
 
 from dagster import (
@@ -76,26 +77,44 @@ def validate_raw(con, suites: list[Suite], rows: dict[str, int],
     """Each raw suite's result, in order, with the run it was carried over from (None:
     validated now). A suite whose definition and entity files match its last validation
     is not validated again: its recorded outcomes are reported, its freshness aged by the
-    days since. Records what was validated and evaluated in `run_id`."""
-    fresh, carried = [], {}
+    days since. A suite whose entity only gained files since (same rules) validates the
+    added files' rows alone and adds their counts to the recorded ones (`_grown_result`):
+    the same outcomes as validating the whole table. Records what was validated and
+    evaluated in `run_id`."""
+    fresh, carried, grown = [], {}, {}
     for suite in suites:
         entity = suite.asset[-1]
         state = ledger.check_state(con, suite.name)
+        files = ledger.loaded_files(con, entity)
         unchanged = (state is not None and state.suite_digest == ledger.digest(suite.definition())
-                     and state.row_count == rows[entity]
-                     and state.files == ledger.loaded_files(con, entity))
-        recorded = ledger.recorded_outcomes(con, state.run_id, suite.name) if unchanged else []
+                     and state.row_count == rows[entity] and state.files == files)
+        recorded = ledger.recorded_outcomes(con, state.run_id, suite.name) if state else []
         # An expectation that raised (observed "error: ...") is validated again, not repeated.
-        if recorded and not any(str(row[5]).startswith("error:") for row in recorded):
+        usable = bool(recorded) and not any(str(row[5]).startswith("error:") for row in recorded)
+        if unchanged and usable:
             carried[suite.name] = (state, recorded)
+            continue
+        added = _added_files(con, suite, state, files, rows[entity]) if usable else None
+        if added:
+            grown[suite.name] = (state, recorded, added)
         else:
             fresh.append(suite)
-    validated = {r.suite.name: r for r in run_suites(con, fresh)} if fresh else {}
+    validated = {}
+    for suite in suites:
+        if suite.name in grown:
+            result = _grown_result(con, suite, *grown[suite.name])
+            if result is None:  # a count GX did not give: validated whole after all
+                fresh.append(suite)
+            else:
+                validated[suite.name] = result
+    validated.update({r.suite.name: r for r in run_suites(con, fresh)} if fresh else {})
     results = []
     for suite in suites:
         if suite.name in validated:
             ledger.record_check(con, suite.name, suite.asset[-1],
                                 ledger.digest(suite.definition()), rows[suite.asset[-1]], run_id)
+            ledger.record_check_counts(con, suite.name, run_id, rules_digest(suite),
+                                       validated[suite.name].counts)
             results.append((validated[suite.name], None))
             continue
         state, recorded = carried[suite.name]
@@ -106,9 +125,8 @@ def validate_raw(con, suites: list[Suite], rows: dict[str, int],
             outcome, validated_at = _recorded_outcome(suite.name, row)
             expectation = ages.get((outcome.expectation, outcome.column))
             if expectation is not None:
-                days = con.execute("select date_diff('day', cast(? as timestamptz), "
-                                   "current_timestamp)", [validated_at]).fetchone()[0]
-                outcome = aged_outcome(outcome, expectation.configuration.kwargs, days)
+                outcome = aged_outcome(outcome, expectation.configuration.kwargs,
+                                       _days_since(con, validated_at))
                 aged.append(outcome)
             outcomes.append(outcome)
         result = SuiteResult(suite, outcomes, 0.0)
@@ -116,6 +134,150 @@ def validate_raw(con, suites: list[Suite], rows: dict[str, int],
         results.append((result, f"{state.run_id} (validated {state.checked_at:%Y-%m-%d %H:%M})"))
     ledger.record_results(con, run_id, [row for r in validated.values() for row in _rows(r)])
     return results
+
+
+def _days_since(con, validated_at) -> int:
+    return con.execute("select date_diff('day', cast(? as timestamptz), current_timestamp)",
+                       [validated_at]).fetchone()[0]
+
+
+def rules_digest(suite: Suite) -> str:
+    """The suite's fingerprint without the share of bad rows its rules tolerate (`mostly`,
+    which follows the row count): equal digests apply the same rules to every row."""
+    definition = suite.definition()
+    for config in definition["expectations"]:
+        config.get("kwargs", {}).pop("mostly", None)
+    return ledger.digest(definition)
+
+
+# Expectations whose whole-table outcome follows from the recorded one and the added rows'.
+COLUMN_MAPS = {"expect_column_values_to_not_be_null", "expect_column_values_to_be_in_set",
+               "expect_column_values_to_be_between"}
+SAME_COLUMNS = "expect_table_columns_to_match_set"  # same table, same columns
+ROW_COUNT = "expect_table_row_count_to_be_between"
+COLUMN_MIN = "expect_column_min_to_be_between"  # the freshness age (suite.ages())
+
+
+def _added_files(con, suite: Suite, state, files: dict[str, str],
+                 row_count: int) -> list[str] | None:
+    """The files added since the suite's last validation when nothing else changed: its
+    rules are the same (only the tolerated share may differ), its entity's files then are
+    all still there unchanged, and the table grew by exactly the added files' rows (raw
+    rows changed in place clear the check state: ledger.forget). Else None."""
+    if state is None or ledger.check_counts(con, suite.name, state.run_id) is None:
+        return None
+    if ledger.check_counts(con, suite.name, state.run_id)[0] != rules_digest(suite):
+        return None
+    change = ledger.compare_files(suite.asset[-1], state.files, files)
+    if not change.append_only:
+        return None
+    types = {e.expectation_type for e in suite.expectations}
+    ages = {id(e) for e in suite.ages()}
+    if not types <= COLUMN_MAPS | {SAME_COLUMNS, ROW_COUNT, COLUMN_MIN} or any(
+            e.expectation_type == COLUMN_MIN and id(e) not in ages for e in suite.expectations):
+        return None
+    added = con.execute(
+        f'select count(*) from raw."{suite.asset[-1]}" where _source_file in '
+        f'(select unnest(?::varchar[]))', [list(change.added)]).fetchone()[0]
+    if state.row_count + added != row_count:
+        return None
+    return list(change.added)
+
+
+def _grown_result(con, suite: Suite, state, recorded: list[tuple],
+                  added: list[str]) -> SuiteResult | None:
+    """The suite's result on the whole table, from its recorded result on the rows it had
+    and a validation of the added files' rows alone: counts add up, the share is taken
+    over the sums and compared with `mostly` as GX does, the sample is the first rows in
+    table order (the old rows come first: a load appends), the row count is the table's,
+    the newest row's age is the smaller of the added rows' newest and the recorded one aged
+    by the days since (a day boundary count adds up). None when a count is missing."""
+    started = time.perf_counter()
+    entity = suite.asset[-1]
+    names = ", ".join("'" + name.replace("'", "''") + "'" for name in added)
+    only_added = f"where _source_file in ({names})"
+    # The freshness age is given to the rows at the newest time; over the added rows that
+    # is their own newest (the whole table's newest is the later of theirs and the old
+    # rows', and the smaller age of the two is taken below), not a scan of every old row.
+    query = suite.query.replace(f"from raw.{entity})", f"from raw.{entity} {only_added})")
+    part = replace(suite, query=f"{query} {only_added}",
+                   expectations=[copy(e) for e in suite.expectations])  # GX binds them
+    new = run_suites(con, [part])[0]
+    _, old_counts = ledger.check_counts(con, suite.name, state.run_id)
+    old = {}
+    for row, counts in zip(recorded, old_counts, strict=False):
+        outcome, validated_at = _recorded_outcome(suite.name, row)
+        old[(outcome.expectation, outcome.column, outcome.rule)] = (outcome, counts, validated_at)
+    if len(old) != len(recorded) or len(old_counts) != len(recorded) \
+            or len(new.outcomes) != len(recorded):
+        return None
+    configs = {(e.expectation_type, e.configuration.kwargs.get("column")
+                or e.configuration.kwargs.get("column_A")): e.configuration.kwargs
+               for e in suite.expectations}
+    total_rows = con.execute(f'select count(*) from raw."{suite.asset[-1]}"').fetchone()[0]
+    outcomes, counts = [], []
+    for outcome, new_counts in zip(new.outcomes, new.counts, strict=True):
+        key = (outcome.expectation, outcome.column, outcome.rule)
+        if key not in old:
+            return None
+        before, before_counts, validated_at = old[key]
+        kwargs = configs[(outcome.expectation, outcome.column)]
+        days = _days_since(con, validated_at) if outcome.expectation == COLUMN_MIN else 0
+        combined = _combined(outcome, new_counts, before, before_counts, kwargs, total_rows,
+                             days)
+        if combined is None:
+            return None
+        outcomes.append(combined[0])
+        counts.append(combined[1])
+    return SuiteResult(suite, outcomes, time.perf_counter() - started, counts)
+
+
+def _combined(new: Outcome, new_counts: tuple, old: Outcome, old_counts: tuple, kwargs: dict,
+              total_rows: int, days: int) -> tuple[Outcome, tuple] | None:
+    """One expectation's whole-table outcome and counts (see _grown_result), or None."""
+    if new.expectation == SAME_COLUMNS:
+        return new, new_counts
+    if new.expectation == ROW_COUNT:
+        return replace(new, observed_value=str(total_rows),
+                       success=_between(total_rows, kwargs)), new_counts
+    if new.expectation == COLUMN_MIN:
+        ages = [int(float(o.observed_value)) for o in (new, aged_outcome(old, kwargs, days))
+                if o.observed_value is not None and not o.observed_value.startswith("error")]
+        if new.observed_value is not None and new.observed_value.startswith("error"):
+            return None
+        if not ages:
+            return replace(new, success=False), new_counts
+        age = min(ages)
+        return replace(new, observed_value=str(age), success=_between(age, kwargs)), new_counts
+    (old_elements, old_missing), (new_elements, new_missing) = old_counts, new_counts
+    if None in (old_elements, new_elements, old.unexpected_count, new.unexpected_count) \
+            or (old_missing is None) != (new_missing is None):
+        return None
+    elements = old_elements + new_elements
+    unexpected = old.unexpected_count + new.unexpected_count
+    mostly = kwargs.get("mostly", 1.0)
+    if new_missing is None:  # not_null: every row is considered (GX's own _validate)
+        missing = None
+        considered = elements
+        percent = unexpected / elements * 100 if elements > 0 else None
+    else:
+        missing = old_missing + new_missing
+        considered = elements - missing
+        percent = unexpected / considered * 100 if elements > 0 and considered > 0 else None
+    if elements == 0 or considered == 0:
+        success = True  # vacuously, as GX decides
+    else:
+        success = (float(considered) - float(unexpected)) / float(considered) >= mostly
+    return replace(new, success=success, unexpected_count=unexpected,
+                   unexpected_percent=percent, sample=(old.sample + new.sample)[:5]), \
+        (elements, missing)
+
+
+def _between(value, kwargs: dict) -> bool:
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    if kwargs.get("strict_min") or kwargs.get("strict_max"):
+        raise ValueError("strict bounds are not combined by the ledger")
+    return (low is None or value >= low) and (high is None or value <= high)
 
 
 def aged_outcome(outcome: Outcome, kwargs: dict, days: int) -> Outcome:

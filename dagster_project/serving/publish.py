@@ -139,7 +139,11 @@ def publish(warehouse_path: str, serving_path: str, *, run_id: str = "",
                 # An existing file keeps the storage version it was written with.
                 con.execute(f"attach {literal(str(temporary))} as serving")
                 seconds: dict[str, float] = {}
+                # One transaction: the copy's rows are written once, at its commit, instead
+                # of through the write-ahead log statement by statement.
+                con.execute("begin")
                 tables, copied = _update_tables(con, plan, seconds)
+                con.execute("commit")
                 step(f"tables ({len(copied)} copied whole)")
                 steps.update(seconds)
             tables.update(_copy_quality(con))
@@ -322,8 +326,11 @@ def _replace_keys(con: duckdb.DuckDBPyConnection, quoted: str, key_columns: str,
         where relation = ? and kind = 'keys' and key_hash is not null""", [relation])
     con.execute(f"delete from serving.{quoted} "
                 f"where hash({key}) in (select key_hash from replaced_keys)")
-    con.execute(f"insert into serving.{quoted} select * from live.{quoted} "
-                f"where hash({key}) in (select key_hash from replaced_keys)")
+    # The live rows are found by their key columns alone, then read whole by row id: a
+    # filter on the key over `select *` would read every column of every row (issue 18).
+    con.execute(f"insert into serving.{quoted} select * from live.{quoted} where rowid in ("
+                f"select rowid from live.{quoted} "
+                f"where hash({key}) in (select key_hash from replaced_keys))")
 
 
 def _copy_quality(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

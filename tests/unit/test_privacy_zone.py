@@ -10,9 +10,15 @@ from datetime import date
 import duckdb
 import pytest
 
+from dagster_project import ledger
 from dagster_project.privacy import keys
 from dagster_project.privacy.erase import ErasureError, check_request, erase_customer
-from dagster_project.privacy.zone import after_load, apply_retention, ensure_tables
+from dagster_project.privacy.zone import (
+    after_load,
+    apply_retention,
+    ensure_tables,
+    last_activity_sql,
+)
 from dagster_project.settings import Settings, SettingsError
 
 
@@ -124,3 +130,48 @@ def test_retention_clears_personal_data_of_inactive_customers_only(tmp_path):
         assert apply_retention(con, 0, today=date(2040, 1, 1)) == 0  # 0 keeps everything
         assert con.execute("select customer_count from raw._retention_log order by applied_at"
                            ).fetchall() == [(1,), (0,)]
+
+
+def _files(con, entity: str, fingerprints: dict[str, str]) -> None:
+    """Record what raw.<entity> holds, as the loader does: {file name: fingerprint}."""
+    counts = dict(con.execute(f"select _source_file, count(*) from raw.{entity} group by 1"
+                              ).fetchall())
+    ledger.record_load(con, entity, "load", [(f"/drop/{name}", name, print_, counts[name])
+                                             for name, print_ in fingerprints.items()], [], 0.0)
+
+
+def test_retention_after_added_files_reads_only_their_rows(tmp_path):
+    with duckdb.connect() as con:
+        raw_shop(con)
+        ensure_tables(con)
+        _files(con, "customers", {"a.txt": "1"})
+        _files(con, "orders", {"o.csv": "1", "o2.csv": "1"})
+        _files(con, "events", {"e.jsonl": "1"})
+        assert apply_retention(con, 365, today=date(2026, 6, 1)) == 1  # C2, as above
+        # A day later: a new customer C3 (signed up long ago, never active) and a new event
+        # of C1 in new files. A marker row shows the activity table was updated, not redone.
+        con.execute("insert into raw.customers values ('C3', 'cy@example.com', '+1', 'Cy', "
+                    "'Ho', '2025-01-01T00:00:00Z', null, 'a2.txt', 2, null)")
+        con.execute("insert into raw.events values ('e2', ' C1', null, null, "
+                    "'2026-05-10T08:00:00Z', 'e2.jsonl', 1, '{}')")
+        _files(con, "customers", {"a.txt": "1", "a2.txt": "1"})
+        _files(con, "events", {"e.jsonl": "1", "e2.jsonl": "1"})
+        con.execute("insert into raw._customer_activity values ('marker', date '2000-01-01')")
+        # 365 days before 2027-04-15 is 2026-04-15: C1 is active only through the new
+        # event (2026-05-10; its last order is 2026-02-05), C3 is due.
+        assert apply_retention(con, 365, today=date(2027, 4, 15)) == 1
+        assert con.execute("select trim(customer_id), email from raw.customers order by 1"
+                           ).fetchall() == [("C1", "ann@example.com"), ("C2", None),
+                                            ("C3", None)]
+        activity = con.execute("select * from raw._customer_activity where customer_id "
+                               "<> 'marker' order by 1").fetchall()
+        assert activity == [("C1", date(2026, 5, 10)), ("C2", date(2021, 3, 1)),
+                            ("C3", date(2025, 1, 1))]
+        assert activity == con.execute(f"{last_activity_sql(con)} order by 1").fetchall()
+        assert con.execute("select count(*) from raw._customer_activity "
+                           "where customer_id = 'marker'").fetchone() == (1,)
+        # A rewritten file: computed from every row again (the marker goes).
+        _files(con, "orders", {"o.csv": "2", "o2.csv": "1"})
+        assert apply_retention(con, 365, today=date(2027, 4, 15)) == 0
+        assert con.execute("select count(*) from raw._customer_activity "
+                           "where customer_id = 'marker'").fetchone() == (0,)
