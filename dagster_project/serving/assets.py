@@ -41,17 +41,6 @@ def serving_copy(ml_assets: Sequence[AssetsDefinition] = ()) -> AssetsDefinition
     )(_warehouse_copy)
 
 
-def __getattr__(name: str) -> AssetsDefinition:
-    """`warehouse_copy`: the copy with every ML asset as a parent, as the code location
-    has it, built on first use (importing this module imports no ML code)."""
-    if name != "warehouse_copy":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from ..definitions import ML_ASSETS
-
-    globals()["warehouse_copy"] = copy = serving_copy(ML_ASSETS)
-    return copy
-
-
 def _warehouse_copy(context: AssetExecutionContext,
                     warehouse: WarehouseResource) -> MaterializeResult:
     """The warehouse for BI tools: schemas `marts` and `ml`, `audit.load_reconciliation`,

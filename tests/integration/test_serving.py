@@ -28,7 +28,7 @@ from dagster_project.resources import (
     WarehouseLockedError,
     WarehouseResource,
 )
-from dagster_project.serving.assets import warehouse_copy
+from dagster_project.serving.assets import serving_copy
 from dagster_project.serving.publish import ServingError, publish
 from dagster_project.settings import PROJECT_ROOT
 from dagster_project.transform.assets import dbt_resource, shop_dbt_models
@@ -45,7 +45,7 @@ def build(drop: Path, warehouse: Path, serving: Path):
     """Load, checks, dbt build and the serving copy, in-process, like `build_warehouse`."""
     return materialize(
         [raw_exports, shop_dbt_models, raw_contract_checks, published_table_checks,
-         warehouse_copy],
+         serving_copy()],
         resources={
             "warehouse": WarehouseResource(path=str(warehouse), serving_path=str(serving)),
             "shop": ShopSettings(drop_dir=str(drop), quarantine_limit=0.5),
