@@ -253,7 +253,7 @@ def _interval(margin: float, draws: np.ndarray) -> dict:
 def demand_results(warehouse: Path, threads: int, name: str = "cdnow",
                    overrides: dict | None = None) -> list[dict]:
     """The backtest's metrics over all origins per density class and per origin for all
-    products (expected units `lightgbm_mean`, the quantiles' coverage on `lightgbm_p50`,
+    products (expected units `lightgbm_mean`, the quantiles' coverage and calibration error on `lightgbm_p50`,
     and the baselines), then the headline and the blends chosen. `overrides`: DemandSettings
     fields (default SMALL_DEMAND)."""
     settings = demand.DemandSettings(num_threads=threads,
@@ -263,7 +263,8 @@ def demand_results(warehouse: Path, threads: int, name: str = "cdnow",
     result = demand.backtest(history, settings)
     metrics = result.metrics
     keep = ["forecast_origin", "density_class", "method", "products", "weight_share",
-            "wrmsse", "wrmsse_product", "wape", "bias", "p10_p90_coverage"]
+            "wrmsse", "wrmsse_product", "wape", "bias", "p10_p90_coverage",
+            "quantile_calibration_error"]
     rows = metrics[(metrics["density_class"] == "all") | (metrics["forecast_origin"] == "all")]
     return [{**row, "headline": None}
             for row in rows[[c for c in keep if c in rows]].to_dict("records")] + [
@@ -354,7 +355,8 @@ def print_demand(results: dict) -> None:
     print(overall.pivot(index="density_class", columns="method", values="wrmsse").round(4)
           .to_markdown())
     print(overall[overall["method"] == "lightgbm_p50"][
-        ["density_class", "products", "weight_share", "p10_p90_coverage"]].round(4)
+        ["density_class", "products", "weight_share", "p10_p90_coverage",
+         "quantile_calibration_error"]].round(4)
           .to_markdown(index=False))
     print(results["demand"][-1]["headline"])
 
