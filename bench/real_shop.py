@@ -254,8 +254,8 @@ def demand_results(warehouse: Path, threads: int, name: str = "cdnow",
                    overrides: dict | None = None) -> list[dict]:
     """The backtest's metrics over all origins per density class and per origin for all
     products (expected units `lightgbm_mean`, the quantiles' coverage and calibration error
-    on `lightgbm_p50`, and the baselines), then the headline and the blends chosen. `overrides`: DemandSettings
-    fields (default SMALL_DEMAND)."""
+    on `lightgbm_p50`, and the baselines), then the headline and the blends chosen.
+    `overrides`: DemandSettings fields (default SMALL_DEMAND)."""
     settings = demand.DemandSettings(num_threads=threads,
                                      **(SMALL_DEMAND if overrides is None else overrides))
     with duckdb.connect(str(warehouse), read_only=True) as con:
