@@ -20,7 +20,7 @@ import pandas as pd
 
 from .calendar import FESTIVALS, days_until_festivals, festival_codes
 from .demand_data import DemandHistory
-from .intermittent import Smoothed, pooled_interval, smooth
+from .intermittent import Smoothed, smooth
 
 PROMO_SHARE = 0.05  # a day with a line discount over 5% of gross counts as a promotion day
 WINDOWS = (7, 14, 28, 91, 364)
@@ -77,19 +77,18 @@ def prefix_sums(history: DemandHistory) -> Prefix:
         sale_days=_cumsum(units > 0), promo_days=_cumsum(promo), available=_cumsum(available),
         category_units=_cumsum(cat_units), category_available=_cumsum(cat_avail),
         shop_daily_mean=shop_mean, last_sale=last_sale, category_code=codes,
-        smoothed=_smoothed(history, codes),
+        smoothed=_smoothed(history),
     )
 
 
-def _smoothed(history: DemandHistory, codes: np.ndarray) -> Smoothed:
-    """Croston/SBA/TSB states; a product without a launch date starts its interval from its
-    category's pooled mean interval between demands at its first sale (intermittent.py). A
-    history without `has_launch_date` (built by hand) counts every product as launched."""
+def _smoothed(history: DemandHistory) -> Smoothed:
+    """Croston/SBA/TSB states; a product without a launch date counts its first interval
+    from the history's first day (intermittent.py). A history without `has_launch_date`
+    (built by hand) counts every product as launched."""
     available = history.products["available_from"].to_numpy()
     launched = (history.products["has_launch_date"].to_numpy(dtype=bool)
                 if "has_launch_date" in history.products else np.ones(len(available), bool))
-    return smooth(history.units, available, group=np.where(launched, -1, codes),
-                  group_interval=pooled_interval(history.units, available, codes))
+    return smooth(history.units, available, counted_from=np.where(launched, available, 0))
 
 
 def feature_frame(history: DemandHistory, prefix: Prefix, origin: np.ndarray,

@@ -9,17 +9,17 @@ made at origin o reads column o and nothing after it).
   the size on days with demand (alpha); forecast probability times size. Unlike Croston it
   decays towards zero when a product stops selling.
 All start at a product's first sale: size = that sale, probability = 1 / interval, and the
-first interval is
-- for a product with a launch date: the days from its launch to that sale (inclusive);
-- for one without (available from its first sale, so the days before it say nothing): its
-  group's (category's) pooled mean interval between demands as known at the end of that day,
-  `group_interval` = the group's available product-days / its product-days with a sale, both
-  counted over days <= t (`pooled_interval`). Its inverse is the group's mean daily sale
-  probability per available product, the best guess of a product's rate when nothing but its
-  group is known; the mean of the products' own intervals would weigh the rare sellers'
-  long gaps and not their rates. Starting from 1 instead makes Croston/SBA forecast the first
-  sale's size every day until the next sale: on a long tail, where a third of the products
-  sell once, that one error swamps everything else (ml/README.md, fifth round).
+first interval is the days from `counted_from` to that sale (inclusive): for a product with
+a launch date its launch (or first day available), for one without (available from its
+first sale, which says nothing about the days before it) the history's first day. That is
+the maximum-likelihood rate of one sale in the days the shop's data cover, the estimate of a
+product that was on sale throughout; it understates a product launched unseen shortly
+before its first sale, which only a launch date tells. Counting from the first sale instead
+(an interval of 1) makes Croston/SBA forecast the first sale's size every day until the
+next: on a long tail, where a third of the products sell once, that one error swamps the
+rest; the category's pooled interval (its available product-days / days with a sale, as
+known then) still overstates those products' rate twentyfold, since its fast sellers
+dominate it (ml/README.md, sixth round).
 Before the first sale every forecast is 0.
 
 Classes (Syntetos, Boylan & Croston 2005) from ADI, the average days between demands, and
@@ -49,39 +49,18 @@ class Smoothed:
     size: np.ndarray  # Croston's smoothed non-zero demand size
 
 
-def pooled_interval(units: np.ndarray, start, group) -> np.ndarray:
-    """(groups, days): each group's available product-days / product-days with a sale over
-    days <= t (`group` = each product's group index, -1 for none); NaN where the group has
-    had no sale yet. A product is available from its `start`."""
-    units = np.atleast_2d(np.asarray(units, dtype=np.float64))
-    n, days = units.shape
-    start = np.broadcast_to(np.asarray(start, dtype=np.int64), (n,))
-    group = np.broadcast_to(np.asarray(group, dtype=np.int64), (n,))
-    keep = group >= 0
-    groups = int(group.max()) + 1 if keep.any() else 0
-    available = np.zeros((groups, days))
-    sold = np.zeros((groups, days))
-    np.add.at(available, group[keep], np.arange(days)[None, :] >= start[keep, None])
-    np.add.at(sold, group[keep], units[keep] > 0)
-    available, sold = available.cumsum(axis=1), sold.cumsum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(sold > 0, available / sold, np.nan)
-
-
 def smooth(units: np.ndarray, start, alpha: float = 0.1, beta: float = 0.1,
-           group=None, group_interval: np.ndarray | None = None) -> Smoothed:
+           counted_from=None) -> Smoothed:
     """Croston, SBA and TSB states of every product (rows of `units`) after every day;
-    `start` is each product's first available day (days before it are ignored). A product
-    with `group` >= 0 starts its interval at `group_interval[group, t]` when its first sale
-    is on day t (NaN there: the days since `start`, as a product with a launch date);
-    `group` None or -1: the days since `start`."""
+    `start` is each product's first available day (days before it are ignored), and
+    `counted_from` the day its first interval counts from (default `start`; at most it)."""
     units = np.atleast_2d(np.asarray(units, dtype=np.float64))
     n, days = units.shape
     start = np.broadcast_to(np.asarray(start, dtype=np.int64), (n,))
-    group = np.broadcast_to(np.asarray(-1 if group is None else group, dtype=np.int64), (n,))
-    if (group >= 0).any() and (group_interval is None or group_interval.shape[1] != days
-                               or group.max() >= group_interval.shape[0]):
-        raise ValueError("group_interval must have a row per group and a column per day")
+    counted_from = np.broadcast_to(
+        np.asarray(start if counted_from is None else counted_from, dtype=np.int64), (n,))
+    if (counted_from > start).any():
+        raise ValueError("counted_from must be on or before each product's start")
     size, interval, last = np.zeros(n), np.ones(n), np.zeros(n, dtype=np.int64)
     prob, tsb_size = np.zeros(n), np.zeros(n)
     started = np.zeros(n, dtype=bool)
@@ -97,11 +76,7 @@ def smooth(units: np.ndarray, start, alpha: float = 0.1, beta: float = 0.1,
         size[later] += alpha * (y[later] - size[later])
         interval[later] += alpha * ((t - last[later]) - interval[later])
         tsb_size[later] += alpha * (y[later] - tsb_size[later])
-        span = (t - start[first] + 1).astype(np.float64)
-        pooled = group[first] >= 0
-        if pooled.any():
-            prior = group_interval[group[first][pooled], t]
-            span[pooled] = np.where(np.isnan(prior), span[pooled], prior)
+        span = t - counted_from[first] + 1
         size[first], tsb_size[first] = y[first], y[first]
         interval[first], prob[first] = span, 1.0 / span
         last[demand] = t

@@ -198,3 +198,17 @@ def test_row_limit_scales_with_products_between_its_bounds():
     assert settings.row_limit(249) == 99_600  # 249 x 400
     assert settings.row_limit(10) == 50_000  # 4,000 is below the floor
     assert settings.row_limit(4_977) == 300_000  # 1,990,800 is above the cap
+
+
+def test_a_product_without_a_launch_date_counts_its_first_interval_from_day_0():
+    # Product 1 first sells on day 100 (1 unit a day after). Launched on day 100: its first
+    # interval is 1 day. Without a launch date: 101 days (days 0..100), so SBA's state
+    # after day 100 is 0.95 x 1 / 101 and TSB's 1 / 101.
+    launched = _history()
+    unlaunched = replace(launched, products=launched.products.assign(
+        has_launch_date=[True, False]))
+    for history, interval in ((launched, 1.0), (unlaunched, 101.0)):
+        f = feature_frame(history, prefix_sums(history), np.array([100]), np.array([1]),
+                          np.array([1]))
+        assert f["sba_forecast"].iloc[0] == pytest.approx(0.95 / interval)
+        assert f["tsb_forecast"].iloc[0] == pytest.approx(1 / interval)

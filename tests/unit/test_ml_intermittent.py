@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.intermittent import adi_cv2, density_class, density_classes, pooled_interval, smooth
+from ml.intermittent import adi_cv2, density_class, density_classes, smooth
 
 
 def test_croston_sba_and_tsb_by_hand():
@@ -50,44 +50,32 @@ def test_syntetos_boylan_classes_by_hand():
     assert list(density_classes(units, [0, 2], origin=5, window=6)) == ["lumpy", "dense"]
 
 
-def test_pooled_interval_by_hand():
-    # Group 0: product 0 available from day 0, sells on days 1 and 3; product 1 from day 2,
-    # sells on day 2. Available product-days up to day t: 1, 2, 4, 6; days with a sale:
-    # 0, 1, 2, 3. Group 1 (product 2) never sells: NaN. Product 3 has no group.
-    units = np.array([[0, 2, 0, 1], [0, 0, 4, 0], [0, 0, 0, 0], [9, 9, 9, 9]])
-    pooled = pooled_interval(units, start=[0, 2, 0, 0], group=[0, 0, 1, -1])
-    np.testing.assert_allclose(pooled, [[np.nan, 2.0, 2.0, 2.0], [np.nan] * 4])
+def test_first_interval_counted_from_the_history_start_without_a_launch_date():
+    # Product 0 is available from its first sale (day 3, 4 units) but counts its first
+    # interval from day 0: interval 4, size 4 -> Croston 1.0, TSB probability 1/4. Day 4: no
+    # sale -> probability 0.25 + 0.1 (0 - 0.25) = 0.225. Day 5: 2 units 2 days after the last
+    # -> size 4 + 0.1 (2 - 4) = 3.8, interval 4 + 0.1 (2 - 4) = 3.8 -> Croston 1.0;
+    # probability 0.225 + 0.1 (1 - 0.225) = 0.3025. Product 1 counts from its start (day 3):
+    # interval 1, Croston 3.
+    units = np.array([[0, 0, 0, 4, 0, 2], [0, 0, 0, 3, 0, 0]])
+    s = smooth(units, start=[3, 3], alpha=0.1, beta=0.1, counted_from=[0, 3])
+    np.testing.assert_allclose(s.croston[0], [0, 0, 0, 1.0, 1.0, 1.0])
+    np.testing.assert_allclose(s.tsb_probability[0], [0, 0, 0, 0.25, 0.225, 0.3025])
+    np.testing.assert_allclose(s.tsb[0], [0, 0, 0, 1.0, 0.9, 0.3025 * 3.8])
+    np.testing.assert_allclose(s.croston[1], [0, 0, 0, 3.0, 3.0, 3.0])
+    np.testing.assert_allclose(s.sba[1], [0, 0, 0, 2.85, 2.85, 2.85])
 
 
-def test_first_interval_from_the_group_without_a_launch_date():
-    # Product 0 (group 0) first sells 4 units on day 2; its group's pooled interval then is
-    # 5 days: size 4, interval 5 -> Croston 0.8, TSB probability 1/5. Day 3: no sale ->
-    # TSB probability 0.2 + 0.1 (0 - 0.2) = 0.18. Day 4: 2 units 2 days later -> size
-    # 4 + 0.1 (2 - 4) = 3.8, interval 5 + 0.1 (2 - 5) = 4.7, probability 0.18 + 0.1 (1 - 0.18)
-    # = 0.262, TSB size 3.8. Product 1 (no group) starts from the days since its start, 3.
-    # On day 1 group 0's interval is NaN: product 2 (group 0) falls back to its 2 days.
-    units = np.array([[0, 0, 4, 0, 2], [0, 0, 3, 0, 0], [0, 6, 0, 0, 0]])
-    prior = np.array([[np.nan, np.nan, 5.0, 7.0, 9.0]])
-    s = smooth(units, start=[2, 0, 0], alpha=0.1, beta=0.1, group=[0, -1, 0],
-               group_interval=prior)
-    np.testing.assert_allclose(s.croston[0], [0, 0, 0.8, 0.8, 3.8 / 4.7])
-    np.testing.assert_allclose(s.tsb_probability[0], [0, 0, 0.2, 0.18, 0.262])
-    np.testing.assert_allclose(s.tsb[0], [0, 0, 0.8, 0.72, 0.262 * 3.8])
-    np.testing.assert_allclose(s.croston[1], [0, 0, 1.0, 1.0, 1.0])
-    np.testing.assert_allclose(s.croston[2], [0, 3.0, 3.0, 3.0, 3.0])
+def test_counted_from_after_the_start_is_refused():
+    with pytest.raises(ValueError, match="counted_from"):
+        smooth(np.zeros((1, 3)), start=[0], counted_from=[1])
 
 
-def test_group_interval_must_cover_every_group_and_day():
-    with pytest.raises(ValueError, match="group_interval"):
-        smooth(np.zeros((1, 3)), start=[0], group=[1], group_interval=np.ones((1, 3)))
-
-
-def test_pooled_start_does_not_read_later_days():
+def test_counted_from_does_not_read_later_days():
     rng = np.random.default_rng(3)
     units = rng.poisson(0.3, size=(6, 40)) * (rng.random((6, 40)) < 0.4)
-    start, group = [0, 5, 0, 12, 3, 0], [0, 0, 1, 1, 0, -1]
-    full = smooth(units, start, group=group, group_interval=pooled_interval(units, start, group))
-    cut = units[:, :25]
-    part = smooth(cut, start, group=group, group_interval=pooled_interval(cut, start, group))
-    np.testing.assert_allclose(full.sba[:, :25], part.sba)
-    np.testing.assert_allclose(full.tsb[:, :25], part.tsb)
+    start, counted = [0, 5, 0, 12, 3, 0], [0, 0, 0, 0, 3, 0]
+    full = smooth(units, start, counted_from=counted)
+    part = smooth(units[:, :25], start, counted_from=counted)
+    np.testing.assert_array_equal(full.sba[:, :25], part.sba)
+    np.testing.assert_array_equal(full.tsb[:, :25], part.tsb)
