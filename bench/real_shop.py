@@ -27,8 +27,15 @@ SHA-256 (bench/completejourney.py says where the data come from and how the drop
 written). Its demand model runs with the asset's default settings, not the small ones of
 the one-series logs.
 
+The recommender (ml/recommend.py) is measured as the asset measures it: trained before the
+last 28 days, scored on those days' purchases, against popularity, association rules and
+random lists (only on logs with more than one product).
+
 Usage: python -m bench.real_shop [--log cdnow|lifetimes_example|completejourney]
        [--customers N] [--out /tmp/cdnow] [--threads 1] [--cache /tmp/real_shop_cache]
+       [--models demand,churn,recommend] [--warehouse PATH]
+`--models` runs only the named models; `--warehouse` reads an existing warehouse (built by
+an earlier run of the same log) instead of writing the drop and building one.
 Writes <out>/results.json and prints Markdown tables of the results.
 """
 
@@ -50,7 +57,7 @@ import numpy as np
 import pandas as pd
 
 from bench import completejourney
-from ml import churn, demand, demand_eval
+from ml import churn, demand, demand_eval, recommend
 from ml.demand_data import load_history
 from ml.metrics import auc_by_weights, score_ties
 
@@ -116,6 +123,7 @@ class Log:
     write: Callable
     cutoffs: tuple[date, ...]
     demand: dict  # DemandSettings fields beyond num_threads
+    models: tuple[str, ...] = ("demand", "churn")  # run by default
 
 
 def describe(log) -> dict:
@@ -164,7 +172,7 @@ LOGS = {"cdnow": Log(lambda customers, _: read_cdnow(customers), write_drop, CHU
         "lifetimes_example": Log(lambda customers, _: read_example(customers), write_drop,
                                  EXAMPLE_CUTOFFS, SMALL_DEMAND),
         "completejourney": Log(read_completejourney, completejourney.write_item_drop,
-                               COMPLETEJOURNEY_CUTOFFS, {})}
+                               COMPLETEJOURNEY_CUTOFFS, {}, ("demand", "churn", "recommend"))}
 
 
 def build_warehouse(drop: Path, warehouse: Path) -> None:
@@ -245,9 +253,9 @@ def _interval(margin: float, draws: np.ndarray) -> dict:
 def demand_results(warehouse: Path, threads: int, name: str = "cdnow",
                    overrides: dict | None = None) -> list[dict]:
     """The backtest's metrics over all origins per density class and per origin for all
-    products (expected units `lightgbm_mean`, the quantiles' coverage on `lightgbm_p50`,
-    and the baselines), then the headline and the blends chosen. `overrides`: DemandSettings
-    fields (default SMALL_DEMAND)."""
+    products (expected units `lightgbm_mean`, the quantiles' coverage and calibration error
+    on `lightgbm_p50`, and the baselines), then the headline and the blends chosen.
+    `overrides`: DemandSettings fields (default SMALL_DEMAND)."""
     settings = demand.DemandSettings(num_threads=threads,
                                      **(SMALL_DEMAND if overrides is None else overrides))
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -255,7 +263,8 @@ def demand_results(warehouse: Path, threads: int, name: str = "cdnow",
     result = demand.backtest(history, settings)
     metrics = result.metrics
     keep = ["forecast_origin", "density_class", "method", "products", "weight_share",
-            "wrmsse", "wrmsse_product", "wape", "bias", "p10_p90_coverage"]
+            "wrmsse", "wrmsse_product", "wape", "bias", "p10_p90_coverage",
+            "quantile_calibration_error"]
     rows = metrics[(metrics["density_class"] == "all") | (metrics["forecast_origin"] == "all")]
     return [{**row, "headline": None}
             for row in rows[[c for c in keep if c in rows]].to_dict("records")] + [
@@ -266,6 +275,19 @@ def demand_results(warehouse: Path, threads: int, name: str = "cdnow",
                     for origin, chosen in result.blends.items()}}]
 
 
+def recommend_results(warehouse: Path, threads: int) -> list[dict]:
+    """The recommender's held-out metrics (NDCG, hit rate and recall at 10, catalogue
+    coverage) and its baselines', with the asset's default settings."""
+    settings = recommend.RecommendSettings(threads=threads)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        result = recommend.run(con, settings, log=lambda _: None)
+    return [{**row, "cutoff_date": str(row["cutoff_date"]), "seconds": round(result.seconds, 1)}
+            for row in result.metrics.to_dict("records")]
+
+
+MODELS = ("demand", "churn", "recommend")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.real_shop")
     parser.add_argument("--log", choices=sorted(LOGS), default="cdnow")
@@ -274,38 +296,69 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/real_shop_cache"),
                         help="where downloaded logs are kept (completejourney)")
+    parser.add_argument("--models", help="comma-separated models to run, of "
+                        f"{', '.join(MODELS)} (default: all the log has data for)")
+    parser.add_argument("--warehouse", type=Path,
+                        help="an existing warehouse of this log to read instead of building")
     args = parser.parse_args(argv)
+    spec = LOGS[args.log]
+    models = (list(spec.models) if args.models is None
+              else [m.strip() for m in args.models.split(",") if m.strip()])
+    if set(models) - set(MODELS) or not models:
+        parser.error(f"--models takes {', '.join(MODELS)}; got {args.models!r}")
+    if args.warehouse is not None and not args.warehouse.is_file():
+        parser.error(f"--warehouse {args.warehouse} is not a file")
     if args.customers is not None and args.customers < 1:
         parser.error("--customers must be at least 1")
     if args.threads < 1:
         parser.error("--threads must be at least 1")
     started = time.perf_counter()
-    spec = LOGS[args.log]
     log = spec.read(args.customers, args.cache)
-    drop = spec.write(log, args.out / "drop")
-    warehouse = args.out / "wh.duckdb"
-    build_warehouse(drop, warehouse)
-    results = {"data": {"log": args.log, **describe(log)},
-               "demand": demand_results(warehouse, args.threads, args.log, spec.demand)}
-    results["churn"], results["churn_auc_margin"] = churn_results(warehouse, args.threads,
-                                                                   spec.cutoffs)
+    warehouse = args.warehouse
+    if warehouse is None:
+        drop = spec.write(log, args.out / "drop")
+        warehouse = args.out / "wh.duckdb"
+        build_warehouse(drop, warehouse)
+    results = {"data": {"log": args.log, **describe(log)}}
+    if "demand" in models:
+        results["demand"] = demand_results(warehouse, args.threads, args.log, spec.demand)
+    if "churn" in models:
+        results["churn"], results["churn_auc_margin"] = churn_results(
+            warehouse, args.threads, spec.cutoffs)
+    if "recommend" in models:
+        results["recommend"] = recommend_results(warehouse, args.threads)
     results["seconds"] = round(time.perf_counter() - started, 1)
+    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    if "churn" in results:
+        print_churn(results)
+    if "demand" in results:
+        print_demand(results)
+    if "recommend" in results:
+        print(pd.DataFrame(results["recommend"]).set_index("method")[
+            ["ndcg", "hit_rate", "recall", "coverage", "customers"]].round(4).to_markdown())
+    print(json.dumps(results["data"]), f"{results['seconds']} s")
+
+
+def print_churn(results: dict) -> None:
     frame = pd.DataFrame(results["churn"])
     print(frame.pivot(index="cutoff_date", columns="method", values="roc_auc").round(4)
           .to_markdown())
     print(frame.pivot(index="cutoff_date", columns="method", values="brier").round(4)
           .to_markdown())
     print(pd.DataFrame(results["churn_auc_margin"]).T.round(4).to_markdown())
+
+
+def print_demand(results: dict) -> None:
     demand_rows = pd.DataFrame(results["demand"][:-1])
     overall = demand_rows[demand_rows["forecast_origin"] == "all"]
     print(overall.pivot(index="density_class", columns="method", values="wrmsse").round(4)
           .to_markdown())
     print(overall[overall["method"] == "lightgbm_p50"][
-        ["density_class", "products", "weight_share", "p10_p90_coverage"]].round(4)
+        ["density_class", "products", "weight_share", "p10_p90_coverage",
+         "quantile_calibration_error"]].round(4)
           .to_markdown(index=False))
     print(results["demand"][-1]["headline"])
-    print(json.dumps(results["data"]), f"{results['seconds']} s")
 
 
 if __name__ == "__main__":

@@ -461,7 +461,8 @@ def run(history: DemandHistory, settings: DemandSettings,
         features=FEATURES, data=data_fingerprint(model.training.features, model.training.target),
         metrics={**{row.method: {k: getattr(row, k) for k in (
                      "wrmsse", "rmsse_mean", "wape", "mae", "rmse", "bias", "pinball_p10",
-                     "pinball_p50", "pinball_p90", "p10_p90_coverage")}
+                     "pinball_p50", "pinball_p90", "p10_p90_coverage",
+                     "quantile_calibration_error")}
                     for row in overall.itertuples()},
                  "wrmsse_vs_best_baseline": demand_eval.summary(result.metrics)},
         extra={"blends": {name: asdict(blend) for name, blend in blends.items()},

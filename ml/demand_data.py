@@ -22,7 +22,8 @@ DEMAND_CAMPAIGN_TYPES = ("discount", "flash_sale", "group_buy")
 class DemandHistory:
     start: np.datetime64  # day index 0: the first order date with demand
     end: np.datetime64  # the newest order date with demand
-    products: pd.DataFrame  # product_id, category, list_price, is_active, available_from
+    products: pd.DataFrame  # product_id, category, list_price, is_active, available_from,
+    # has_launch_date (else available from the first sale)
     units: np.ndarray  # (products, days) units of counted orders
     gross: np.ndarray  # (products, days) gross amount of those units, base currency
     discount: np.ndarray  # (products, days) line discounts (promotions), base currency
@@ -75,6 +76,7 @@ def load_history(con: duckdb.DuckDBPyConnection) -> DemandHistory:
         np.add.at(matrix, (row, col), daily[name].to_numpy(dtype=np.float64))
         matrices[name] = matrix
     products["available_from"] = _available_from(products, matrices["units"], start)
+    products["has_launch_date"] = products["launch_date"].notna().to_numpy()
     return DemandHistory(start=start, end=end, products=products.drop(columns="launch_date"),
                          campaigns=_campaigns(con, start), **matrices)
 

@@ -49,7 +49,7 @@ class Prefix:
     discount: np.ndarray
     sale_days: np.ndarray
     promo_days: np.ndarray
-    available: np.ndarray
+    available: np.ndarray  # the product's counted days (`_counted_from`)
     category_units: np.ndarray
     category_available: np.ndarray
     shop_daily_mean: np.ndarray  # units per available product, per day
@@ -62,6 +62,12 @@ def prefix_sums(history: DemandHistory) -> Prefix:
     units = history.units
     days = np.arange(history.days)
     available = (days[None, :] >= history.products["available_from"].to_numpy()[:, None])
+    # A product's own daily means count its days from where its first interval counts from:
+    # for one without a launch date the history's first day, not its first sale (which
+    # would make one sale 3 days ago a rate of 1/4 a day; intermittent.py). The category's
+    # and shop's means keep the available products.
+    counted_from = _counted_from(history)
+    counted = days[None, :] >= counted_from[:, None]
     codes = pd.Categorical(history.products["category"]).codes.astype(np.int64)
     n_cat = codes.max() + 1
     cat_units = np.zeros((n_cat, history.days))
@@ -74,11 +80,22 @@ def prefix_sums(history: DemandHistory) -> Prefix:
     last_sale = np.maximum.accumulate(np.where(units > 0, days[None, :], -1), axis=1)
     return Prefix(
         units=_cumsum(units), gross=_cumsum(history.gross), discount=_cumsum(history.discount),
-        sale_days=_cumsum(units > 0), promo_days=_cumsum(promo), available=_cumsum(available),
+        sale_days=_cumsum(units > 0), promo_days=_cumsum(promo), available=_cumsum(counted),
         category_units=_cumsum(cat_units), category_available=_cumsum(cat_avail),
         shop_daily_mean=shop_mean, last_sale=last_sale, category_code=codes,
-        smoothed=smooth(units, history.products["available_from"].to_numpy()),
+        smoothed=smooth(units, history.products["available_from"].to_numpy(),
+                        counted_from=counted_from),
     )
+
+
+def _counted_from(history: DemandHistory) -> np.ndarray:
+    """The day each product's own rates count from: its first day available (launch or first
+    sale) when it has a launch date, else the history's first day. A history without
+    `has_launch_date` (built by hand) counts every product as launched."""
+    available = history.products["available_from"].to_numpy()
+    launched = (history.products["has_launch_date"].to_numpy(dtype=bool)
+                if "has_launch_date" in history.products else np.ones(len(available), bool))
+    return np.where(launched, available, 0)
 
 
 def feature_frame(history: DemandHistory, prefix: Prefix, origin: np.ndarray,

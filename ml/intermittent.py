@@ -8,8 +8,19 @@ made at origin o reads column o and nothing after it).
 - TSB (Teunter, Syntetos & Babai 2011): smooth the demand probability every day (beta) and
   the size on days with demand (alpha); forecast probability times size. Unlike Croston it
   decays towards zero when a product stops selling.
-All start at a product's first sale: size = that sale, interval = days from availability to
-it (inclusive), probability = 1 / interval. Before the first sale every forecast is 0.
+All start at a product's first sale: size = that sale, probability = 1 / interval, and the
+first interval is the days from `counted_from` to that sale (inclusive): for a product with
+a launch date its launch (or first day available), for one without (available from its
+first sale, which says nothing about the days before it) the history's first day. That is
+the maximum-likelihood rate of one sale in the days the shop's data cover, the estimate of a
+product that was on sale throughout; it understates a product launched unseen shortly
+before its first sale, which only a launch date tells. Counting from the first sale instead
+(an interval of 1) makes Croston/SBA forecast the first sale's size every day until the
+next: on a long tail, where a third of the products sell once, that one error swamps the
+rest; the category's pooled interval (its available product-days / days with a sale, as
+known then) still overstates those products' rate twentyfold, since its fast sellers
+dominate it (ml/README.md, sixth round).
+Before the first sale every forecast is 0.
 
 Classes (Syntetos, Boylan & Croston 2005) from ADI, the average days between demands, and
 CV², the squared coefficient of variation of the non-zero sizes: dense (ADI < 1.32),
@@ -38,12 +49,18 @@ class Smoothed:
     size: np.ndarray  # Croston's smoothed non-zero demand size
 
 
-def smooth(units: np.ndarray, start, alpha: float = 0.1, beta: float = 0.1) -> Smoothed:
+def smooth(units: np.ndarray, start, alpha: float = 0.1, beta: float = 0.1,
+           counted_from=None) -> Smoothed:
     """Croston, SBA and TSB states of every product (rows of `units`) after every day;
-    `start` is each product's first available day (days before it are ignored)."""
+    `start` is each product's first available day (days before it are ignored), and
+    `counted_from` the day its first interval counts from (default `start`; at most it)."""
     units = np.atleast_2d(np.asarray(units, dtype=np.float64))
     n, days = units.shape
     start = np.broadcast_to(np.asarray(start, dtype=np.int64), (n,))
+    counted_from = np.broadcast_to(
+        np.asarray(start if counted_from is None else counted_from, dtype=np.int64), (n,))
+    if (counted_from > start).any():
+        raise ValueError("counted_from must be on or before each product's start")
     size, interval, last = np.zeros(n), np.ones(n), np.zeros(n, dtype=np.int64)
     prob, tsb_size = np.zeros(n), np.zeros(n)
     started = np.zeros(n, dtype=bool)
@@ -59,7 +76,7 @@ def smooth(units: np.ndarray, start, alpha: float = 0.1, beta: float = 0.1) -> S
         size[later] += alpha * (y[later] - size[later])
         interval[later] += alpha * ((t - last[later]) - interval[later])
         tsb_size[later] += alpha * (y[later] - tsb_size[later])
-        span = t - start[first] + 1
+        span = t - counted_from[first] + 1
         size[first], tsb_size[first] = y[first], y[first]
         interval[first], prob[first] = span, 1.0 / span
         last[demand] = t

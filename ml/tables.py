@@ -87,6 +87,10 @@ TABLES: dict[str, Table] = {
          "pinball_p90": C("double", "Pinball loss of the p90 forecast (lightgbm_p50 row)."),
          "below_p10_share": C("double", "Share of actuals below p10 (nominally 0.1)."),
          "above_p90_share": C("double", "Share of actuals above p90 (nominally 0.1)."),
+         "quantile_calibration_error": C(
+             "double", "Mean over p10, p50, p90 of how far tau lies outside [share of "
+                       "actuals below the quantile, share at or below it]; 0 is calibrated "
+                       "(count data: ml/demand_eval.py); only on the lightgbm_p50 row."),
          "wape": C("double", "Weighted absolute percentage error: sum |error| / sum actual."),
          "mae": C("double", "Mean absolute error, units per product and day."),
          "rmse": C("double", "Root mean squared error, units per product and day."),

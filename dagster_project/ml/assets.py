@@ -132,6 +132,8 @@ def demand_forecast(context: AssetExecutionContext, config: DemandConfig,
         "wape_lightgbm_mean": float(overall.loc["lightgbm_mean", "wape"]),
         "bias_lightgbm_mean": float(overall.loc["lightgbm_mean", "bias"]),
         "p10_p90_coverage": float(overall.loc["lightgbm_p50", "p10_p90_coverage"]),
+        "quantile_calibration_error": float(
+            overall.loc["lightgbm_p50", "quantile_calibration_error"]),
         "goal_met": bool(goals) and all(goals.values()),
         "wrmsse_vs_best_baseline": markdown_table(pd.DataFrame(
             [{"density_class": name, **values} for name, values in summary.items()])),

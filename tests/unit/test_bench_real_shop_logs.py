@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from bench.real_shop import EXAMPLE, auc_margin, do_nothing, read_example
+from bench.real_shop import EXAMPLE, LOGS, auc_margin, do_nothing, main, read_example
 
 
 def test_the_example_log_keeps_every_purchase_day():
@@ -59,3 +59,20 @@ def test_the_do_nothing_score_is_the_best_constant():
     assert row["brier"] == pytest.approx(brier_score_loss(labels, np.full(8, 0.25)))
     for other in (0.2, 0.3):  # any other constant scores worse
         assert row["brier"] < brier_score_loss(labels, np.full(8, other))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--models", "demand,forecast"], "--models takes demand, churn, recommend"),
+    (["--models", ","], "--models takes"),
+    (["--warehouse", "/nonexistent/wh.duckdb"], "is not a file"),
+])
+def test_bad_options_are_refused_before_any_work(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_only_the_catalogue_log_runs_the_recommender_by_default():
+    assert LOGS["completejourney"].models == ("demand", "churn", "recommend")
+    assert LOGS["cdnow"].models == LOGS["lifetimes_example"].models == ("demand", "churn")

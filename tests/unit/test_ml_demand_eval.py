@@ -86,3 +86,18 @@ def test_a_forecast_of_zeros_wins_nothing():
     assert by.loc["lightgbm_mean", "wrmsse"] == pytest.approx(by.loc["zero", "wrmsse"])
     assert by.loc["lightgbm_mean", "wape"] == pytest.approx(1.0)
     assert "worse" in demand_eval.headline("v", metrics) or summary["all"]["improvement"] == 0
+
+
+def test_quantile_calibration_error_by_hand():
+    # Ten product-days: nine zeros and one 2; every quantile forecast is 0.
+    # p10 and p50: share below 0 is 0, at or below 0.9 -> tau inside [0, 0.9]: 0.
+    # p90: [0, 0.9] holds 0.9: 0. So 0 although [p10, p90] holds 90% of the actuals.
+    zeros = pd.DataFrame({"actual_units": [0] * 9 + [2], "p10_units": 0.0, "p50_units": 0.0,
+                          "p90_units": 0.0})
+    assert demand_eval.quantile_calibration_error(zeros) == pytest.approx(0.0)
+    # Actuals 0, 1, 2, 3 with p10 = 1, p50 = 1, p90 = 1: p10 bracket [0.25, 0.5] -> 0.15;
+    # p50 [0.25, 0.5] -> 0; p90 [0.25, 0.5] -> 0.4. Mean (0.15 + 0 + 0.4) / 3.
+    ones = pd.DataFrame({"actual_units": [0, 1, 2, 3], "p10_units": 1.0, "p50_units": 1.0,
+                         "p90_units": 1.0})
+    assert demand_eval.quantile_calibration_error(ones) == pytest.approx(0.55 / 3)
+    assert np.isnan(demand_eval.quantile_calibration_error(ones.iloc[:0]))

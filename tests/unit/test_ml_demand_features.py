@@ -198,3 +198,36 @@ def test_row_limit_scales_with_products_between_its_bounds():
     assert settings.row_limit(249) == 99_600  # 249 x 400
     assert settings.row_limit(10) == 50_000  # 4,000 is below the floor
     assert settings.row_limit(4_977) == 300_000  # 1,990,800 is above the cap
+
+
+def test_a_product_without_a_launch_date_counts_its_first_interval_from_day_0():
+    # Product 1 first sells on day 100 (1 unit a day after). Launched on day 100: its first
+    # interval is 1 day. Without a launch date: 101 days (days 0..100), so SBA's state
+    # after day 100 is 0.95 x 1 / 101 and TSB's 1 / 101.
+    launched = _history()
+    unlaunched = replace(launched, products=launched.products.assign(
+        has_launch_date=[True, False]))
+    for history, interval in ((launched, 1.0), (unlaunched, 101.0)):
+        f = feature_frame(history, prefix_sums(history), np.array([100]), np.array([1]),
+                          np.array([1]))
+        assert f["sba_forecast"].iloc[0] == pytest.approx(0.95 / interval)
+        assert f["tsb_forecast"].iloc[0] == pytest.approx(1 / interval)
+
+
+def test_a_product_without_a_launch_date_averages_over_the_whole_window():
+    # Product 1 sells 1 unit a day from day 100. At origin 103, launched on day 100: 4 units
+    # over its 4 days (mean 1, 28-day mean 1). Without a launch date its days count from day
+    # 0: 4 units over 7 days and over 28 days; no day without a sale in the 28 days counts as
+    # one. Its category mean (only it in Food, available from day 100) stays 1.
+    launched = _history()
+    unlaunched = replace(launched, products=launched.products.assign(
+        has_launch_date=[True, False]))
+    f = {name: feature_frame(h, prefix_sums(h), np.array([103]), np.array([1]), np.array([1]))
+         .iloc[0] for name, h in (("launched", launched), ("unlaunched", unlaunched))}
+    assert f["launched"]["units_mean_7d"] == pytest.approx(1.0)
+    assert f["launched"]["zero_day_share_28d"] == pytest.approx(0.0)
+    assert f["unlaunched"]["units_mean_7d"] == pytest.approx(4 / 7)
+    assert f["unlaunched"]["units_mean_28d"] == pytest.approx(4 / 28)
+    assert f["unlaunched"]["zero_day_share_28d"] == pytest.approx(24 / 28)
+    assert f["unlaunched"]["category_mean_28d"] == pytest.approx(1.0)
+    assert f["unlaunched"]["days_available"] == f["launched"]["days_available"] == 4

@@ -48,3 +48,34 @@ def test_syntetos_boylan_classes_by_hand():
     units = np.array([[0, 0, 1, 0, 0, 7], [9, 9, 1, 1, 1, 1]])
     # Product 1 is counted from day 2 in a 3-day window up to day 5: days 3..5 all sell.
     assert list(density_classes(units, [0, 2], origin=5, window=6)) == ["lumpy", "dense"]
+
+
+def test_first_interval_counted_from_the_history_start_without_a_launch_date():
+    # Product 0 is available from its first sale (day 3, 4 units) but counts its first
+    # interval from day 0: interval 4, size 4 -> Croston 1.0, TSB probability 1/4. Day 4: no
+    # sale -> probability 0.25 + 0.1 (0 - 0.25) = 0.225. Day 5: 2 units 2 days after the last
+    # -> size 4 + 0.1 (2 - 4) = 3.8, interval 4 + 0.1 (2 - 4) = 3.8 -> Croston 1.0;
+    # probability 0.225 + 0.1 (1 - 0.225) = 0.3025. Product 1 counts from its start (day 3):
+    # interval 1, Croston 3.
+    units = np.array([[0, 0, 0, 4, 0, 2], [0, 0, 0, 3, 0, 0]])
+    s = smooth(units, start=[3, 3], alpha=0.1, beta=0.1, counted_from=[0, 3])
+    np.testing.assert_allclose(s.croston[0], [0, 0, 0, 1.0, 1.0, 1.0])
+    np.testing.assert_allclose(s.tsb_probability[0], [0, 0, 0, 0.25, 0.225, 0.3025])
+    np.testing.assert_allclose(s.tsb[0], [0, 0, 0, 1.0, 0.9, 0.3025 * 3.8])
+    np.testing.assert_allclose(s.croston[1], [0, 0, 0, 3.0, 3.0, 3.0])
+    np.testing.assert_allclose(s.sba[1], [0, 0, 0, 2.85, 2.85, 2.85])
+
+
+def test_counted_from_after_the_start_is_refused():
+    with pytest.raises(ValueError, match="counted_from"):
+        smooth(np.zeros((1, 3)), start=[0], counted_from=[1])
+
+
+def test_counted_from_does_not_read_later_days():
+    rng = np.random.default_rng(3)
+    units = rng.poisson(0.3, size=(6, 40)) * (rng.random((6, 40)) < 0.4)
+    start, counted = [0, 5, 0, 12, 3, 0], [0, 0, 0, 0, 3, 0]
+    full = smooth(units, start, counted_from=counted)
+    part = smooth(units[:, :25], start, counted_from=counted)
+    np.testing.assert_array_equal(full.sba[:, :25], part.sba)
+    np.testing.assert_array_equal(full.tsb[:, :25], part.tsb)
