@@ -9,7 +9,9 @@ import sys
 from bench.measure import measured
 
 MB = 2**20
-CHILD = "b = b'x' * (300 * 2**20); import time; time.sleep(1.0)"  # 300 MB really touched
+# 300 MB really touched, held 2.5 s: on a loaded machine the sampler thread (a walk of
+# /proc every 0.05 s) once missed a child that held it 1 s.
+CHILD = "b = b'x' * (300 * 2**20); import time; time.sleep(2.5)"
 
 
 def _run_child(children_only: bool) -> float:
