@@ -9,8 +9,8 @@ import sys
 from bench.measure import measured
 
 MB = 2**20
-# 300 MB really touched, held 2.5 s: on a loaded machine the sampler thread (a walk of
-# /proc every 0.05 s) once missed a child that held it 1 s.
+# 300 MB really touched, held 2.5 s: with a 1 s hold the test failed once on a loaded machine
+# (cause not seen); a longer hold gives the sampler (a walk of /proc every 0.05 s) more chances.
 CHILD = "b = b'x' * (300 * 2**20); import time; time.sleep(2.5)"
 
 
