@@ -9,15 +9,24 @@ feedback, blended with a category signal and popularity, evaluated on a time spl
   similarities ("bought with X": X is the product that contributes most).
 - Blend: CF (scaled to 1 per customer) + `category_weight` x the customer's share of their
   feedback in the product's category x the product's share of its category's recent sales
-  + `popularity_weight` x recent popularity. A customer with no feedback (cold start) gets
-  the popular products; a product with no feedback yet is reached through its category
-  once it sells.
+  + `popularity_weight` x recent popularity + `buy_again_weight` x buy again. A customer
+  with no feedback (cold start) gets the popular products; a product with no feedback yet
+  is reached through its category once it sells.
+- Buy again: the customer's own purchases of a repeatable product, decayed with the
+  half-life and scaled to 1 per customer (their most and latest bought), times the
+  product's learned repurchase chance (its buyers' share who bought it in two or more
+  orders, shrunk to its category's rate by `repeat_prior_pairs`). Its weight is chosen by
+  `run` among `buy_again_candidates` on the `evaluation_days` before the evaluation's
+  (trained before them), so a grocery shop of staples gets a heavy weight and a shop of
+  category tastes a light one. Where it outweighs the CF term the reason says "you buy it
+  regularly" (two or more orders) or "you bought it before".
 - Repeats: a product the customer bought is recommended again only when its category's
   learned repurchase rate (customers who bought the same product again / customers who
   bought it, in the training data) reaches `repeat_rate`: consumables repeat, durables not.
 - Evaluation: train before a cutoff, score the next `evaluation_days` days' purchases of the
   customers who bought then: hit rate, recall and NDCG at N, and catalogue coverage, against
-  popularity, association rules (co-purchase confidence) and random (do-nothing) lists.
+  popularity, association rules (co-purchase confidence), buy again (the customer's own
+  products by their number of orders) and random (do-nothing) lists.
 """
 
 from __future__ import annotations
@@ -52,7 +61,8 @@ class RecommendSettings:
     repeat_rate: float = 0.2  # a category's repurchase rate from which bought products repeat
     buy_again_weight: float = 1.0  # weight of the customer's own repeat purchases (buy again)
     # run() chooses buy_again_weight among these on the days before the evaluation's
-    buy_again_candidates: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+    buy_again_candidates: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0,
+                                               64.0)
     repeat_prior_pairs: float = 10.0  # pairs of its category's rate in a product's own rate
     evaluation_days: int = 28
     min_evaluation_customers: int = 20
