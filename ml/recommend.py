@@ -504,7 +504,9 @@ def run(con: duckdb.DuckDBPyConnection, settings: RecommendSettings,
     # evaluation's, trained before it (the held-out days are not looked at).
     choice = bought_between(earlier, cutoff - timedelta(days=1))
     ndcg_by_weight: dict[float, float] = {}
-    if (len(s.buy_again_candidates) > 1 and before.weights.nnz > 0
+    # Without a repeatable category the term is 0 whatever its weight: nothing to choose.
+    repeats = bool((before.repeat_rates >= s.repeat_rate).any())
+    if (len(s.buy_again_candidates) > 1 and before.weights.nnz > 0 and repeats
             and len(choice) >= s.min_evaluation_customers):
         chooser = fit_feedback(before, products, customers, s)
         weight, ndcg_by_weight = choose_buy_again_weight(
@@ -514,9 +516,9 @@ def run(con: duckdb.DuckDBPyConnection, settings: RecommendSettings,
     else:
         weight = (s.buy_again_candidates[0] if len(s.buy_again_candidates) == 1
                   else s.buy_again_weight)
-        log(f"recommendations: buy-again weight {weight} (not chosen: one candidate, or "
-            f"fewer than {s.min_evaluation_customers} customers buying from {earlier} to "
-            f"{cutoff - timedelta(days=1)})")
+        log(f"recommendations: buy-again weight {weight} (not chosen: one candidate, no "
+            f"repeatable category, or fewer than {s.min_evaluation_customers} customers "
+            f"buying from {earlier} to {cutoff - timedelta(days=1)})")
     s = replace(s, buy_again_weight=weight)
     log(f"recommendations: evaluating on {len(relevant):,} customers who bought from "
         f"{cutoff} to {last}")
