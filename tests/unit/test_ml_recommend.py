@@ -417,3 +417,62 @@ def test_settings_are_validated():
                 {"repeat_rate": 1.5}, {"top_n": 0}):
         with pytest.raises(ValueError, match="recommender setting"):
             recommend.RecommendSettings(**bad)
+
+
+def _grocery_warehouse(held_out: list[tuple[str, str]]):
+    """A DuckDB with the four marts `run` reads: S1-S3 buy MILK and S4-S6 YOG every 7 days
+    for 10 weeks (the first order with BREAD, S3's and S6's with a KETTLE), then the
+    `held_out` (customer, product) lines on the last day, 2026-03-01."""
+    import duckdb
+
+    first = AS_OF - timedelta(days=70)
+    lines = []
+    for i in range(1, 7):
+        staple = "MILK" if i <= 3 else "YOG"
+        for week in range(10):
+            day = first + timedelta(days=7 * week + i % 3)
+            lines.append((f"S{i}", staple, f"S{i}-{week}", day))
+            if week == 0:
+                lines.append((f"S{i}", "BREAD", f"S{i}-{week}", day))
+                if i in (3, 6):
+                    lines.append((f"S{i}", "KETTLE", f"S{i}-{week}", day))
+    lines += [(c, p, f"{c}-last", AS_OF) for c, p in held_out]
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.register("lines", pd.DataFrame(lines, columns=["customer_id", "product_id", "order_id",
+                                                       "order_date"]))
+    con.execute("create table marts.fct_order_items as select *, true as is_counted from lines")
+    con.execute("""create table marts.fct_events as select 'S1' as customer_id,
+                   'MILK' as product_id, 'product_view' as event_type, date '2000-01-01'
+                   as event_date where false""")
+    _, products, customers = _grocery()
+    con.register("products", products)
+    con.execute("create table marts.dim_products as select *, false as is_unknown_member "
+                "from products")
+    con.register("customers", pd.DataFrame({"customer_id": list(customers)}))
+    con.execute("create table marts.dim_customers as select customer_id, true as "
+                "is_marketing_opt_in, false as is_unknown_member from customers")
+    return con
+
+
+def test_run_chooses_the_buy_again_weight_on_earlier_days_without_peeking():
+    settings = recommend.RecommendSettings(top_n=3, evaluation_days=14,
+                                           min_evaluation_customers=2,
+                                           buy_again_candidates=(0.0, 4.0))
+    staples = [(f"S{i}", "MILK" if i <= 3 else "YOG") for i in range(1, 7)]
+    others = [(f"S{i}", "MUG") for i in range(1, 7)]
+    runs = [recommend.run(_grocery_warehouse(held_out), settings, log=lambda _: None)
+            for held_out in (staples, others)]
+    # The same choice whatever the held-out days hold, as it reads only the days before.
+    chosen = [r.record.extra["buy_again_ndcg_before_evaluation"] for r in runs]
+    assert chosen[0] == chosen[1] and set(chosen[0]) == {"0.0", "4.0"}
+    assert runs[0].record.extra["buy_again_weight"] == runs[1].record.extra["buy_again_weight"]
+    # In the 14 days before the held-out ones everyone bought their staple again: with
+    # weight 4 it is first in every list (NDCG 1).
+    assert chosen[0]["4.0"] == 1.0
+    assert runs[0].record.extra["buy_again_weight"] == 4.0
+    metrics = [r.metrics.set_index("method")["ndcg"] for r in runs]
+    assert metrics[0]["item_cf_blend"] == 1.0 and metrics[1]["item_cf_blend"] < 1.0
+    assert metrics[0]["buy_again"] == 1.0  # the baseline: each one's staple first
+    top = runs[0].recommendations.query("recommendation_rank == 1")
+    assert set(top["reason"]) == {"you buy it regularly"}
