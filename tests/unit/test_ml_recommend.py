@@ -476,3 +476,21 @@ def test_run_chooses_the_buy_again_weight_on_earlier_days_without_peeking():
     assert metrics[0]["buy_again"] == 1.0  # the baseline: each one's staple first
     top = runs[0].recommendations.query("recommendation_rank == 1")
     assert set(top["reason"]) == {"you buy it regularly"}
+
+
+def test_run_skips_the_choice_when_no_category_repeats():
+    con = _grocery_warehouse([(f"S{i}", "MUG") for i in range(1, 7)])
+    # Only the first orders, and a KETTLE 20 days ago for those without one: every
+    # (customer, product) pair is bought once, so no category repeats and the buy-again
+    # term is 0 at any weight: the weight set is kept, nothing is chosen.
+    con.execute("delete from marts.fct_order_items where order_id similar to '.*-[1-9]'")
+    con.execute("insert into marts.fct_order_items select customer_id, 'KETTLE', "
+                "customer_id || '-k', ?, true from marts.dim_customers "
+                "where customer_id not in ('S3', 'S6')", [AS_OF - timedelta(days=20)])
+    settings = recommend.RecommendSettings(top_n=3, evaluation_days=14,
+                                           min_evaluation_customers=2, buy_again_weight=0.5)
+    result = recommend.run(con, settings, log=lambda _: None)
+    assert set(result.record.extra["repurchase_rates"].values()) == {0.0}
+    assert result.record.extra["buy_again_weight"] == 0.5
+    assert result.record.extra["buy_again_ndcg_before_evaluation"] == {}
+    assert "you" not in " ".join(result.recommendations["reason"])
