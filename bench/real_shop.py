@@ -28,8 +28,9 @@ written). Its demand model runs with the asset's default settings, not the small
 the one-series logs.
 
 The recommender (ml/recommend.py) is measured as the asset measures it: trained before the
-last 28 days, scored on those days' purchases, against popularity, association rules and
-random lists (only on logs with more than one product).
+last 28 days (its buy-again weight chosen on the 28 days before them), scored on those
+days' purchases, against popularity, association rules, buy-again and random lists (only on
+logs with more than one product).
 
 Usage: python -m bench.real_shop [--log cdnow|lifetimes_example|completejourney]
        [--customers N] [--out /tmp/cdnow] [--threads 1] [--cache /tmp/real_shop_cache]
@@ -277,11 +278,13 @@ def demand_results(warehouse: Path, threads: int, name: str = "cdnow",
 
 def recommend_results(warehouse: Path, threads: int) -> list[dict]:
     """The recommender's held-out metrics (NDCG, hit rate and recall at 10, catalogue
-    coverage) and its baselines', with the asset's default settings."""
+    coverage) and its baselines' (popularity, association rules, buy again, random), with
+    the asset's default settings, and the buy-again weight it chose on earlier days."""
     settings = recommend.RecommendSettings(threads=threads)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         result = recommend.run(con, settings, log=lambda _: None)
-    return [{**row, "cutoff_date": str(row["cutoff_date"]), "seconds": round(result.seconds, 1)}
+    return [{**row, "cutoff_date": str(row["cutoff_date"]), "seconds": round(result.seconds, 1),
+             "buy_again_weight": result.record.extra["buy_again_weight"]}
             for row in result.metrics.to_dict("records")]
 
 
@@ -336,7 +339,8 @@ def main(argv: list[str] | None = None) -> None:
         print_demand(results)
     if "recommend" in results:
         print(pd.DataFrame(results["recommend"]).set_index("method")[
-            ["ndcg", "hit_rate", "recall", "coverage", "customers"]].round(4).to_markdown())
+            ["ndcg", "hit_rate", "recall", "coverage", "customers", "buy_again_weight"]]
+              .round(4).to_markdown())
     print(json.dumps(results["data"]), f"{results['seconds']} s")
 
 

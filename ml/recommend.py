@@ -9,15 +9,24 @@ feedback, blended with a category signal and popularity, evaluated on a time spl
   similarities ("bought with X": X is the product that contributes most).
 - Blend: CF (scaled to 1 per customer) + `category_weight` x the customer's share of their
   feedback in the product's category x the product's share of its category's recent sales
-  + `popularity_weight` x recent popularity. A customer with no feedback (cold start) gets
-  the popular products; a product with no feedback yet is reached through its category
-  once it sells.
+  + `popularity_weight` x recent popularity + `buy_again_weight` x buy again. A customer
+  with no feedback (cold start) gets the popular products; a product with no feedback yet
+  is reached through its category once it sells.
+- Buy again: the customer's own purchases of a repeatable product, decayed with the
+  half-life and scaled to 1 per customer (their most and latest bought), times the
+  product's learned repurchase chance (its buyers' share who bought it in two or more
+  orders, shrunk to its category's rate by `repeat_prior_pairs`). Its weight is chosen by
+  `run` among `buy_again_candidates` on the `evaluation_days` before the evaluation's
+  (trained before them), so a grocery shop of staples gets a heavy weight and a shop of
+  category tastes a light one. Where it outweighs the CF term the reason says "you buy it
+  regularly" (two or more orders) or "you bought it before".
 - Repeats: a product the customer bought is recommended again only when its category's
   learned repurchase rate (customers who bought the same product again / customers who
   bought it, in the training data) reaches `repeat_rate`: consumables repeat, durables not.
 - Evaluation: train before a cutoff, score the next `evaluation_days` days' purchases of the
   customers who bought then: hit rate, recall and NDCG at N, and catalogue coverage, against
-  popularity, association rules (co-purchase confidence) and random (do-nothing) lists.
+  popularity, association rules (co-purchase confidence), buy again (the customer's own
+  products by their number of orders) and random (do-nothing) lists.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 
 import duckdb
@@ -50,11 +59,36 @@ class RecommendSettings:
     popularity_weight: float = 0.2
     popularity_days: int = 90
     repeat_rate: float = 0.2  # a category's repurchase rate from which bought products repeat
+    buy_again_weight: float = 1.0  # weight of the customer's own repeat purchases (buy again)
+    # run() chooses buy_again_weight among these on the days before the evaluation's
+    buy_again_candidates: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0,
+                                               64.0)
+    repeat_prior_pairs: float = 10.0  # pairs of its category's rate in a product's own rate
     evaluation_days: int = 28
     min_evaluation_customers: int = 20
     batch_size: int = 2_000
     threads: int = 2  # similarity blocks and customer batches computed at once (threads.py)
     seed: int = 7
+
+    def __post_init__(self) -> None:
+        for name in ("top_n", "half_life_days", "neighbours", "popularity_days",
+                     "evaluation_days", "min_evaluation_customers", "batch_size", "threads"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"recommender setting {name} must be at least 1, "
+                                 f"got {getattr(self, name)!r}")
+        for name in ("category_weight", "popularity_weight", "buy_again_weight",
+                     "repeat_prior_pairs"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"recommender setting {name} must be 0 or more, "
+                                 f"got {getattr(self, name)!r}")
+        if not 0 <= self.repeat_rate <= 1:
+            raise ValueError(f"recommender setting repeat_rate must be in [0, 1], "
+                             f"got {self.repeat_rate!r}")
+        candidates = tuple(self.buy_again_candidates)
+        if not candidates or not all(c >= 0 for c in candidates):
+            raise ValueError("recommender setting buy_again_candidates must be one or more "
+                             f"weights of 0 or more, got {candidates!r}")
+        object.__setattr__(self, "buy_again_candidates", candidates)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -88,13 +122,17 @@ class Recommender:
     category_codes: np.ndarray
     repeatable: np.ndarray  # per product: may be recommended again once bought
     repeat_rates: pd.Series  # per category
+    purchases: sparse.csr_matrix  # customers x products, decayed purchased lines
+    orders: sparse.csr_matrix  # customers x products, orders holding the product
+    repurchase: np.ndarray  # per product: learned chance a buyer buys it again
     _neighbours: sparse.csr_matrix | None = field(default=None, repr=False)
     _categories: sparse.csr_matrix | None = field(default=None, repr=False)
 
     def scores(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Blended scores (rows x products) and the CF part, for matrix rows. The blend is
         built in place in one array (the same sums in the same order as cf + category +
-        popularity, so the same floats), products a customer may not get set to -inf."""
+        popularity, then + buy again, so the same floats), products a customer may not get
+        set to -inf."""
         s = self.settings
         profile = self.feedback[rows]
         cf = (profile @ self.similarity).toarray()
@@ -109,11 +147,25 @@ class Recommender:
         scaled += blended  # cf_scaled + category, as (cf_scaled + category) + popularity
         blended = scaled
         blended += s.popularity_weight * self.popularity
+        again = self.buy_again(rows).tocoo()
+        blended[again.row, again.col] += again.data
         bought = self.bought[rows].tocoo()
         once = ~self.repeatable[bought.col]
         blended[bought.row[once], bought.col[once]] = -np.inf
         blended[:, ~self.products["is_active"].to_numpy(dtype=bool)] = -np.inf
         return blended, cf
+
+    def buy_again(self, rows: np.ndarray) -> sparse.csr_matrix:
+        """The buy-again term (rows x products, sparse): `buy_again_weight` x the customer's
+        decayed purchases of the product scaled to 1 per customer (their most and latest
+        bought product) x the product's learned repurchase chance; on repeatable products
+        only (a bought durable is not offered again)."""
+        own = self.purchases[rows].multiply(self.repeatable[None, :]).tocsr()
+        top = own.max(axis=1).toarray().ravel()
+        scale = np.divide(self.settings.buy_again_weight, top, out=np.zeros_like(top),
+                          where=top > 0)
+        return sparse.csr_matrix(sparse.diags(scale) @ own.multiply(
+            self.repurchase[None, :]))
 
     def _category_matrix(self) -> sparse.csr_matrix:
         """Products x categories, 1 where the product is in the category."""
@@ -160,10 +212,19 @@ class Recommender:
             picked_cf = np.take_along_axis(cf, top, axis=1)
             because = self._because(batch, top)
             has_taste = np.asarray(self.feedback[batch].sum(axis=1)).ravel() > 0
+            # The buy-again reason where that term outweighs the CF term (scaled as blended).
+            cells = (np.repeat(np.arange(len(batch)), n), top.ravel())
+            picked_again = np.asarray(self.buy_again(batch)[cells]).reshape(top.shape)
+            cf_top = cf.max(axis=1, keepdims=True)
+            picked_cf_scaled = np.divide(picked_cf, cf_top, out=np.zeros_like(picked_cf),
+                                         where=cf_top > 0)
+            times = np.asarray(self.orders[batch][cells]).reshape(top.shape)
             reason = np.where(
-                picked_cf > 0, "bought with " + names[because],
-                np.where(has_taste[:, None], "popular in category " + categories[top],
-                         "popular now"))
+                (picked_again > 0) & (picked_again >= picked_cf_scaled),
+                np.where(times >= 2, "you buy it regularly", "you bought it before"),
+                np.where(picked_cf > 0, "bought with " + names[because],
+                         np.where(has_taste[:, None], "popular in category " + categories[top],
+                                  "popular now")))
             keep = np.isfinite(picked)
             frame = pd.DataFrame({
                 "customer_id": np.repeat(self.customers[batch].to_numpy(), n)[keep.ravel()],
@@ -228,10 +289,25 @@ def fit_feedback(data: recommend_data.Feedback, products: pd.DataFrame, customer
     category_share = np.divide(sales, category_sales[codes], out=np.zeros_like(sales),
                                where=category_sales[codes] > 0)
     rates = data.repeat_rates
-    repeatable = products["category"].map(rates).fillna(0).to_numpy() >= s.repeat_rate
+    category_rate = products["category"].map(rates).fillna(0).to_numpy(dtype=float)
+    repeatable = category_rate >= s.repeat_rate
     return Recommender(s, products.reset_index(drop=True), customers, data.weights,
                        data.bought, similarity, popularity, category_share, codes, repeatable,
-                       rates)
+                       rates, data.purchases, data.orders,
+                       repurchase_chance(data.orders, category_rate, s.repeat_prior_pairs))
+
+
+def repurchase_chance(orders: sparse.csr_matrix, category_rate: np.ndarray,
+                      prior_pairs: float) -> np.ndarray:
+    """Per product, the share of its buyers who bought it in two or more orders, shrunk to
+    its category's rate as if `prior_pairs` more buyers had bought it at that rate:
+    (repeaters + prior x category rate) / (buyers + prior). A product few bought leans on
+    its category; one many bought, on its own buyers."""
+    buyers = np.asarray((orders > 0).sum(axis=0), dtype=float).ravel()
+    repeaters = np.asarray((orders >= 2).sum(axis=0), dtype=float).ravel()
+    total = buyers + prior_pairs
+    return np.divide(repeaters + prior_pairs * category_rate, total,
+                     out=category_rate.astype(float), where=total > 0)
 
 
 def _item_similarity(matrix: sparse.csr_matrix, neighbours: int,
@@ -315,8 +391,9 @@ def top_n(scores: np.ndarray, n: int) -> np.ndarray:
 def baseline_lists(model: Recommender, rows: np.ndarray, baskets: sparse.csr_matrix,
                    seed: int) -> dict[str, dict]:
     """Popularity, association rules (co-purchase confidence from the orders x products
-    `baskets`) and random lists for the same customers, with the same rule for repeats and
-    inactive products."""
+    `baskets`), buy again (the customer's own products by the number of orders holding
+    them, the more and later bought first on a tie, then the popular ones) and random lists
+    for the same customers, with the same rule for repeats and inactive products."""
     n = min(model.settings.top_n, len(model.products))
     ids = model.products["product_id"].to_numpy()
     inactive = ~model.products["is_active"].to_numpy(dtype=bool)
@@ -326,7 +403,7 @@ def baseline_lists(model: Recommender, rows: np.ndarray, baskets: sparse.csr_mat
     confidence = sparse.diags(np.divide(1.0, counts, out=np.zeros_like(counts),
                                         where=counts > 0)) @ together
     rng = np.random.default_rng(seed)
-    lists = {"popularity": {}, "association_rules": {}, "random": {}}
+    lists = {"popularity": {}, "association_rules": {}, "buy_again": {}, "random": {}}
     for start in range(0, len(rows), model.settings.batch_size):
         batch = rows[start:start + model.settings.batch_size]
         customers = model.customers[batch]
@@ -334,16 +411,52 @@ def baseline_lists(model: Recommender, rows: np.ndarray, baskets: sparse.csr_mat
         popular = np.where(blocked, -np.inf, model.popularity)
         rules = (model.bought[batch] @ confidence).toarray()
         ranked = np.where(blocked, -np.inf, rules + 1e-6 * model.popularity)
+        # Own products score their orders plus less than 1 (their decayed purchases d as
+        # d / (1 + d)); the others their popularity less 1, so below every own product.
+        orders = model.orders[batch].toarray()
+        decayed = model.purchases[batch].toarray()
+        again = np.where(orders > 0, orders + decayed / (1 + decayed), model.popularity - 1)
+        again = np.where(blocked, -np.inf, again)
         # Random: the n allowed products with the smallest uniform keys, in key order.
         keys = np.where(blocked, np.inf, rng.random(blocked.shape))
         picks = top_n(-keys, n)
         drawn = np.isfinite(np.take_along_axis(keys, picks, axis=1))
-        for method, top in (("popularity", top_n(popular, n)),
-                            ("association_rules", top_n(ranked, n))):
-            lists[method].update(zip(customers, ids[top].tolist(), strict=True))
+        for method, scores in (("popularity", popular), ("association_rules", ranked),
+                               ("buy_again", again)):
+            top = top_n(scores, n)  # a blocked product (-inf) only where too few are left
+            allowed = np.isfinite(np.take_along_axis(scores, top, axis=1))
+            lists[method].update((c, ids[t[a]].tolist())
+                                 for c, t, a in zip(customers, top, allowed, strict=True))
         lists["random"].update((c, ids[p[d]].tolist())
                                for c, p, d in zip(customers, picks, drawn, strict=True))
     return lists
+
+
+def choose_buy_again_weight(model: Recommender, rows: np.ndarray, relevant: dict,
+                            candidates: tuple[float, ...]) -> tuple[float, dict[float, float]]:
+    """The candidate buy-again weight whose lists score the best NDCG at N on `relevant`
+    (the smaller weight on a tie), and each candidate's NDCG. The rest of the blend is
+    computed once per batch; each weight only adds its multiple of the buy-again term."""
+    s = model.settings
+    n = min(s.top_n, len(model.products))
+    ids = model.products["product_id"].to_numpy()
+    unit = replace(s, buy_again_weight=1.0)
+    lists: dict[float, dict] = {w: {} for w in candidates}
+    for start in range(0, len(rows), s.batch_size):
+        batch = rows[start:start + s.batch_size]
+        base = replace(model, settings=replace(s, buy_again_weight=0.0)).scores(batch)[0]
+        again = replace(model, settings=unit).buy_again(batch).tocoo()
+        customers = model.customers[batch]
+        for weight in candidates:
+            scores = base.copy()
+            scores[again.row, again.col] += weight * again.data
+            top = top_n(scores, n)
+            finite = np.isfinite(np.take_along_axis(scores, top, axis=1))
+            lists[weight].update((c, ids[t[f]].tolist())
+                                 for c, t, f in zip(customers, top, finite, strict=True))
+    ndcg = {w: ranking_metrics(lists[w], relevant, s.top_n)["ndcg"] for w in candidates}
+    best = max(ndcg.values())
+    return min(w for w, v in ndcg.items() if v == best), ndcg
 
 
 @dataclass
@@ -356,31 +469,57 @@ class RecommendRun:
 
 def run(con: duckdb.DuckDBPyConnection, settings: RecommendSettings,
         log: Callable[[str], None] = print) -> RecommendRun:
-    """Evaluate on the last `evaluation_days`, then refit on everything and recommend."""
+    """Choose the buy-again weight on the `evaluation_days` before the last ones, evaluate
+    on the last `evaluation_days`, then refit on everything and recommend."""
     started = time.perf_counter()
     s = settings
     last = last_purchase_date(con)
     cutoff = last - timedelta(days=s.evaluation_days - 1)
+    earlier = cutoff - timedelta(days=s.evaluation_days)
     products = load_catalogue(con)
     customers = pd.Index(con.execute(
         "select customer_id from marts.dim_customers where not is_unknown_member "
         "order by customer_id").df()["customer_id"])
-    # The evaluation's feedback (before the cutoff) and the final one (all of it) in one
-    # pass over the marts.
-    train, everything = recommend_data.from_warehouse_at(
-        con, products, customers, [cutoff, last + timedelta(days=1)], s.half_life_days,
-        s.popularity_days)
-    window = con.execute("""
-        select distinct customer_id, product_id from marts.fct_order_items
-        where is_counted and customer_id <> '-1' and product_id <> '-1'
-          and order_date between ? and ?""", [cutoff, last]).df()
-    window = window[window["customer_id"].isin(customers)]
-    relevant = window.groupby("customer_id")["product_id"].agg(set).to_dict()
+    # The choice's feedback (before the earlier window), the evaluation's (before the
+    # cutoff) and the final one (all of it) in one pass over the marts.
+    before, train, everything = recommend_data.from_warehouse_at(
+        con, products, customers, [earlier, cutoff, last + timedelta(days=1)],
+        s.half_life_days, s.popularity_days)
+
+    def bought_between(first: date, end: date) -> dict:
+        window = con.execute("""
+            select distinct customer_id, product_id from marts.fct_order_items
+            where is_counted and customer_id <> '-1' and product_id <> '-1'
+              and order_date between ? and ?""", [first, end]).df()
+        window = window[window["customer_id"].isin(customers)]
+        return window.groupby("customer_id")["product_id"].agg(set).to_dict()
+
+    relevant = bought_between(cutoff, last)
     if len(relevant) < s.min_evaluation_customers or train.weights.nnz == 0:
         raise NotEnoughData(
             f"needs {s.min_evaluation_customers} customers buying in the last "
             f"{s.evaluation_days} days and purchases before them to evaluate, has "
             f"{len(relevant)}")
+    # The buy-again weight: the candidate ranking best on the window before the
+    # evaluation's, trained before it (the held-out days are not looked at).
+    choice = bought_between(earlier, cutoff - timedelta(days=1))
+    ndcg_by_weight: dict[float, float] = {}
+    # Without a repeatable category the term is 0 whatever its weight: nothing to choose.
+    repeats = bool((before.repeat_rates >= s.repeat_rate).any())
+    if (len(s.buy_again_candidates) > 1 and before.weights.nnz > 0 and repeats
+            and len(choice) >= s.min_evaluation_customers):
+        chooser = fit_feedback(before, products, customers, s)
+        weight, ndcg_by_weight = choose_buy_again_weight(
+            chooser, customers.get_indexer(list(choice)), choice, s.buy_again_candidates)
+        log(f"recommendations: buy-again weight {weight} chosen on {len(choice):,} "
+            f"customers who bought from {earlier} to {cutoff - timedelta(days=1)}")
+    else:
+        weight = (s.buy_again_candidates[0] if len(s.buy_again_candidates) == 1
+                  else s.buy_again_weight)
+        log(f"recommendations: buy-again weight {weight} (not chosen: one candidate, no "
+            f"repeatable category, or fewer than {s.min_evaluation_customers} customers "
+            f"buying from {earlier} to {cutoff - timedelta(days=1)})")
+    s = replace(s, buy_again_weight=weight)
     log(f"recommendations: evaluating on {len(relevant):,} customers who bought from "
         f"{cutoff} to {last}")
     model = fit_feedback(train, products, customers, s)
@@ -412,7 +551,10 @@ def run(con: duckdb.DuckDBPyConnection, settings: RecommendSettings,
         metrics={row.method: {"hit_rate": row.hit_rate, "recall": row.recall, "ndcg": row.ndcg,
                               "coverage": row.coverage} for row in metrics.itertuples()},
         extra={"repurchase_rates": {str(k): round(float(v), 4)
-                                    for k, v in final.repeat_rates.items()}},
+                                    for k, v in final.repeat_rates.items()},
+               "buy_again_weight": weight,
+               "buy_again_ndcg_before_evaluation": {str(w): round(v, 4)
+                                                    for w, v in ndcg_by_weight.items()}},
     )
     recommendations["model_version"] = record.version
     return RecommendRun(recommendations, metrics, record, time.perf_counter() - started)

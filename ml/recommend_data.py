@@ -7,6 +7,9 @@ matrices (tests/unit/test_ml_recommend.py checks one against the other):
 - weights: per customer and product, the sum of each purchased line (1), add to cart (0.3)
   and product view (0.1), each decayed by its age in days with the half-life;
 - bought: 1 where the customer bought the product;
+- purchases: per customer and product, the purchased lines alone, each decayed by its age
+  with the half-life (the buy-again term's "how much and how lately");
+- orders: per customer and product, the number of orders holding it (not decayed);
 - recent sales: per product, the purchased lines of the last `popularity_days`;
 - repurchase rates: per category, of the (customer, product) pairs bought, the share bought
   in two or more orders;
@@ -30,6 +33,8 @@ WEIGHTS = {"purchase": 1.0, "add_to_cart": 0.3, "product_view": 0.1}
 class Feedback:
     weights: sparse.csr_matrix  # customers x products, decayed weights
     bought: sparse.csr_matrix  # customers x products, purchased (0/1)
+    purchases: sparse.csr_matrix  # customers x products, decayed purchased lines
+    orders: sparse.csr_matrix  # customers x products, orders holding the product
     recent_sales: np.ndarray  # per product: purchased lines in the last popularity_days
     repeat_rates: pd.Series  # per category (categories with a purchase only)
     baskets: sparse.csr_matrix  # orders x products (0/1)
@@ -47,15 +52,23 @@ def from_frame(feedback: pd.DataFrame, products: pd.DataFrame, customers: pd.Ind
     feedback, rows, cols = feedback[keep], rows[keep], cols[keep]
     days = pd.to_datetime(feedback["day"])
     age = (pd.Timestamp(as_of) - days).dt.days.to_numpy()
-    weight = feedback["kind"].map(WEIGHTS).to_numpy(dtype=float) * 0.5 ** (age / half_life_days)
+    decay = 0.5 ** (age / half_life_days)
+    weight = feedback["kind"].map(WEIGHTS).to_numpy(dtype=float) * decay
     shape = (len(customers), len(product_index))
     purchase = (feedback["kind"] == "purchase").to_numpy()
     bought = sparse.csr_matrix((np.ones(purchase.sum()), (rows[purchase], cols[purchase])),
                                shape=shape)
     bought.data[:] = 1.0
+    decayed = sparse.csr_matrix((decay[purchase], (rows[purchase], cols[purchase])),
+                                shape=shape)
     recent = purchase & (age <= popularity_days)
     purchases = feedback[purchase]
     orders = purchases.groupby(["customer_id", "product_id"])["order_id"].nunique()
+    order_cells = orders.reset_index()
+    order_matrix = sparse.csr_matrix(
+        (order_cells["order_id"].to_numpy(dtype=float),
+         (customers.get_indexer(order_cells["customer_id"]),
+          product_index.get_indexer(order_cells["product_id"]))), shape=shape)
     pairs = orders.rename("orders").reset_index().merge(
         products[["product_id", "category"]], on="product_id")
     rates = pairs.groupby("category")["orders"].apply(lambda o: float((o >= 2).mean()))
@@ -66,6 +79,7 @@ def from_frame(feedback: pd.DataFrame, products: pd.DataFrame, customers: pd.Ind
     baskets.data[:] = 1.0
     return Feedback(
         weights=sparse.csr_matrix((weight, (rows, cols)), shape=shape), bought=bought,
+        purchases=decayed, orders=order_matrix,
         recent_sales=np.bincount(cols[recent], minlength=shape[1]).astype(float),
         repeat_rates=rates, baskets=baskets,
         first_day=days.min().date() if len(days) else None)
@@ -140,8 +154,10 @@ def _aggregate(con: duckdb.DuckDBPyConnection, shape: tuple[int, int], before: d
         "purchase": WEIGHTS["purchase"], "cart": WEIGHTS["add_to_cart"],
         "view": WEIGHTS["product_view"], "half_life": float(half_life_days), **at}).fetchnumpy()
     bought = con.execute(f"""
-        select distinct customer_row, product_col from {rows} as f
-        where kind = 'purchase'""", at).fetchnumpy()
+        select customer_row, product_col, sum(pow(0.5, age / $half_life)) as decayed,
+               count(distinct order_id)::double as orders
+        from {rows} as f where kind = 'purchase' group by all""",
+        {"half_life": float(half_life_days), **at}).fetchnumpy()
     sales = con.execute(f"""
         select product_col, count(*)::double as lines from {rows} as f
         where kind = 'purchase' and age <= $days group by all""",
@@ -164,6 +180,8 @@ def _aggregate(con: duckdb.DuckDBPyConnection, shape: tuple[int, int], before: d
     return Feedback(
         weights=_csr(weights["weight"], weights, shape),
         bought=_csr(np.ones(len(bought["customer_row"])), bought, shape),
+        purchases=_csr(bought["decayed"], bought, shape),
+        orders=_csr(bought["orders"], bought, shape),
         recent_sales=recent_sales,
         repeat_rates=rates.set_index("category")["rate"].rename("orders"),
         baskets=sparse.csr_matrix(

@@ -186,18 +186,21 @@ TABLES: dict[str, Table] = {
     "customer_recommendations": Table(
         "One row per customer opted in to marketing (latest marketing_opt_in) and rank: "
         "the top products to offer, with a score and a reason in words (item-based "
-        "collaborative filtering blended with category taste and popularity; bought "
-        "durables are not offered again).",
+        "collaborative filtering blended with category taste, popularity and the "
+        "customer's own repeat purchases; bought durables are not offered again).",
         {"customer_id": _CUSTOMER,
          "recommendation_rank": C("bigint", "1 = best."),
          "product_id": _PRODUCT,
          "score": C("double", "Blended score; comparable within one customer only."),
-         "reason": C("varchar", "'bought with <product>', 'popular in category <category>' "
-                                "or 'popular now'."),
+         "reason": C("varchar", "'you buy it regularly' or 'you bought it before' (the "
+                                "buy-again term outweighs the collaborative one), 'bought "
+                                "with <product>', 'popular in category <category>' or "
+                                "'popular now'."),
          "model_version": C("varchar", "Version of the recommender (ml.model_registry).")}),
     "recommendation_evaluation": Table(
-        "One row per method on the held-out last 28 days: ranking quality of its top 10 "
-        "for the customers who bought then.",
+        "One row per method (item_cf_blend and the baselines popularity, "
+        "association_rules, buy_again and random) on the held-out last 28 days: ranking "
+        "quality of its top 10 for the customers who bought then.",
         {"method": _METHOD,
          "hit_rate": C("double", "Share of customers with at least one bought product in "
                                  "their list."),

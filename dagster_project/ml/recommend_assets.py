@@ -40,6 +40,12 @@ class RecommendConfig(Config):
     category_weight: float = Field(default=_RECOMMEND.category_weight, ge=0)
     popularity_weight: float = Field(default=_RECOMMEND.popularity_weight, ge=0)
     repeat_rate: float = Field(default=_RECOMMEND.repeat_rate, ge=0, le=1)
+    buy_again_weight: float = Field(default=_RECOMMEND.buy_again_weight, ge=0)
+    buy_again_candidates: list[float] = Field(
+        default=list(_RECOMMEND.buy_again_candidates), min_length=1,
+        description="buy-again weights to choose from on the days before the evaluation's "
+                    "(one fixes it)")
+    repeat_prior_pairs: float = Field(default=_RECOMMEND.repeat_prior_pairs, ge=0)
     evaluation_days: int = Field(default=_RECOMMEND.evaluation_days, ge=1)
 
 
@@ -62,18 +68,22 @@ class AudienceConfig(Config):
                   description="Top N products per customer (rank, score, reason in words, "
                               "model version): item-based collaborative filtering on "
                               "purchases, carts and views, blended with the customer's "
-                              "categories and popularity; durables are not offered again."),
+                              "categories and popularity, and the customer's own repeat "
+                              "purchases (buy again, its weight chosen on the days before "
+                              "the evaluation's); durables are not offered again."),
         AssetSpec(EVALUATION, deps=[RECOMMENDATIONS],
                   description="Time-split evaluation of the recommender (the last 28 days' "
                               "purchases): hit rate, recall and NDCG at N and catalogue "
-                              "coverage, against popularity, association rules and random."),
+                              "coverage, against popularity, association rules, buy again "
+                              "and random."),
     ],
 )
 def recommendations(context: AssetExecutionContext, config: RecommendConfig,
                     warehouse: WarehouseResource, models: ModelStore):
     """Evaluate the recommender on a time split, refit on all history, recommend."""
     started = time.perf_counter()
-    settings = recommend.RecommendSettings(**config.model_dump())
+    settings = recommend.RecommendSettings(**{
+        **config.model_dump(), "buy_again_candidates": tuple(config.buy_again_candidates)})
     try:
         with warehouse.lock(context), warehouse.connect(read_only=True) as con:
             result = recommend.run(con, settings, log=context.log.info)
@@ -91,8 +101,10 @@ def recommendations(context: AssetExecutionContext, config: RecommendConfig,
     lift = model / popular - 1 if popular else float("nan")
     context.log.info(f"recommendations {result.record.version}: NDCG@{settings.top_n} "
                      f"{model:.3f} vs popularity {popular:.3f} ({lift:+.0%}), association "
-                     f"rules {metrics.loc['association_rules', 'ndcg']:.3f}, random "
-                     f"{metrics.loc['random', 'ndcg']:.3f}")
+                     f"rules {metrics.loc['association_rules', 'ndcg']:.3f}, buy again "
+                     f"{metrics.loc['buy_again', 'ndcg']:.3f}, random "
+                     f"{metrics.loc['random', 'ndcg']:.3f} (buy-again weight "
+                     f"{result.record.extra['buy_again_weight']})")
     yield MaterializeResult(asset_key=RECOMMENDATIONS, metadata={
         "dagster/row_count": rows,
         "seconds": round(time.perf_counter() - started, 1),
@@ -103,9 +115,11 @@ def recommendations(context: AssetExecutionContext, config: RecommendConfig,
         f"ndcg_at_{settings.top_n}_popularity": float(popular),
         "ndcg_above_popularity": float(lift),
         "goal_met": bool(lift >= NDCG_GOAL),
+        "buy_again_weight": float(result.record.extra["buy_again_weight"]),
         "evaluation": markdown_table(result.metrics.drop(columns="cutoff_date")),
         "reasons": markdown_table(result.recommendations["reason"].str.extract(
-            r"^(bought with|popular in category|popular now)")[0].value_counts()
+            r"^(bought with|popular in category|popular now|you buy it regularly|"
+            r"you bought it before)")[0].value_counts()
             .rename_axis("reason").reset_index()),
         "repurchase_rates": markdown_table(pd.DataFrame(
             result.record.extra["repurchase_rates"].items(), columns=["category", "rate"])),

@@ -250,6 +250,7 @@ def test_recommendations_beat_popularity_and_audiences_keep_their_rules(shop):
     # every method above the do-nothing random lists.
     assert metrics["item_cf_blend"] >= 1.2 * metrics["popularity"]
     assert metrics["item_cf_blend"] > metrics["association_rules"] > metrics["random"]
+    assert metrics["item_cf_blend"] > metrics["buy_again"] > metrics["random"]
     customers = query(warehouse, "select count(distinct customer_id), max(recommendation_rank)"
                                  " from ml.customer_recommendations")[0]
     # Recommendations are marketing: only customers opted in get a list.

@@ -207,6 +207,8 @@ def test_feedback_aggregated_in_duckdb_equals_the_frame_computation():
                                           settings.half_life_days, settings.popularity_days)
     np.testing.assert_allclose(found.weights.toarray(), framed.weights.toarray(), rtol=1e-12)
     np.testing.assert_array_equal(found.bought.toarray(), framed.bought.toarray())
+    np.testing.assert_array_equal(found.orders.toarray(), framed.orders.toarray())
+    np.testing.assert_allclose(found.purchases.toarray(), framed.purchases.toarray())
     np.testing.assert_array_equal(found.recent_sales, framed.recent_sales)
     pd.testing.assert_series_equal(found.repeat_rates, framed.repeat_rates, check_names=False)
     # The same baskets up to the order of their rows.
@@ -273,6 +275,8 @@ def test_feedback_at_several_dates_in_one_pass_equals_one_pass_per_date():
                                            settings.half_life_days, settings.popularity_days)
         np.testing.assert_allclose(data.weights.toarray(), framed.weights.toarray(), rtol=1e-12)
         np.testing.assert_array_equal(data.bought.toarray(), framed.bought.toarray())
+        np.testing.assert_array_equal(data.orders.toarray(), framed.orders.toarray())
+        np.testing.assert_allclose(data.purchases.toarray(), framed.purchases.toarray())
         np.testing.assert_array_equal(data.recent_sales, framed.recent_sales)
         pd.testing.assert_series_equal(data.repeat_rates, framed.repeat_rates, check_names=False)
         assert data.baskets.shape == framed.baskets.shape
@@ -316,3 +320,177 @@ def test_similarity_and_lists_in_threads_equal_one_thread():
              for threads in (1, 2)]
     assert len(lists[0]) == 4 * customers
     pd.testing.assert_frame_equal(lists[0], lists[1])
+
+
+# --- buy again -------------------------------------------------------------------------
+
+def _grocery() -> tuple[pd.DataFrame, pd.DataFrame, pd.Index]:
+    """S1 buys MILK every week (4 orders, 7 to 28 days ago) and BREAD once; S2 MILK twice
+    and YOG once; S3 MILK, BREAD and a KETTLE once; S4 KETTLE and MUG; S5 and S6 YOG and
+    BREAD (S5 with a MUG). Dairy pairs bought in 2+ orders: (S1, MILK), (S2, MILK) of 6
+    pairs, so Dairy's rate is 1/3 (repeatable at 0.2); Bakery's and Kitchen's are 0."""
+    products = pd.DataFrame(
+        [("MILK", "Milk", "Dairy"), ("YOG", "Yoghurt", "Dairy"), ("BREAD", "Bread", "Bakery"),
+         ("KETTLE", "Kettle", "Kitchen"), ("MUG", "Mug", "Kitchen")],
+        columns=["product_id", "product_name", "category"])
+    products["is_active"] = True
+    rows = [("S1", "MILK", "A1", 7), ("S1", "MILK", "A2", 14), ("S1", "MILK", "A3", 21),
+            ("S1", "MILK", "A4", 28), ("S1", "BREAD", "A4", 28),
+            ("S2", "MILK", "B1", 10), ("S2", "MILK", "B2", 20), ("S2", "YOG", "B1", 10),
+            ("S3", "MILK", "C1", 5), ("S3", "BREAD", "C1", 5), ("S3", "KETTLE", "C1", 5),
+            ("S4", "KETTLE", "D1", 3), ("S4", "MUG", "D1", 3),
+            ("S5", "BREAD", "E1", 2), ("S5", "MUG", "E1", 2), ("S5", "YOG", "E1", 2),
+            ("S6", "YOG", "F1", 2), ("S6", "BREAD", "F1", 2)]
+    return _purchases(rows), products, pd.Index([f"S{i}" for i in range(1, 7)])
+
+
+def _grocer(**settings) -> recommend.Recommender:
+    feedback, products, customers = _grocery()
+    return recommend.fit(feedback, products, customers, AS_OF,
+                         recommend.RecommendSettings(top_n=5, **settings))
+
+
+def test_the_learned_repurchase_chance_shrinks_a_product_to_its_category():
+    model = _grocer()
+    assert model.repeat_rates["Dairy"] == pytest.approx(1 / 3)
+    # MILK: 3 buyers, 2 bought it again; YOG: 3 buyers, none again; 10 pairs of prior at 1/3.
+    assert model.repurchase[0] == pytest.approx((2 + 10 / 3) / (3 + 10))
+    assert model.repurchase[1] == pytest.approx((0 + 10 / 3) / (3 + 10))
+    # Without a prior the products' own shares; Bakery and Kitchen never repeat: 0.
+    own = recommend.repurchase_chance(model.orders, np.array([1 / 3, 1 / 3, 0, 0, 0]), 0)
+    np.testing.assert_allclose(own, [2 / 3, 0, 0, 0, 0])
+
+
+def test_the_weekly_staple_comes_first_and_says_why():
+    row = np.array([0])  # S1
+    # S2's term by hand: MILK, its most (and latest) bought, scaled to 1; YOG bought once
+    # 10 days ago against MILK's 10 and 20 days ago.
+    milk, yog = 2 * (2 + 10 / 3) / 13, 2 * (10 / 3) / 13
+    term = _grocer(buy_again_weight=2.0).buy_again(np.array([1])).toarray()[0]
+    decay = 0.5 ** (np.array([10, 20]) / 90)
+    np.testing.assert_allclose(term, [milk, yog * decay[0] / decay.sum(), 0, 0, 0])
+    without = _top(_grocer(buy_again_weight=0.0), "S1")
+    assert without.iloc[0]["product_id"] == "YOG"  # CF alone puts the staple second
+    top = _top(_grocer(buy_again_weight=2.0), "S1")
+    assert top.iloc[0][["product_id", "reason"]].tolist() == ["MILK", "you buy it regularly"]
+    # The staple's score is its blend without the term plus the term: 2 x 16/39.
+    before = without.set_index("product_id").loc["MILK", "score"]
+    assert top.iloc[0]["score"] == pytest.approx(before + milk)
+    model = _grocer(buy_again_weight=2.0)
+    assert model.recommend(row, log=lambda _: None).iloc[0]["score"] == top.iloc[0]["score"]
+    # S3 bought MILK once: offered again, and said so.
+    s3 = _top(_grocer(buy_again_weight=2.0), "S3").iloc[0]
+    assert s3[["product_id", "reason"]].tolist() == ["MILK", "you bought it before"]
+
+
+def test_a_durable_never_repeats_however_heavy_the_buy_again_weight():
+    model = _grocer(buy_again_weight=100.0)
+    lists = recommend._lists(model.recommend(log=lambda _: None))
+    assert "KETTLE" not in lists["S3"] and "BREAD" not in lists["S3"]
+    assert not {"KETTLE", "MUG"} & set(lists["S4"])
+    assert "BREAD" not in lists["S1"]
+    assert model.buy_again(np.arange(6))[:, 2:].nnz == 0  # no term on Bakery or Kitchen
+
+
+def test_the_buy_again_weight_is_chosen_by_ndcg_and_buy_again_is_a_baseline():
+    model = _grocer()
+    # S1 then buys MILK only: weight 0 ranks it second (NDCG 1/log2(3)), 2 first (1).
+    weight, ndcg = recommend.choose_buy_again_weight(model, np.array([0]), {"S1": {"MILK"}},
+                                                     (0.0, 2.0))
+    assert weight == 2.0
+    assert ndcg == pytest.approx({0.0: 1 / np.log2(3), 2.0: 1.0})
+    feedback, _, _ = _grocery()
+    baskets = recommend_data.from_frame(feedback, model.products, model.customers, AS_OF, 90,
+                                        90).baskets
+    lists = recommend.baseline_lists(model, np.arange(6), baskets, seed=7)["buy_again"]
+    # Lines in the last 90 days: MILK 7, BREAD 4, YOG 3, KETTLE 2, MUG 2.
+    # S2: MILK (2 orders), YOG (1), then the others by popularity: BREAD, then KETTLE
+    # before MUG (a tie: the lower index first).
+    assert lists["S2"] == ["MILK", "YOG", "BREAD", "KETTLE", "MUG"]
+    # S4 bought durables only, which do not repeat: the popular others.
+    assert lists["S4"] == ["MILK", "BREAD", "YOG"]
+
+
+def test_settings_are_validated():
+    for bad in ({"buy_again_weight": -1.0}, {"buy_again_candidates": ()},
+                {"buy_again_candidates": (1.0, -0.5)}, {"repeat_prior_pairs": -1.0},
+                {"repeat_rate": 1.5}, {"top_n": 0}):
+        with pytest.raises(ValueError, match="recommender setting"):
+            recommend.RecommendSettings(**bad)
+
+
+def _grocery_warehouse(held_out: list[tuple[str, str]]):
+    """A DuckDB with the four marts `run` reads: S1-S3 buy MILK and S4-S6 YOG every 7 days
+    for 10 weeks (the first order with BREAD, S3's and S6's with a KETTLE), then the
+    `held_out` (customer, product) lines on the last day, 2026-03-01."""
+    import duckdb
+
+    first = AS_OF - timedelta(days=70)
+    lines = []
+    for i in range(1, 7):
+        staple = "MILK" if i <= 3 else "YOG"
+        for week in range(10):
+            day = first + timedelta(days=7 * week + i % 3)
+            lines.append((f"S{i}", staple, f"S{i}-{week}", day))
+            if week == 0:
+                lines.append((f"S{i}", "BREAD", f"S{i}-{week}", day))
+                if i in (3, 6):
+                    lines.append((f"S{i}", "KETTLE", f"S{i}-{week}", day))
+    lines += [(c, p, f"{c}-last", AS_OF) for c, p in held_out]
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.register("lines", pd.DataFrame(lines, columns=["customer_id", "product_id", "order_id",
+                                                       "order_date"]))
+    con.execute("create table marts.fct_order_items as select *, true as is_counted from lines")
+    con.execute("""create table marts.fct_events as select 'S1' as customer_id,
+                   'MILK' as product_id, 'product_view' as event_type, date '2000-01-01'
+                   as event_date where false""")
+    _, products, customers = _grocery()
+    con.register("products", products)
+    con.execute("create table marts.dim_products as select *, false as is_unknown_member "
+                "from products")
+    con.register("customers", pd.DataFrame({"customer_id": list(customers)}))
+    con.execute("create table marts.dim_customers as select customer_id, true as "
+                "is_marketing_opt_in, false as is_unknown_member from customers")
+    return con
+
+
+def test_run_chooses_the_buy_again_weight_on_earlier_days_without_peeking():
+    settings = recommend.RecommendSettings(top_n=3, evaluation_days=14,
+                                           min_evaluation_customers=2,
+                                           buy_again_candidates=(0.0, 4.0))
+    staples = [(f"S{i}", "MILK" if i <= 3 else "YOG") for i in range(1, 7)]
+    others = [(f"S{i}", "MUG") for i in range(1, 7)]
+    runs = [recommend.run(_grocery_warehouse(held_out), settings, log=lambda _: None)
+            for held_out in (staples, others)]
+    # The same choice whatever the held-out days hold, as it reads only the days before.
+    chosen = [r.record.extra["buy_again_ndcg_before_evaluation"] for r in runs]
+    assert chosen[0] == chosen[1] and set(chosen[0]) == {"0.0", "4.0"}
+    assert runs[0].record.extra["buy_again_weight"] == runs[1].record.extra["buy_again_weight"]
+    # In the 14 days before the held-out ones everyone bought their staple again: with
+    # weight 4 it is first in every list (NDCG 1).
+    assert chosen[0]["4.0"] == 1.0
+    assert runs[0].record.extra["buy_again_weight"] == 4.0
+    metrics = [r.metrics.set_index("method")["ndcg"] for r in runs]
+    assert metrics[0]["item_cf_blend"] == 1.0 and metrics[1]["item_cf_blend"] < 1.0
+    assert metrics[0]["buy_again"] == 1.0  # the baseline: each one's staple first
+    top = runs[0].recommendations.query("recommendation_rank == 1")
+    assert set(top["reason"]) == {"you buy it regularly"}
+
+
+def test_run_skips_the_choice_when_no_category_repeats():
+    con = _grocery_warehouse([(f"S{i}", "MUG") for i in range(1, 7)])
+    # Only the first orders, and a KETTLE 20 days ago for those without one: every
+    # (customer, product) pair is bought once, so no category repeats and the buy-again
+    # term is 0 at any weight: the weight set is kept, nothing is chosen.
+    con.execute("delete from marts.fct_order_items where order_id similar to '.*-[1-9]'")
+    con.execute("insert into marts.fct_order_items select customer_id, 'KETTLE', "
+                "customer_id || '-k', ?, true from marts.dim_customers "
+                "where customer_id not in ('S3', 'S6')", [AS_OF - timedelta(days=20)])
+    settings = recommend.RecommendSettings(top_n=3, evaluation_days=14,
+                                           min_evaluation_customers=2, buy_again_weight=0.5)
+    result = recommend.run(con, settings, log=lambda _: None)
+    assert set(result.record.extra["repurchase_rates"].values()) == {0.0}
+    assert result.record.extra["buy_again_weight"] == 0.5
+    assert result.record.extra["buy_again_ndcg_before_evaluation"] == {}
+    assert "you" not in " ".join(result.recommendations["reason"])
