@@ -159,7 +159,10 @@ class Recommender:
         """The buy-again term (rows x products, sparse): `buy_again_weight` x the customer's
         decayed purchases of the product scaled to 1 per customer (their most and latest
         bought product) x the product's learned repurchase chance; on repeatable products
-        only (a bought durable is not offered again)."""
+        only (a bought durable is not offered again). Empty, without work, where it is 0
+        for everyone: a zero weight or no repeatable product."""
+        if self.settings.buy_again_weight == 0 or not self.repeatable.any():
+            return sparse.csr_matrix((len(rows), len(self.products)))
         own = self.purchases[rows].multiply(self.repeatable[None, :]).tocsr()
         top = own.max(axis=1).toarray().ravel()
         scale = np.divide(self.settings.buy_again_weight, top, out=np.zeros_like(top),
