@@ -1,0 +1,99 @@
+"""Quantiles of daily units from the expected units: a negative binomial per density class.
+
+Daily units are counts, and the expected units (the Tweedie booster) say most of what is
+known about a product-day; what is left is how widely counts scatter around that mean. Units
+are modelled as negative binomial with the forecast mean mu and a size k (dispersion) per
+density class (intermittent.py): Var = mu + mu² / k, Poisson as k grows. k is the maximum
+likelihood fit on the model's own training rows (their predicted mean against their units),
+so each class gets the spread its rows show. The p10, p50 and p90 are then the NB's
+quantiles: integers, never crossing, and calibrated for count data by construction (a
+quantile q of a count has P(y < q) <= tau <= P(y <= q), `demand_eval`'s calibration error).
+
+This replaced three LightGBM quantile boosters per model (about three quarters of the
+demand forecast's training time) with one fit of a scalar per class: ml/README.md "Speed"
+has the before/after of the pinball losses and the calibration.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import betainc, gammaln
+
+POOLED = "all"  # the size fitted on every row: for a class with too few rows to fit alone
+MIN_ROWS = 500  # rows a class needs for a size of its own
+SIZE_BOUNDS = (1e-3, 1e4)  # k: from very overdispersed to Poisson for practical purposes
+MEAN_FLOOR = 1e-9  # a mean of 0 is a point mass at 0; the likelihood needs mu > 0
+
+
+def nb_cdf(count: np.ndarray, mean: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """P(Y <= count) of a negative binomial with `mean` and `size` (k), elementwise:
+    the regularised incomplete beta I_p(k, count + 1) with p = k / (k + mean). 0 below 0."""
+    count, mean, size = np.broadcast_arrays(np.asarray(count, dtype=np.float64),
+                                            np.asarray(mean, dtype=np.float64),
+                                            np.asarray(size, dtype=np.float64))
+    p = size / (size + mean)
+    out = betainc(size, np.maximum(count, 0) + 1, p)
+    return np.where(count < 0, 0.0, out)
+
+
+def nb_quantile(tau: float, mean: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """The smallest integer q with P(Y <= q) >= tau for each (mean, size): bisection between
+    -1 (P = 0) and Cantelli's bound mean + sd * sqrt(tau / (1 - tau)) (P >= tau there)."""
+    if not 0 < tau < 1:
+        raise ValueError(f"a quantile needs 0 < tau < 1, got {tau}")
+    mean = np.maximum(np.asarray(mean, dtype=np.float64), 0.0)
+    size = np.broadcast_to(np.asarray(size, dtype=np.float64), mean.shape)
+    sd = np.sqrt(mean + mean ** 2 / size)
+    hi = np.ceil(mean + sd * np.sqrt(tau / (1 - tau))) + 1
+    lo = np.full(mean.shape, -1.0)
+    open_ = np.flatnonzero(hi - lo > 1)  # rows still searched: the sparse ones end soon
+    while len(open_):
+        mid = np.floor((lo[open_] + hi[open_]) / 2)
+        reached = nb_cdf(mid, mean[open_], size[open_]) >= tau
+        hi[open_] = np.where(reached, mid, hi[open_])
+        lo[open_] = np.where(reached, lo[open_], mid)
+        open_ = open_[hi[open_] - lo[open_] > 1]
+    return hi
+
+
+def nb_log_likelihood(size: float, units: np.ndarray, mean: np.ndarray) -> float:
+    """Mean log-likelihood of `units` under NB(mean, size)."""
+    mu = np.maximum(mean, MEAN_FLOOR)
+    k = float(size)
+    return float(np.mean(gammaln(units + k) - gammaln(k) - gammaln(units + 1)
+                         + k * np.log(k / (k + mu)) + units * np.log(mu / (k + mu))))
+
+
+def fit_size(units: np.ndarray, mean: np.ndarray) -> float:
+    """Maximum likelihood size k of NB(mean, k) for the rows, within SIZE_BOUNDS (searched on
+    log k: the likelihood is flat in k once the counts are Poisson-like)."""
+    units = np.asarray(units, dtype=np.float64)
+    mean = np.asarray(mean, dtype=np.float64)
+    low, high = np.log(SIZE_BOUNDS[0]), np.log(SIZE_BOUNDS[1])
+    found = minimize_scalar(lambda log_k: -nb_log_likelihood(np.exp(log_k), units, mean),
+                            bounds=(low, high), method="bounded",
+                            options={"xatol": 0.01})
+    return float(np.exp(found.x))
+
+
+def fit_sizes(groups: np.ndarray, units: np.ndarray, mean: np.ndarray) -> dict[str, float]:
+    """Size per group (density class) with at least MIN_ROWS rows, and POOLED over all."""
+    groups = np.asarray(groups).astype(str)
+    sizes = {POOLED: fit_size(units, mean)}
+    for name in sorted(set(groups) - {POOLED}):
+        rows = groups == name
+        if rows.sum() >= MIN_ROWS:
+            sizes[name] = fit_size(units[rows], mean[rows])
+    return sizes
+
+
+def quantiles(mean: np.ndarray, groups: np.ndarray, sizes: dict[str, float],
+              taus: dict[str, float]) -> dict[str, np.ndarray]:
+    """Per output column of `taus`: each row's NB quantile with its group's size (POOLED
+    for a group without one)."""
+    groups = np.asarray(groups).astype(str)
+    unique, inverse = np.unique(groups, return_inverse=True)
+    size = np.array([sizes.get(g, sizes[POOLED]) for g in unique], dtype=np.float64)[inverse]
+    return {column: nb_quantile(tau, mean, size) for column, tau in taus.items()}
+

@@ -1,0 +1,87 @@
+"""Count quantiles of the demand forecast (ml/demand_quantiles.py): the negative binomial's
+CDF and quantiles by hand and against scipy.stats, the size's fit, and the model's p10/p50/p90."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from ml import demand_quantiles as nbq
+from ml.demand import QUANTILES, DemandSettings, fit, origin_rows
+from ml.demand_features import feature_frame, prefix_sums
+from tests.unit.demand_histories import history_of
+
+
+def test_geometric_cdf_and_quantiles_by_hand():
+    # Size 1 is the geometric: P(Y <= j) = 1 - (mu / (1 + mu))^(j + 1); with mu = 2:
+    # 1/3, 5/9, 19/27, ... and P(Y <= j) >= 0.9 first at j = 5 ((2/3)^6 = 0.088).
+    np.testing.assert_allclose(nbq.nb_cdf(np.array([-1, 0, 1, 2]), 2.0, 1.0),
+                               [0.0, 1 / 3, 5 / 9, 19 / 27])
+    assert [float(nbq.nb_quantile(tau, np.array([2.0]), 1.0)[0]) for tau in (0.1, 0.5, 0.9)] \
+        == [0.0, 1.0, 5.0]
+    # A mean of 0 is a point mass at 0.
+    assert list(nbq.nb_quantile(0.9, np.zeros(3), np.array([0.1, 1.0, 1e4]))) == [0, 0, 0]
+
+
+def test_quantiles_equal_scipys_negative_binomial():
+    rng = np.random.default_rng(5)
+    mean = np.concatenate([rng.gamma(0.5, 4.0, 3000), [0.001, 0.3, 40.0, 400.0]])
+    size = np.concatenate([rng.uniform(0.05, 60.0, 3000), [0.5, 1e4, 1e4, 2.0]])
+    for tau in (0.1, 0.5, 0.9):
+        expected = stats.nbinom.ppf(tau, size, size / (size + mean))
+        np.testing.assert_array_equal(nbq.nb_quantile(tau, mean, size), expected)
+
+
+def test_the_size_is_recovered_from_negative_binomial_counts():
+    rng = np.random.default_rng(6)
+    mean = rng.gamma(2.0, 1.5, 40_000)
+    counts = stats.nbinom.rvs(2.5, 2.5 / (2.5 + mean), random_state=rng)
+    assert nbq.fit_size(counts, mean) == pytest.approx(2.5, rel=0.1)
+    # Poisson counts: the likelihood keeps rising with k, up to the bound.
+    poisson = rng.poisson(mean)
+    assert nbq.fit_size(poisson, mean) > 50
+
+
+def test_a_class_with_few_rows_uses_the_pooled_size():
+    rng = np.random.default_rng(7)
+    mean = np.full(3000, 2.0)
+    counts = rng.poisson(mean).astype(float)
+    groups = np.array(["dense"] * 2600 + ["lumpy"] * 400)
+    sizes = nbq.fit_sizes(groups, counts, mean)
+    assert set(sizes) == {nbq.POOLED, "dense"}  # lumpy: 400 rows < MIN_ROWS
+    out = nbq.quantiles(np.array([2.0, 2.0]), np.array(["dense", "lumpy"]), sizes,
+                        {"p90_units": 0.9})
+    expected = [stats.nbinom.ppf(0.9, k, k / (k + 2.0))
+                for k in (sizes["dense"], sizes[nbq.POOLED])]
+    np.testing.assert_array_equal(out["p90_units"], expected)
+
+
+def test_the_model_scatters_each_class_as_its_training_rows_do():
+    # Product A sells every day, Poisson around 6: its class (dense) gets a size near the
+    # Poisson bound. B sells about one day in four, 1 to 12 units (intermittent: ADI 4, CV²
+    # of the sizes 0.28): mean 1.625, variance 10.9, so k = mean² / (var - mean) is 0.28.
+    rng = np.random.default_rng(8)
+    days = 400
+    a = rng.poisson(6.0, days)
+    b = np.where(rng.random(days) < 0.25, rng.integers(1, 13, days), 0)
+    history = history_of(np.stack([a, b]).astype(float), pd.DataFrame({
+        "product_id": ["A", "B"], "category": ["Music", "Books"], "list_price": 10.0,
+        "is_active": True, "available_from": [0, 0]}))
+    prefix = prefix_sums(history)
+    model = fit(history, prefix, days - 1, DemandSettings(num_boost_round=20,
+                                                          min_data_in_leaf=20, num_threads=1))
+    assert model.sizes["dense"] > 20
+    sparse = model.sizes["intermittent"]
+    assert 0.15 < sparse < 0.5
+    o, p, h = origin_rows(history, days - 1, 28)
+    features = feature_frame(history, prefix, o, p, h)
+    predicted = model.predict(features, np.where(p == 0, "dense", "intermittent"))
+    mean = predicted["mean_units"].to_numpy()
+    size = np.where(p == 0, model.sizes["dense"], sparse)
+    for column, tau in QUANTILES.items():
+        np.testing.assert_array_equal(predicted[column],
+                                      stats.nbinom.ppf(tau, size, size / (size + mean)))
+    assert (predicted["p10_units"] <= predicted["p50_units"]).all()
+    assert (predicted["p50_units"] <= predicted["p90_units"]).all()
