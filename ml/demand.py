@@ -132,8 +132,9 @@ class DemandModel:
     training: TrainingSet
     seconds: float  # training time of the models trained with it (`fit_all`)
     workers: int = 1  # row blocks scored at once (boosting.py)
-    # Negative binomial size per density class at `trained_through` (demand_quantiles.py)
-    sizes: dict[str, float] = field(default_factory=dict)
+    # Negative binomial sizes per density class at `trained_through` and bin of expected
+    # units (demand_quantiles.fit_dispersion)
+    dispersion: dict[str, dict] = field(default_factory=dict)
 
     def expected_units(self, features: pd.DataFrame) -> np.ndarray:
         """The expected units of the rows: the booster's log ratio plus the level offset."""
@@ -144,12 +145,12 @@ class DemandModel:
     def predict(self, features: pd.DataFrame, classes: np.ndarray | None = None
                 ) -> pd.DataFrame:
         """p10/p50/p90 units (the negative binomial's quantiles around the expected units,
-        with the size of each row's density class in `classes`; the pooled size without
+        with the sizes of each row's density class in `classes`; the pooled size without
         them) and the expected units."""
         mean = self.expected_units(features)
         groups = (np.full(len(mean), demand_quantiles.POOLED) if classes is None
                   else np.asarray(classes))
-        quantiles = demand_quantiles.quantiles(mean, groups, self.sizes, QUANTILES)
+        quantiles = demand_quantiles.quantiles(mean, groups, self.dispersion, QUANTILES)
         frame = pd.DataFrame(quantiles, index=features.index)
         frame[MEAN] = mean
         return frame
@@ -239,7 +240,7 @@ def training_set(history: DemandHistory, prefix: Prefix, trained_through: int,
     return training_sets(history, prefix, [trained_through], settings)[trained_through]
 
 
-SIZE_ROWS = 50_000  # training rows the negative binomial sizes are fitted on, at most
+SIZE_ROWS = 100_000  # training rows the negative binomial sizes are fitted on, at most
 
 
 def fit(history: DemandHistory, prefix: Prefix, trained_through: int,
@@ -269,7 +270,7 @@ def fit_all(history: DemandHistory, prefix: Prefix, days: list[int], settings: D
     models = {}
     for day, (booster, fitted) in zip(days, trained, strict=True):
         models[day] = DemandModel({MEAN: booster}, day, sets[day], 0.0, settings.num_threads,
-                                  fit_sizes(history, day, sets[day], fitted))
+                                  fit_dispersion(history, day, sets[day], fitted))
     for model in models.values():
         model.seconds = time.perf_counter() - started  # of all the models: trained together
     return models
@@ -281,15 +282,16 @@ def product_classes(history: DemandHistory, day: int) -> np.ndarray:
     return density_classes(history.units, history.products["available_from"].to_numpy(), day)
 
 
-def fit_sizes(history: DemandHistory, day: int, data: TrainingSet, fitted: np.ndarray
-              ) -> dict[str, float]:
-    """Negative binomial size per density class (of the product at `day`, the training
-    day) from the expected units `fitted` to the training rows `data` and their actual
-    units; every n-th row, up to SIZE_ROWS (the rows are in no order that matters)."""
+def fit_dispersion(history: DemandHistory, day: int, data: TrainingSet, fitted: np.ndarray
+                   ) -> dict[str, dict]:
+    """Negative binomial sizes per density class (of the product at `day`, the training
+    day) and bin of expected units, from the expected units `fitted` to the training rows
+    `data` and their actual units; every n-th row, up to SIZE_ROWS (the rows are in no
+    order that matters)."""
     step = max(1, -(-len(data.target) // SIZE_ROWS))
     rows = np.arange(0, len(data.target), step)
     classes = product_classes(history, day)[data.product[rows]]
-    return demand_quantiles.fit_sizes(classes, data.target[rows], fitted[rows])
+    return demand_quantiles.fit_dispersion(classes, data.target[rows], fitted[rows])
 
 
 def origin_rows(history: DemandHistory, origin: int, horizon: int) -> tuple[np.ndarray, ...]:
@@ -514,7 +516,7 @@ def run(history: DemandHistory, settings: DemandSettings,
                      "quantile_calibration_error")}
                     for row in overall.itertuples()},
                  "wrmsse_vs_best_baseline": demand_eval.summary(result.metrics)},
-        extra={"negative_binomial_sizes": model.sizes,
+        extra={"negative_binomial_dispersion": model.dispersion,
                "blends": {name: asdict(blend) for name, blend in blends.items()},
                "backtest_blends": {origin: {name: asdict(blend) for name, blend in c.items()}
                                    for origin, c in result.blends.items()}},

@@ -2,10 +2,12 @@
 
 Daily units are counts, and the expected units (the Tweedie booster) say most of what is
 known about a product-day; what is left is how widely counts scatter around that mean. Units
-are modelled as negative binomial with the forecast mean mu and a size k (dispersion) per
-density class (intermittent.py): Var = mu + mu² / k, Poisson as k grows. k is the maximum
-likelihood fit on the model's own training rows (their predicted mean against their units),
-so each class gets the spread its rows show. The p10, p50 and p90 are then the NB's
+are modelled as negative binomial with the forecast mean mu and a size k: Var = mu + mu² / k,
+Poisson as k grows. k is the maximum likelihood fit on the model's own training rows (their
+expected units against their units), per density class (intermittent.py) and, within a
+class, per fifth of its rows by expected units (`MEAN_BINS`): the spread of a product that
+sells 0.3 a day and of one that sells 30 need not follow one k. A class or bin with too
+few rows takes the size of the level above it (class, then all rows). The p10, p50 and p90 are then the NB's
 quantiles: integers, never crossing, and calibrated for count data by construction (a
 quantile q of a count has P(y < q) <= tau <= P(y <= q), `demand_eval`'s calibration error).
 
@@ -21,7 +23,8 @@ from scipy.optimize import minimize_scalar
 from scipy.special import betainc, gammaln
 
 POOLED = "all"  # the size fitted on every row: for a class with too few rows to fit alone
-MIN_ROWS = 500  # rows a class needs for a size of its own
+MIN_ROWS = 500  # rows a class, or a bin of a class, needs for a size of its own
+MEAN_BINS = 5  # bins of each class's rows by expected units (equal counts), a size each
 SIZE_BOUNDS = (1e-3, 1e4)  # k: from very overdispersed to Poisson for practical purposes
 MEAN_FLOOR = 1e-9  # a mean of 0 is a point mass at 0; the likelihood needs mu > 0
 
@@ -77,23 +80,47 @@ def fit_size(units: np.ndarray, mean: np.ndarray) -> float:
     return float(np.exp(found.x))
 
 
-def fit_sizes(groups: np.ndarray, units: np.ndarray, mean: np.ndarray) -> dict[str, float]:
-    """Size per group (density class) with at least MIN_ROWS rows, and POOLED over all."""
+def fit_dispersion(groups: np.ndarray, units: np.ndarray, mean: np.ndarray
+                   ) -> dict[str, dict[str, list[float]]]:
+    """Per group (density class) with at least MIN_ROWS rows, and POOLED over all rows:
+    `edges`, the upper edges of its MEAN_BINS bins of expected units but the last (equal
+    counts of its rows), and `sizes`, the size of each bin (the group's own size for a bin
+    with fewer than MIN_ROWS rows). POOLED has one bin."""
     groups = np.asarray(groups).astype(str)
-    sizes = {POOLED: fit_size(units, mean)}
+    units = np.asarray(units, dtype=np.float64)
+    mean = np.asarray(mean, dtype=np.float64)
+    out = {POOLED: {"edges": [], "sizes": [fit_size(units, mean)]}}
     for name in sorted(set(groups) - {POOLED}):
         rows = groups == name
-        if rows.sum() >= MIN_ROWS:
-            sizes[name] = fit_size(units[rows], mean[rows])
-    return sizes
+        if rows.sum() < MIN_ROWS:
+            continue
+        u, m = units[rows], mean[rows]
+        own = fit_size(u, m)
+        edges = np.quantile(m, np.arange(1, MEAN_BINS) / MEAN_BINS)
+        bins = np.searchsorted(edges, m)
+        sizes = [fit_size(u[bins == b], m[bins == b]) if (bins == b).sum() >= MIN_ROWS
+                 else own for b in range(MEAN_BINS)]
+        out[name] = {"edges": [float(e) for e in edges], "sizes": sizes}
+    return out
 
 
-def quantiles(mean: np.ndarray, groups: np.ndarray, sizes: dict[str, float],
-              taus: dict[str, float]) -> dict[str, np.ndarray]:
-    """Per output column of `taus`: each row's NB quantile with its group's size (POOLED
-    for a group without one)."""
+def row_sizes(mean: np.ndarray, groups: np.ndarray,
+              dispersion: dict[str, dict[str, list[float]]]) -> np.ndarray:
+    """Each row's size: its group's bin of its expected units (POOLED for a group without
+    a fit)."""
+    mean = np.asarray(mean, dtype=np.float64)
     groups = np.asarray(groups).astype(str)
-    unique, inverse = np.unique(groups, return_inverse=True)
-    size = np.array([sizes.get(g, sizes[POOLED]) for g in unique], dtype=np.float64)[inverse]
-    return {column: nb_quantile(tau, mean, size) for column, tau in taus.items()}
+    out = np.empty(len(mean))
+    for name in np.unique(groups):
+        rows = groups == name
+        fit = dispersion.get(name, dispersion[POOLED])
+        out[rows] = np.asarray(fit["sizes"])[np.searchsorted(fit["edges"], mean[rows])]
+    return out
 
+
+def quantiles(mean: np.ndarray, groups: np.ndarray,
+              dispersion: dict[str, dict[str, list[float]]], taus: dict[str, float]
+              ) -> dict[str, np.ndarray]:
+    """Per output column of `taus`: each row's NB quantile with its size (`row_sizes`)."""
+    size = row_sizes(mean, groups, dispersion)
+    return {column: nb_quantile(tau, mean, size) for column, tau in taus.items()}

@@ -44,17 +44,34 @@ def test_the_size_is_recovered_from_negative_binomial_counts():
     assert nbq.fit_size(poisson, mean) > 50
 
 
-def test_a_class_with_few_rows_uses_the_pooled_size():
+def test_sizes_per_class_and_bin_of_expected_units_and_their_fallbacks():
+    # "dense": means 1 to 2 drawn with k = 0.5, means 20 to 40 with k = 20 (the bins split
+    # there); "lumpy" has too few rows and takes the pooled size.
     rng = np.random.default_rng(7)
-    mean = np.full(3000, 2.0)
-    counts = rng.poisson(mean).astype(float)
-    groups = np.array(["dense"] * 2600 + ["lumpy"] * 400)
-    sizes = nbq.fit_sizes(groups, counts, mean)
-    assert set(sizes) == {nbq.POOLED, "dense"}  # lumpy: 400 rows < MIN_ROWS
-    out = nbq.quantiles(np.array([2.0, 2.0]), np.array(["dense", "lumpy"]), sizes,
+    low, high = rng.uniform(1, 2, 6000), rng.uniform(20, 40, 4000)
+    mean = np.concatenate([low, high, np.full(300, 2.0)])
+    size = np.concatenate([np.full(6000, 0.5), np.full(4000, 20.0), np.full(300, 1.0)])
+    counts = stats.nbinom.rvs(size, size / (size + mean), random_state=rng)
+    groups = np.array(["dense"] * 10_000 + ["lumpy"] * 300)
+    fit = nbq.fit_dispersion(groups, counts, mean)
+    assert set(fit) == {nbq.POOLED, "dense"}  # lumpy: 300 rows < MIN_ROWS
+    dense = fit["dense"]
+    assert len(dense["edges"]) == nbq.MEAN_BINS - 1 and len(dense["sizes"]) == nbq.MEAN_BINS
+    # Bins by equal counts of 10,000 rows: the first three hold the low means only, the
+    # last two the high ones.
+    assert dense["edges"][1] < 2 <= dense["edges"][2] <= 20 < dense["edges"][3]
+    for k in dense["sizes"][:3]:
+        assert k == pytest.approx(0.5, rel=0.15)
+    for k in dense["sizes"][3:]:
+        assert k == pytest.approx(20.0, rel=0.35)
+    sizes = nbq.row_sizes(np.array([1.0, 40.0, 1.5]), np.array(["dense", "dense", "lumpy"]),
+                          fit)
+    np.testing.assert_array_equal(sizes, [dense["sizes"][0], dense["sizes"][4],
+                                          fit[nbq.POOLED]["sizes"][0]])
+    out = nbq.quantiles(np.array([1.0, 40.0]), np.array(["dense", "dense"]), fit,
                         {"p90_units": 0.9})
-    expected = [stats.nbinom.ppf(0.9, k, k / (k + 2.0))
-                for k in (sizes["dense"], sizes[nbq.POOLED])]
+    expected = [stats.nbinom.ppf(0.9, k, k / (k + m))
+                for k, m in ((dense["sizes"][0], 1.0), (dense["sizes"][4], 40.0))]
     np.testing.assert_array_equal(out["p90_units"], expected)
 
 
@@ -72,14 +89,14 @@ def test_the_model_scatters_each_class_as_its_training_rows_do():
     prefix = prefix_sums(history)
     model = fit(history, prefix, days - 1, DemandSettings(num_boost_round=20,
                                                           min_data_in_leaf=20, num_threads=1))
-    assert model.sizes["dense"] > 20
-    sparse = model.sizes["intermittent"]
-    assert 0.15 < sparse < 0.5
+    dense, sparse = (model.dispersion[c]["sizes"] for c in ("dense", "intermittent"))
+    assert min(dense) > 20
+    assert all(0.1 < k < 0.6 for k in sparse)
     o, p, h = origin_rows(history, days - 1, 28)
     features = feature_frame(history, prefix, o, p, h)
     predicted = model.predict(features, np.where(p == 0, "dense", "intermittent"))
     mean = predicted["mean_units"].to_numpy()
-    size = np.where(p == 0, model.sizes["dense"], sparse)
+    size = nbq.row_sizes(mean, np.where(p == 0, "dense", "intermittent"), model.dispersion)
     for column, tau in QUANTILES.items():
         np.testing.assert_array_equal(predicted[column],
                                       stats.nbinom.ppf(tau, size, size / (size + mean)))
