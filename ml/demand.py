@@ -10,15 +10,16 @@ the model is trained at: a backtest origin never trains on the days it is scored
 One booster per model: a Tweedie model of the expected units (the point forecast: what
 the M5 winners used for demand that is zero on most days; its sums over days stay
 unbiased, and inventory alerts add them up). The p10, p50 and p90 are the quantiles of a
-negative binomial around those expected units, its dispersion fitted per density class on
-the model's training rows (demand_quantiles.py; three LightGBM quantile boosters per model
-until 2026-11-26). For intermittent demand the median is often 0: it is no point forecast,
-and the backtest scores the expected units (demand_eval.py). The models of a run (the
-backtest origins' and the final one) are trained together, `num_threads` boosters at once. The features include the product's Croston/SBA
-and TSB state and its share of the category (intermittent.py, demand_features.py). The
-Tweedie model starts from the category's recent level (`level_offset`, its initial score on
-the log scale): the trees learn each product's ratio to it, so one model fits dense and
-sparse products and follows a level the training days never reached.
+negative binomial around those expected units, its dispersion fitted per density class and
+level of expected units on the model's training rows (demand_quantiles.py; three LightGBM
+quantile boosters per model until 2026-11-26). For intermittent demand the median is often
+0: it is no point forecast, and the backtest scores the expected units (demand_eval.py).
+The models of a run (the backtest origins' and the final one) are trained together,
+`num_threads` boosters at once. The features include the product's Croston/SBA and TSB
+state and its share of the category (intermittent.py, demand_features.py). The Tweedie
+model starts from the category's recent level (`level_offset`, its initial score on the
+log scale): the trees learn each product's ratio to it, so one model fits dense and sparse
+products and follows a level the training days never reached.
 
 Blend with a smoother (`choose_blends`): where a global model learns little (a shop with
 one or a few series, e.g. CDNOW's one dense series), a smoother can beat it. Per density
@@ -46,6 +47,7 @@ from .errors import NotEnoughData
 from .intermittent import density_classes
 from .metrics import gain_shares, wrmsse
 from .registry import ModelRecord, data_fingerprint
+from .threads import side_by_side
 
 QUANTILES = {"p10_units": 0.1, "p50_units": 0.5, "p90_units": 0.9}
 MEAN = "mean_units"  # expected units (Tweedie objective): sums over days stay unbiased
@@ -260,20 +262,24 @@ def fit_all(history: DemandHistory, prefix: Prefix, days: list[int], settings: D
         sets = training_sets(history, prefix, list(days), settings)
     days = list(dict.fromkeys(days))
     # The expected units start from the category's level (`level_offset`, the init score).
-    datasets = [lgb.Dataset(sets[day].features, label=sets[day].target,
-                            init_score=level_offset(sets[day].features),
-                            feature_name=FEATURES, categorical_feature=CATEGORICAL,
-                            params=settings.lightgbm_params()).construct() for day in days]
+    # The models' datasets are binned side by side, one thread each (the bins do not depend
+    # on the threads).
+    binning = {**settings.lightgbm_params(), "num_threads": 1}
+    datasets = side_by_side(
+        lambda day: lgb.Dataset(sets[day].features, label=sets[day].target,
+                                init_score=level_offset(sets[day].features),
+                                feature_name=FEATURES, categorical_feature=CATEGORICAL,
+                                params=binning).construct(), days, settings.num_threads)
     trained = boosting.train_fitted(
         [(settings.lightgbm_params(), dataset, settings.num_boost_round)
          for dataset in datasets], settings.num_threads)
-    models = {}
-    for day, (booster, fitted) in zip(days, trained, strict=True):
-        models[day] = DemandModel({MEAN: booster}, day, sets[day], 0.0, settings.num_threads,
-                                  fit_dispersion(history, day, sets[day], fitted))
-    for model in models.values():
-        model.seconds = time.perf_counter() - started  # of all the models: trained together
-    return models
+    dispersions = side_by_side(
+        lambda job: fit_dispersion(history, job[0], sets[job[0]], job[1][1]),
+        list(zip(days, trained, strict=True)), settings.num_threads)
+    seconds = time.perf_counter() - started  # of all the models: trained together
+    return {day: DemandModel({MEAN: booster}, day, sets[day], seconds, settings.num_threads,
+                             dispersion)
+            for day, (booster, _), dispersion in zip(days, trained, dispersions, strict=True)}
 
 
 def product_classes(history: DemandHistory, day: int) -> np.ndarray:

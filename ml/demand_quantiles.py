@@ -7,13 +7,14 @@ Poisson as k grows. k is the maximum likelihood fit on the model's own training 
 expected units against their units), per density class (intermittent.py) and, within a
 class, per fifth of its rows by expected units (`MEAN_BINS`): the spread of a product that
 sells 0.3 a day and of one that sells 30 need not follow one k. A class or bin with too
-few rows takes the size of the level above it (class, then all rows). The p10, p50 and p90 are then the NB's
-quantiles: integers, never crossing, and calibrated for count data by construction (a
-quantile q of a count has P(y < q) <= tau <= P(y <= q), `demand_eval`'s calibration error).
+few rows takes the size of the level above it (class, then all rows). The p10, p50 and p90
+are then the NB's quantiles: integers, never crossing, and right for count data in the
+sense of `demand_eval.quantile_calibration_error` (P(y < q) <= tau <= P(y <= q)) when the
+distribution fits.
 
-This replaced three LightGBM quantile boosters per model (about three quarters of the
-demand forecast's training time) with one fit of a scalar per class: ml/README.md "Speed"
-has the before/after of the pinball losses and the calibration.
+This replaced three LightGBM quantile boosters per model (three quarters of the demand
+forecast's training time) with a few scalar fits: ml/README.md "Eighth round" has the
+before/after of the pinball losses and the calibration.
 """
 
 from __future__ import annotations
@@ -72,10 +73,15 @@ def fit_size(units: np.ndarray, mean: np.ndarray) -> float:
     """Maximum likelihood size k of NB(mean, k) for the rows, within SIZE_BOUNDS (searched on
     log k: the likelihood is flat in k once the counts are Poisson-like)."""
     units = np.asarray(units, dtype=np.float64)
-    mean = np.asarray(mean, dtype=np.float64)
+    mu = np.maximum(np.asarray(mean, dtype=np.float64), MEAN_FLOOR)
+
+    def loss(log_k: float) -> float:  # minus the log-likelihood, without log(units!)
+        k = np.exp(log_k)
+        return -float(np.mean(gammaln(units + k) - gammaln(k) + k * np.log(k / (k + mu))
+                              + units * np.log(mu / (k + mu))))
+
     low, high = np.log(SIZE_BOUNDS[0]), np.log(SIZE_BOUNDS[1])
-    found = minimize_scalar(lambda log_k: -nb_log_likelihood(np.exp(log_k), units, mean),
-                            bounds=(low, high), method="bounded",
+    found = minimize_scalar(loss, bounds=(low, high), method="bounded",
                             options={"xatol": 0.01})
     return float(np.exp(found.x))
 
