@@ -207,17 +207,31 @@ def training_sets(history: DemandHistory, prefix: Prefix, through: list[int],
     """The training set of a model trained at each day of `through`: its candidate rows
     (`candidate_rows`), sampled down to `DemandSettings.row_limit` of the products available
     then, by the smallest `row_keys`. The features of the rows the sets share are computed
-    once."""
+    once. A day a whole number of weeks (`origin_step_days`) before a later one has as
+    candidates the later day's whose target day is on or before it (the same origins, in
+    the same order), so they and their keys are drawn and hashed once."""
     available = history.products["available_from"].to_numpy()
+    step, first = settings.origin_step_days, settings.min_history_days - 1
+    drawn: dict[int, list] = {}  # day -> [o, p, h, keys or None] of its candidates
     picks = {}
-    for day in dict.fromkeys(through):
-        o, p, h = candidate_rows(history, day, settings)
+    for day in sorted(dict.fromkeys(through), reverse=True):
+        later = next((d for d in drawn if (d - day) % step == 0), None)
+        if later is None or day - step < first:  # (the latter raises NotEnoughData)
+            drawn[day] = [*candidate_rows(history, day, settings), None]
+            source, known = drawn[day], slice(None)
+        else:
+            source = drawn[later]
+            known = source[0] + source[2] <= day
+        o, p, h = (a[known] for a in source[:3])
         limit = settings.row_limit(int((available <= day).sum()))
         if len(o) > limit:
-            keys = row_keys(o, p, h, settings.seed)
+            if source[3] is None:
+                source[3] = row_keys(*source[:3], settings.seed)
+            keys = source[3][known]
             pick = np.sort(np.argpartition(keys, limit - 1)[:limit])
             o, p, h = o[pick], p[pick], h[pick]
         picks[day] = (o, p, h)
+    picks = {day: picks[day] for day in dict.fromkeys(through)}
     horizon_bits = 9  # horizon days below 512 (feature_frame allows at most 300)
     codes = {day: (o.astype(np.int64) * len(history.products) + p) << horizon_bits | h
              for day, (o, p, h) in picks.items()}
