@@ -150,12 +150,17 @@ class DemandModel:
         with the sizes of each row's density class in `classes`; the pooled size without
         them) and the expected units."""
         mean = self.expected_units(features)
-        groups = (np.full(len(mean), demand_quantiles.POOLED) if classes is None
-                  else np.asarray(classes))
-        quantiles = demand_quantiles.quantiles(mean, groups, self.dispersion, QUANTILES)
-        frame = pd.DataFrame(quantiles, index=features.index)
+        frame = pd.DataFrame(self.quantiles(mean, classes), index=features.index)
         frame[MEAN] = mean
         return frame
+
+    def quantiles(self, mean: np.ndarray, classes: np.ndarray | None = None
+                  ) -> dict[str, np.ndarray]:
+        """p10/p50/p90 units of rows with expected units `mean` (see `predict`)."""
+        groups = (np.full(len(mean), demand_quantiles.POOLED) if classes is None
+                  else np.asarray(classes))
+        return demand_quantiles.quantiles(np.asarray(mean, dtype=np.float64), groups,
+                                          self.dispersion, QUANTILES)
 
     def feature_importance(self) -> pd.DataFrame:
         """Total gain per feature of the expected units' booster, as a share of the whole."""
@@ -412,6 +417,17 @@ def _classes(series: pd.DataFrame) -> pd.Series:
     return series.set_index("product_id")["density_class"]
 
 
+def _requantile(frame: pd.DataFrame, model: DemandModel, series: pd.DataFrame) -> None:
+    """The quantiles of the rows whose expected units a blend changed, around the blended
+    units (so p50 follows the point forecast the blend chose)."""
+    changed = (frame[MEAN] != frame["booster_mean_units"]).to_numpy()
+    if changed.any():
+        rows = frame.loc[changed]
+        classes = rows["product_id"].map(_classes(series)).to_numpy()
+        for column, values in model.quantiles(rows[MEAN].to_numpy(), classes).items():
+            frame.loc[changed, column] = values
+
+
 @dataclass
 class Backtest:
     predictions: pd.DataFrame  # per origin, product and date: actual, model and baselines
@@ -480,6 +496,7 @@ def backtest(history: DemandHistory, settings: DemandSettings,
             chosen = choose_blends(pd.concat(frames, ignore_index=True),
                                    pd.concat(series, ignore_index=True), settings.blend_margin)
             frame["mean_units"] = blended(frame, _classes(table), chosen)
+            _requantile(frame, model, table)
             blends[str(history.date_of(origin))] = chosen
         frames.append(frame)
         series.append(table)
@@ -520,7 +537,9 @@ def run(history: DemandHistory, settings: DemandSettings,
     future = forecast(history, prefix, model, last, settings.horizon_days)
     blends = (choose_blends(result.predictions, result.series, settings.blend_margin)
               if settings.blend_margin < 1 else {})
-    future[MEAN] = blended(future, _classes(demand_eval.series_table(history, last)), blends)
+    table = demand_eval.series_table(history, last)
+    future[MEAN] = blended(future, _classes(table), blends)
+    _requantile(future, model, table)
     future = future.drop(columns="booster_mean_units")
     overall = result.metrics[(result.metrics["forecast_origin"] == "all")
                              & (result.metrics["density_class"] == "all")]
