@@ -102,3 +102,24 @@ def test_the_model_scatters_each_class_as_its_training_rows_do():
                                       stats.nbinom.ppf(tau, size, size / (size + mean)))
     assert (predicted["p10_units"] <= predicted["p50_units"]).all()
     assert (predicted["p50_units"] <= predicted["p90_units"]).all()
+
+
+def test_quantiles_follow_the_blended_expected_units_where_a_blend_changed_them():
+    from ml.demand import DemandModel, _requantile
+
+    dispersion = {nbq.POOLED: {"edges": [], "sizes": [3.0]},
+                  "dense": {"edges": [], "sizes": [8.0]}}
+    model = DemandModel({}, 0, None, 0.0, dispersion=dispersion)
+    frame = pd.DataFrame({"product_id": ["A", "B", "C"],
+                          "booster_mean_units": [5.0, 5.0, 5.0],
+                          "mean_units": [5.0, 12.0, 0.5],
+                          "p10_units": -1.0, "p50_units": -1.0, "p90_units": -1.0})
+    series = pd.DataFrame({"product_id": ["A", "B", "C"],
+                           "density_class": ["dense", "dense", "lumpy"]})
+    _requantile(frame, model, series)
+    # A kept the booster's units: its quantiles are untouched. B (dense, k = 8) and C
+    # (lumpy, no size of its own: the pooled k = 3) get NB quantiles of their blended units.
+    for column, tau in QUANTILES.items():
+        expected = [-1.0, stats.nbinom.ppf(tau, 8.0, 8.0 / 20.0),
+                    stats.nbinom.ppf(tau, 3.0, 3.0 / 3.5)]
+        np.testing.assert_array_equal(frame[column], expected)
