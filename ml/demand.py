@@ -51,6 +51,7 @@ from .threads import side_by_side
 
 QUANTILES = {"p10_units": 0.1, "p50_units": 0.5, "p90_units": 0.9}
 MEAN = "mean_units"  # expected units (Tweedie objective): sums over days stay unbiased
+SD = "sd_units"  # the final forecast's standard deviation of units (negative binomial)
 
 
 def _quiet(_: str) -> None:
@@ -153,6 +154,15 @@ class DemandModel:
         frame = pd.DataFrame(self.quantiles(mean, classes), index=features.index)
         frame[MEAN] = mean
         return frame
+
+    def sd(self, mean: np.ndarray, classes: np.ndarray | None = None) -> np.ndarray:
+        """Standard deviation of the daily units around expected units `mean`: the negative
+        binomial's, sqrt(mean + mean² / k) (what inventory's safety stock adds up)."""
+        mean = np.asarray(mean, dtype=np.float64)
+        groups = (np.full(len(mean), demand_quantiles.POOLED) if classes is None
+                  else np.asarray(classes))
+        size = demand_quantiles.row_sizes(mean, groups, self.dispersion)
+        return np.sqrt(mean + mean ** 2 / size)
 
     def quantiles(self, mean: np.ndarray, classes: np.ndarray | None = None
                   ) -> dict[str, np.ndarray]:
@@ -261,9 +271,6 @@ def training_set(history: DemandHistory, prefix: Prefix, trained_through: int,
     return training_sets(history, prefix, [trained_through], settings)[trained_through]
 
 
-SIZE_ROWS = 100_000  # training rows the negative binomial sizes are fitted on, at most
-
-
 def fit(history: DemandHistory, prefix: Prefix, trained_through: int,
         settings: DemandSettings, data: TrainingSet | None = None) -> DemandModel:
     """The model trained at `trained_through`, on `data` when given (its `training_set`,
@@ -311,12 +318,9 @@ def fit_dispersion(history: DemandHistory, day: int, data: TrainingSet, fitted: 
                    ) -> dict[str, dict]:
     """Negative binomial sizes per density class (of the product at `day`, the training
     day) and bin of expected units, from the expected units `fitted` to the training rows
-    `data` and their actual units; every n-th row, up to SIZE_ROWS (the rows are in no
-    order that matters)."""
-    step = max(1, -(-len(data.target) // SIZE_ROWS))
-    rows = np.arange(0, len(data.target), step)
-    classes = product_classes(history, day)[data.product[rows]]
-    return demand_quantiles.fit_dispersion(classes, data.target[rows], fitted[rows])
+    `data` and their actual units."""
+    classes = product_classes(history, day)[data.product]
+    return demand_quantiles.fit_dispersion(classes, data.target, fitted)
 
 
 def origin_rows(history: DemandHistory, origin: int, horizon: int) -> tuple[np.ndarray, ...]:
@@ -540,6 +544,8 @@ def run(history: DemandHistory, settings: DemandSettings,
     table = demand_eval.series_table(history, last)
     future[MEAN] = blended(future, _classes(table), blends)
     _requantile(future, model, table)
+    future[SD] = model.sd(future[MEAN].to_numpy(),
+                          future["product_id"].map(_classes(table)).to_numpy())
     future = future.drop(columns="booster_mean_units")
     overall = result.metrics[(result.metrics["forecast_origin"] == "all")
                              & (result.metrics["density_class"] == "all")]

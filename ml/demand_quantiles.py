@@ -7,7 +7,8 @@ Poisson as k grows. k is the maximum likelihood fit on the model's own training 
 expected units against their units), per density class (intermittent.py) and, within a
 class, per fifth of its rows by expected units (`MEAN_BINS`): the spread of a product that
 sells 0.3 a day and of one that sells 30 need not follow one k. A class or bin with too
-few rows takes the size of the level above it (class, then all rows). The p10, p50 and p90
+few rows takes the size of the level above it (a bin the class's, a class the bin of all
+rows its expected units fall in). The p10, p50 and p90
 are then the NB's quantiles: integers, never crossing, and right for count data in the
 sense of `demand_eval.quantile_calibration_error` (P(y < q) <= tau <= P(y <= q)) when the
 distribution fits.
@@ -26,6 +27,7 @@ from scipy.special import betainc, gammaln
 POOLED = "all"  # the size fitted on every row: for a class with too few rows to fit alone
 MIN_ROWS = 500  # rows a class, or a bin of a class, needs for a size of its own
 MEAN_BINS = 5  # bins of each class's rows by expected units (equal counts), a size each
+MAX_FIT_ROWS = 50_000  # rows one size is fitted on, at most (every n-th)
 SIZE_BOUNDS = (1e-3, 1e4)  # k: from very overdispersed to Poisson for practical purposes
 MEAN_FLOOR = 1e-9  # a mean of 0 is a point mass at 0; the likelihood needs mu > 0
 
@@ -91,23 +93,33 @@ def fit_dispersion(groups: np.ndarray, units: np.ndarray, mean: np.ndarray
     """Per group (density class) with at least MIN_ROWS rows, and POOLED over all rows:
     `edges`, the upper edges of its MEAN_BINS bins of expected units but the last (equal
     counts of its rows), and `sizes`, the size of each bin (the group's own size for a bin
-    with fewer than MIN_ROWS rows). POOLED has one bin."""
+    with fewer than MIN_ROWS rows). A group without a fit takes POOLED's bins, so a few dense
+    products among many sparse ones still get the spread of rows with means like theirs."""
     groups = np.asarray(groups).astype(str)
     units = np.asarray(units, dtype=np.float64)
     mean = np.asarray(mean, dtype=np.float64)
-    out = {POOLED: {"edges": [], "sizes": [fit_size(units, mean)]}}
+    out = {POOLED: _binned_sizes(units, mean)}
     for name in sorted(set(groups) - {POOLED}):
         rows = groups == name
-        if rows.sum() < MIN_ROWS:
-            continue
-        u, m = units[rows], mean[rows]
-        own = fit_size(u, m)
-        edges = np.quantile(m, np.arange(1, MEAN_BINS) / MEAN_BINS)
-        bins = np.searchsorted(edges, m)
-        sizes = [fit_size(u[bins == b], m[bins == b]) if (bins == b).sum() >= MIN_ROWS
-                 else own for b in range(MEAN_BINS)]
-        out[name] = {"edges": [float(e) for e in edges], "sizes": sizes}
+        if rows.sum() >= MIN_ROWS:
+            out[name] = _binned_sizes(units[rows], mean[rows])
     return out
+
+
+def _binned_sizes(units: np.ndarray, mean: np.ndarray) -> dict[str, list[float]]:
+    own = fit_size(*_thinned(units, mean))
+    edges = np.quantile(mean, np.arange(1, MEAN_BINS) / MEAN_BINS)
+    bins = np.searchsorted(edges, mean)
+    sizes = [fit_size(*_thinned(units[bins == b], mean[bins == b]))
+             if (bins == b).sum() >= MIN_ROWS else own for b in range(MEAN_BINS)]
+    return {"edges": [float(e) for e in edges], "sizes": sizes}
+
+
+def _thinned(units: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every n-th row, at most MAX_FIT_ROWS (the rows are in no order that matters): a
+    size is one number, and more rows only cost time."""
+    step = -(-len(units) // MAX_FIT_ROWS)
+    return (units[::step], mean[::step]) if step > 1 else (units, mean)
 
 
 def row_sizes(mean: np.ndarray, groups: np.ndarray,

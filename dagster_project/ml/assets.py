@@ -28,7 +28,8 @@ from .skip import skip_assets
 
 FORECAST = AssetKey(["ml", "fct_demand_forecast"])
 FORECAST_COLUMNS = ["product_id", "forecast_date", "p10_units", "p50_units", "p90_units",
-                    "mean_units", "model_version", "forecast_origin_date", "horizon_day"]
+                    "mean_units", "sd_units", "model_version", "forecast_origin_date",
+                    "horizon_day"]
 DEMAND_KEYS = [FORECAST, AssetKey(["ml", "demand_backtest"]),
                AssetKey(["ml", "demand_backtest_metrics"])]
 CHURN_KEYS = [AssetKey(["ml", name]) for name in

@@ -64,10 +64,13 @@ def test_sizes_per_class_and_bin_of_expected_units_and_their_fallbacks():
         assert k == pytest.approx(0.5, rel=0.15)
     for k in dense["sizes"][3:]:
         assert k == pytest.approx(20.0, rel=0.35)
-    sizes = nbq.row_sizes(np.array([1.0, 40.0, 1.5]), np.array(["dense", "dense", "lumpy"]),
+    # Lumpy takes the pooled fit's bin of its mean: 40.0 is in the last of all rows' bins.
+    pooled = fit[nbq.POOLED]
+    assert pooled["edges"][-1] < 40.0
+    sizes = nbq.row_sizes(np.array([1.0, 40.0, 40.0]), np.array(["dense", "dense", "lumpy"]),
                           fit)
     np.testing.assert_array_equal(sizes, [dense["sizes"][0], dense["sizes"][4],
-                                          fit[nbq.POOLED]["sizes"][0]])
+                                          pooled["sizes"][4]])
     out = nbq.quantiles(np.array([1.0, 40.0]), np.array(["dense", "dense"]), fit,
                         {"p90_units": 0.9})
     expected = [stats.nbinom.ppf(0.9, k, k / (k + m))
@@ -123,3 +126,27 @@ def test_quantiles_follow_the_blended_expected_units_where_a_blend_changed_them(
         expected = [-1.0, stats.nbinom.ppf(tau, 8.0, 8.0 / 20.0),
                     stats.nbinom.ppf(tau, 3.0, 3.0 / 3.5)]
         np.testing.assert_array_equal(frame[column], expected)
+
+
+def test_the_forecasts_sd_is_the_negative_binomials_and_sets_the_safety_stock():
+    from ml.demand import DemandModel
+    from ml.inventory import reorder_alerts
+
+    dispersion = {nbq.POOLED: {"edges": [], "sizes": [2.0]},
+                  "dense": {"edges": [10.0], "sizes": [4.0, 50.0]}}
+    model = DemandModel({}, 0, None, 0.0, dispersion=dispersion)
+    # Var = mu + mu² / k: 3 + 9/4 (dense, first bin), 20 + 400/50 (dense, second), 1 + 1/2.
+    np.testing.assert_allclose(model.sd(np.array([3.0, 20.0, 1.0]),
+                                        np.array(["dense", "dense", "lumpy"])),
+                               np.sqrt([5.25, 28.0, 1.5]))
+    # Inventory adds up the days' sd_units (not the p10-p90 spread) over the lead time.
+    forecast = pd.DataFrame({"product_id": "A", "horizon_day": [1, 2, 3],
+                             "forecast_date": pd.date_range("2026-01-11", periods=3),
+                             "p10_units": 0.0, "p50_units": 3.0, "p90_units": 6.0,
+                             "mean_units": 3.0, "sd_units": [1.0, 2.0, 2.0]})
+    stock = pd.DataFrame({"product_id": ["A"], "snapshot_date": [pd.Timestamp(2026, 1, 7)],
+                          "on_hand_units": [10.0], "on_order_units": [0.0],
+                          "sold_since_snapshot_units": [0.0]})
+    alerts = reorder_alerts(forecast, stock, lead_time_days=2, service_level=0.95)
+    assert alerts["safety_stock_units"].iloc[0] == pytest.approx(
+        stats.norm.ppf(0.95) * np.sqrt(1 + 4))
