@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .sql import literal_list
+
 Kind = Literal["text", "timestamp", "date", "number", "integer", "boolean"]
 KINDS: tuple[str, ...] = ("text", "timestamp", "date", "number", "integer", "boolean")
 # How staging reports a value that does not parse: a date is a time (bad_timestamp:<col>),
@@ -133,7 +135,7 @@ class Entity:
         rules = []
         for column in self.fields:
             if column.accepted:
-                values = ", ".join("'" + v.replace("'", "''") + "'" for v in column.accepted)
+                values = literal_list(column.accepted)
                 present = "" if column.required else f"{column.name} is not null and "
                 rules.append((f"{present}{column.name} not in ({values})",
                               f"unknown_{column.name}"))

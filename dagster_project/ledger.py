@@ -42,6 +42,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from contract.sql import identifier
+
 DDL = {
     "raw._load_log": """(
         load_id varchar, entity varchar, source_file varchar, row_count bigint,
@@ -170,6 +172,21 @@ def compare_files(entity: str, before: dict[str, str] | None,
         entity, added=names(set(now) - set(before)),
         rewritten=names(p for p in set(now) & set(before) if now[p] != before[p]),
         removed=names(set(before) - set(now)))
+
+
+def added_files(con: duckdb.DuckDBPyConnection, entity: str, before: dict[str, str] | None,
+                now: dict[str, str], rows_before: int, rows_now: int) -> list[str] | None:
+    """The names of the files added to `entity` between two recorded points (file maps as
+    `loaded_files` gives them, with the table's row counts) when the rows there before are
+    still the same rows: files were only added, none rewritten or removed, and the table
+    grew by exactly the added files' rows (raw rows changed in place, e.g. by an erasure,
+    fail this). Else None."""
+    change = compare_files(entity, before, now)
+    if not change.append_only:
+        return None
+    grown = con.execute(f"select count(*) from raw.{identifier(entity)} where _source_file "
+                        f"in (select unnest(?::varchar[]))", [list(change.added)]).fetchone()[0]
+    return list(change.added) if rows_before + grown == rows_now else None
 
 
 # What dbt built --------------------------------------------------------------------------

@@ -31,6 +31,8 @@ from great_expectations.execution_engine.sqlalchemy_execution_engine import (  #
 )
 from sqlalchemy.pool import StaticPool  # noqa: E402
 
+from contract.sql import identifier  # noqa: E402
+
 from .suites import Suite  # noqa: E402
 
 
@@ -124,7 +126,7 @@ def _needed_columns(suite: Suite) -> str:
         names += [kwargs[key] for key in ("column", "column_A", "column_B") if kwargs.get(key)]
     if everything:
         return "*"
-    return ", ".join('"' + name.replace('"', '""') + '"' for name in dict.fromkeys(names))
+    return ", ".join(identifier(name) for name in dict.fromkeys(names))
 
 
 def _outcome(suite_name: str, result) -> Outcome:

@@ -11,7 +11,9 @@ while a broken export of thousands is stopped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from copy import copy
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import great_expectations.expectations as gxe
@@ -50,6 +52,8 @@ class Suite:
     query: str
     expectations: list = field(default_factory=list)
     index_columns: list[str] = field(default_factory=list)  # identify offending rows
+    # The query as a function of the relation it reads (raw suites): `over` reads another.
+    query_over: Callable[[str], str] | None = field(default=None, repr=False, compare=False)
 
     def definition(self) -> dict:
         """What the suite checks, JSON-able: equal definitions validate the same data alike
@@ -61,6 +65,15 @@ class Suite:
             configs.append(config)
         return {"name": self.name, "asset": self.asset, "query": self.query,
                 "expectations": configs, "index_columns": self.index_columns}
+
+    def over(self, relation: str) -> Suite:
+        """The same suite reading `relation` (a parenthesised query returning the table's
+        columns, e.g. some of its rows) wherever it reads its own table. The expectations
+        are copies: Great Expectations binds them to the suite it runs."""
+        if self.query_over is None:
+            raise ValueError(f"suite {self.name} reads a fixed query")
+        return replace(self, query=self.query_over(relation),
+                       expectations=[copy(e) for e in self.expectations])
 
     def ages(self) -> list:
         """The expectations on an age in days (freshness): their outcome changes with the
@@ -135,21 +148,27 @@ def raw_suite(entity: str, *, quarantine_limit: float, freshness_days: int,
         expectations.append(gxe.ExpectColumnValuesToBeInSet(
             column="currency__value", value_set=sorted({base_currency, *rated_currencies}),
             mostly=mostly, meta=_meta("error", rule="currency has an fx rate")))
-    if entity in FRESHNESS:
-        column = FRESHNESS[entity]
-        # The newest value's age is the smallest (the age falls as the time rises), so only
-        # the newest rows are given one: the per-row calendar arithmetic cost seconds.
-        parsed = f"try_cast(trim({column}) as timestamptz)"
-        columns.append(f"case when {parsed} >= (select max({parsed}) from raw.{entity}) "
-                       f"then date_diff('day', {parsed}, current_timestamp) end "
-                       f"as {column}__age_days")
+    freshness = FRESHNESS.get(entity)
+    if freshness:
         expectations.append(gxe.ExpectColumnMinToBeBetween(
-            column=f"{column}__age_days", max_value=freshness_days,
-            meta=_meta("warn", rule=f"newest {column} at most {freshness_days} days old",
+            column=f"{freshness}__age_days", max_value=freshness_days,
+            meta=_meta("warn", rule=f"newest {freshness} at most {freshness_days} days old",
                        clock="age_days")))
-    return Suite(name=f"raw_{entity}", asset=["raw", entity],
-                 query=f"select {', '.join(columns)} from raw.{entity}",
-                 expectations=expectations, index_columns=["_source_file", "_source_line"])
+
+    def query(relation: str) -> str:
+        selected = list(columns)
+        if freshness:
+            # The newest value's age is the smallest (the age falls as the time rises), so
+            # only the newest rows are given one: the per-row calendar arithmetic cost seconds.
+            parsed = f"try_cast(trim({freshness}) as timestamptz)"
+            selected.append(f"case when {parsed} >= (select max({parsed}) from {relation}) "
+                            f"then date_diff('day', {parsed}, current_timestamp) end "
+                            f"as {freshness}__age_days")
+        return f"select {', '.join(selected)} from {relation}"
+
+    return Suite(name=f"raw_{entity}", asset=["raw", entity], query=query(f"raw.{entity}"),
+                 expectations=expectations, index_columns=["_source_file", "_source_line"],
+                 query_over=query)
 
 
 def _plausibility(entity: str, columns: list[str], mostly: float) -> list:

@@ -14,7 +14,7 @@ sense of `demand_eval.quantile_calibration_error` (P(y < q) <= tau <= P(y <= q))
 distribution fits.
 
 This replaced three LightGBM quantile boosters per model (three quarters of the demand
-forecast's training time) with a few scalar fits: ml/README.md "Eighth round" has the
+forecast's training time) with a few scalar fits: ml/README.md (Speed, "Fifth round") has the
 before/after of the pinball losses and the calibration.
 """
 

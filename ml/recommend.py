@@ -364,8 +364,14 @@ def ranking_metrics(recommended: dict, relevant: dict, n: int) -> dict[str, floa
 
 
 def _lists(frame: pd.DataFrame) -> dict:
-    frame = frame.sort_values(["customer_id", "recommendation_rank"])
-    return frame.groupby("customer_id")["product_id"].agg(list).to_dict()
+    """{customer: product ids in rank order} of a recommendations frame."""
+    frame = frame.sort_values(["customer_id", "recommendation_rank"], kind="stable")
+    customers = frame["customer_id"].to_numpy()
+    products = frame["product_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, customers[1:] != customers[:-1]]) if len(
+        customers) else np.array([], dtype=np.int64)
+    ends = np.r_[starts[1:], len(customers)]
+    return {customers[a]: products[a:b].tolist() for a, b in zip(starts, ends, strict=True)}
 
 
 def top_n(scores: np.ndarray, n: int) -> np.ndarray:
@@ -405,9 +411,10 @@ def baseline_lists(model: Recommender, rows: np.ndarray, baskets: sparse.csr_mat
     together.setdiag(0)
     confidence = sparse.diags(np.divide(1.0, counts, out=np.zeros_like(counts),
                                         where=counts > 0)) @ together
-    rng = np.random.default_rng(seed)
-    lists = {"popularity": {}, "association_rules": {}, "buy_again": {}, "random": {}}
-    for start in range(0, len(rows), model.settings.batch_size):
+    methods = ("popularity", "association_rules", "buy_again", "random")
+
+    def batch_lists(number: int) -> dict[str, list]:
+        start = number * model.settings.batch_size
         batch = rows[start:start + model.settings.batch_size]
         customers = model.customers[batch]
         blocked = (model.bought[batch].toarray().astype(bool) & ~model.repeatable) | inactive
@@ -416,22 +423,33 @@ def baseline_lists(model: Recommender, rows: np.ndarray, baskets: sparse.csr_mat
         ranked = np.where(blocked, -np.inf, rules + 1e-6 * model.popularity)
         # Own products score their orders plus less than 1 (their decayed purchases d as
         # d / (1 + d)); the others their popularity less 1, so below every own product.
-        orders = model.orders[batch].toarray()
-        decayed = model.purchases[batch].toarray()
-        again = np.where(orders > 0, orders + decayed / (1 + decayed), model.popularity - 1)
-        again = np.where(blocked, -np.inf, again)
-        # Random: the n allowed products with the smallest uniform keys, in key order.
-        keys = np.where(blocked, np.inf, rng.random(blocked.shape))
+        again = np.broadcast_to(model.popularity - 1, blocked.shape).copy()
+        orders = model.orders[batch].tocoo()
+        decayed = np.asarray(model.purchases[batch][orders.row, orders.col]).ravel()
+        again[orders.row, orders.col] = orders.data + decayed / (1 + decayed)
+        again[blocked] = -np.inf
+        # Random: the n allowed products with the smallest uniform keys, in key order; the
+        # keys of each batch drawn from its own stream, so threads draw the same keys.
+        keys = np.random.default_rng([seed, number]).random(blocked.shape)
+        keys[blocked] = np.inf
         picks = top_n(-keys, n)
         drawn = np.isfinite(np.take_along_axis(keys, picks, axis=1))
+        found = {}
         for method, scores in (("popularity", popular), ("association_rules", ranked),
                                ("buy_again", again)):
             top = top_n(scores, n)  # a blocked product (-inf) only where too few are left
             allowed = np.isfinite(np.take_along_axis(scores, top, axis=1))
-            lists[method].update((c, ids[t[a]].tolist())
-                                 for c, t, a in zip(customers, top, allowed, strict=True))
-        lists["random"].update((c, ids[p[d]].tolist())
-                               for c, p, d in zip(customers, picks, drawn, strict=True))
+            found[method] = [(c, ids[t[a]].tolist())
+                             for c, t, a in zip(customers, top, allowed, strict=True)]
+        found["random"] = [(c, ids[p[d]].tolist())
+                           for c, p, d in zip(customers, picks, drawn, strict=True)]
+        return found
+
+    batches = range(-(-len(rows) // model.settings.batch_size))
+    lists: dict[str, dict] = {method: {} for method in methods}
+    for found in side_by_side(batch_lists, batches, model.settings.threads):
+        for method in methods:
+            lists[method].update(found[method])
     return lists
 
 
@@ -470,6 +488,18 @@ class RecommendRun:
     seconds: float
 
 
+def bought_between(con: duckdb.DuckDBPyConnection, first: date, end: date) -> dict:
+    """{customer: products bought} of the known customers' counted orders from `first` to
+    `end`, both included (the relevant products of an evaluation window)."""
+    return {customer: set(bought) for customer, bought in con.execute("""
+        select customer_id, list(distinct product_id) from marts.fct_order_items
+        where is_counted and customer_id <> '-1' and product_id <> '-1'
+          and order_date between ? and ?
+          and customer_id in (select customer_id from marts.dim_customers
+                              where not is_unknown_member)
+        group by customer_id order by customer_id""", [first, end]).fetchall()}
+
+
 def run(con: duckdb.DuckDBPyConnection, settings: RecommendSettings,
         log: Callable[[str], None] = print) -> RecommendRun:
     """Choose the buy-again weight on the `evaluation_days` before the last ones, evaluate
@@ -484,33 +514,28 @@ def run(con: duckdb.DuckDBPyConnection, settings: RecommendSettings,
         "select customer_id from marts.dim_customers where not is_unknown_member "
         "order by customer_id").df()["customer_id"])
     # The choice's feedback (before the earlier window), the evaluation's (before the
-    # cutoff) and the final one (all of it) in one pass over the marts.
-    before, train, everything = recommend_data.from_warehouse_at(
-        con, products, customers, [earlier, cutoff, last + timedelta(days=1)],
-        s.half_life_days, s.popularity_days)
-
-    def bought_between(first: date, end: date) -> dict:
-        window = con.execute("""
-            select distinct customer_id, product_id from marts.fct_order_items
-            where is_counted and customer_id <> '-1' and product_id <> '-1'
-              and order_date between ? and ?""", [first, end]).df()
-        window = window[window["customer_id"].isin(customers)]
-        return window.groupby("customer_id")["product_id"].agg(set).to_dict()
-
-    relevant = bought_between(cutoff, last)
-    if len(relevant) < s.min_evaluation_customers or train.weights.nnz == 0:
-        raise NotEnoughData(
-            f"needs {s.min_evaluation_customers} customers buying in the last "
-            f"{s.evaluation_days} days and purchases before them to evaluate, has "
-            f"{len(relevant)}")
-    # The buy-again weight: the candidate ranking best on the window before the
-    # evaluation's, trained before it (the held-out days are not looked at).
-    choice = bought_between(earlier, cutoff - timedelta(days=1))
+    # cutoff) and the final one (all of it) from one read of the marts.
+    with recommend_data.FeedbackTable(con, products, customers, last + timedelta(days=1),
+                                      s.half_life_days, s.popularity_days) as table:
+        train = table.at(cutoff)
+        everything = table.at(last + timedelta(days=1), baskets=False)
+        relevant = bought_between(con, cutoff, last)
+        if len(relevant) < s.min_evaluation_customers or train.weights.nnz == 0:
+            raise NotEnoughData(
+                f"needs {s.min_evaluation_customers} customers buying in the last "
+                f"{s.evaluation_days} days and purchases before them to evaluate, has "
+                f"{len(relevant)}")
+        # The buy-again weight: the candidate ranking best on the window before the
+        # evaluation's, trained before it (the held-out days are not looked at). Without a
+        # repeatable category the term is 0 whatever its weight: nothing to choose, and the
+        # choice's feedback is not read.
+        choice = bought_between(con, earlier, cutoff - timedelta(days=1))
+        before = None
+        if (len(s.buy_again_candidates) > 1 and len(choice) >= s.min_evaluation_customers
+                and (table.repeat_rates(earlier) >= s.repeat_rate).any()):
+            before = table.at(earlier, baskets=False)
     ndcg_by_weight: dict[float, float] = {}
-    # Without a repeatable category the term is 0 whatever its weight: nothing to choose.
-    repeats = bool((before.repeat_rates >= s.repeat_rate).any())
-    if (len(s.buy_again_candidates) > 1 and before.weights.nnz > 0 and repeats
-            and len(choice) >= s.min_evaluation_customers):
+    if before is not None and before.weights.nnz > 0:
         chooser = fit_feedback(before, products, customers, s)
         weight, ndcg_by_weight = choose_buy_again_weight(
             chooser, customers.get_indexer(list(choice)), choice, s.buy_again_candidates)

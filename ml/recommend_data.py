@@ -37,7 +37,7 @@ class Feedback:
     orders: sparse.csr_matrix  # customers x products, orders holding the product
     recent_sales: np.ndarray  # per product: purchased lines in the last popularity_days
     repeat_rates: pd.Series  # per category (categories with a purchase only)
-    baskets: sparse.csr_matrix  # orders x products (0/1)
+    baskets: sparse.csr_matrix | None  # orders x products (0/1); None: not read
     first_day: date | None  # the oldest feedback day, None without feedback
 
 
@@ -118,76 +118,103 @@ def from_warehouse(con: duckdb.DuckDBPyConnection, products: pd.DataFrame,
 def from_warehouse_at(con: duckdb.DuckDBPyConnection, products: pd.DataFrame,
                       customers: pd.Index, befores: list[date], half_life_days: int,
                       popularity_days: int) -> list[Feedback]:
-    """`from_warehouse` before each of several dates, the marts joined to the indexes once:
-    the rows before the latest date are kept with their age from it, and each date reads
-    those at least `shift` days old (its distance from the latest) with the age less
-    `shift`, which is their age from that date."""
-    shape = (len(customers), len(products))
-    latest = max(befores)
-    con.register("_recommend_customers", pd.DataFrame(
-        {"customer_id": customers.to_numpy(), "customer_row": np.arange(shape[0])}))
-    con.register("_recommend_products", pd.DataFrame(
-        {"product_id": products["product_id"].to_numpy(), "product_col": np.arange(shape[1]),
-         "category": products["category"].to_numpy()}))
-    try:
-        con.execute(_FEEDBACK, {"before": latest})
-        return [_aggregate(con, shape, before, (latest - before).days, half_life_days,
-                           popularity_days) for before in befores]
-    finally:
-        con.execute("drop table if exists _recommend_feedback")
-        con.unregister("_recommend_customers")
-        con.unregister("_recommend_products")
+    """`from_warehouse` before each of several dates, the marts read once (FeedbackTable)."""
+    with FeedbackTable(con, products, customers, max(befores), half_life_days,
+                       popularity_days) as table:
+        return [table.at(before) for before in befores]
 
 
-def _aggregate(con: duckdb.DuckDBPyConnection, shape: tuple[int, int], before: date,
-               shift: int, half_life_days: int, popularity_days: int) -> Feedback:
-    """The matrices of `_recommend_feedback`'s rows at least `shift` days old, aged from
-    `before` (`shift` days before the date the table was built for)."""
-    rows = ("(select * exclude (age), age - $shift as age from _recommend_feedback "
-            "where age > $shift)")
-    at = {"shift": int(shift)}
-    weights = con.execute(f"""
-        select customer_row, product_col,
-               sum(case kind when 'purchase' then $purchase when 'add_to_cart' then $cart
-                   else $view end * pow(0.5, age / $half_life)) as weight
-        from {rows} as f group by all""", {
-        "purchase": WEIGHTS["purchase"], "cart": WEIGHTS["add_to_cart"],
-        "view": WEIGHTS["product_view"], "half_life": float(half_life_days), **at}).fetchnumpy()
-    bought = con.execute(f"""
-        select customer_row, product_col, sum(pow(0.5, age / $half_life)) as decayed,
-               count(distinct order_id)::double as orders
-        from {rows} as f where kind = 'purchase' group by all""",
-        {"half_life": float(half_life_days), **at}).fetchnumpy()
-    sales = con.execute(f"""
-        select product_col, count(*)::double as lines from {rows} as f
-        where kind = 'purchase' and age <= $days group by all""",
-        {"days": popularity_days, **at}).fetchnumpy()
-    rates = con.execute(f"""
-        with pairs as (
-            select customer_row, product_col, count(distinct order_id) as orders
-            from {rows} as f where kind = 'purchase' group by all)
-        select product_index.category, avg((pairs.orders >= 2)::double) as rate
-        from pairs join _recommend_products as product_index using (product_col)
-        group by all order by all""", at).df()
-    baskets = con.execute(f"""
-        select dense_rank() over (order by order_id) - 1 as basket, product_col
-        from (select distinct order_id, product_col from {rows} as f
-              where kind = 'purchase') as lines""", at).fetchnumpy()
-    oldest = con.execute(f"select max(age) from {rows} as f", at).fetchone()[0]
-    recent_sales = np.zeros(shape[1])
-    recent_sales[sales["product_col"]] = sales["lines"]
-    n_baskets = int(baskets["basket"].max()) + 1 if len(baskets["basket"]) else 0
-    return Feedback(
-        weights=_csr(weights["weight"], weights, shape),
-        bought=_csr(np.ones(len(bought["customer_row"])), bought, shape),
-        purchases=_csr(bought["decayed"], bought, shape),
-        orders=_csr(bought["orders"], bought, shape),
-        recent_sales=recent_sales,
-        repeat_rates=rates.set_index("category")["rate"].rename("orders"),
-        baskets=sparse.csr_matrix(
-            (np.ones(len(baskets["basket"])), (baskets["basket"], baskets["product_col"])),
-            shape=(n_baskets, shape[1])),
-        first_day=None if oldest is None else before - timedelta(days=int(oldest)))
+class FeedbackTable:
+    """The marts' feedback before `latest`, joined to the customer and product indexes once
+    into a temporary table, and read at any earlier date: the rows at least `shift` days old
+    (the date's distance from `latest`) with their age less `shift`, which is their age
+    from that date. A context manager: the table lives until the block ends."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, products: pd.DataFrame,
+                 customers: pd.Index, latest: date, half_life_days: int,
+                 popularity_days: int) -> None:
+        self.con, self.latest = con, latest
+        self.shape = (len(customers), len(products))
+        self.categories = products["category"].array  # keeps its dtype
+        self.half_life, self.popularity_days = float(half_life_days), popularity_days
+        con.register("_recommend_customers", pd.DataFrame(
+            {"customer_id": customers.to_numpy(), "customer_row": np.arange(self.shape[0])}))
+        con.register("_recommend_products", pd.DataFrame(
+            {"product_id": products["product_id"].to_numpy(),
+             "product_col": np.arange(self.shape[1])}))
+        try:
+            con.execute(_FEEDBACK, {"before": latest})
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def __enter__(self) -> FeedbackTable:
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.con.execute("drop table if exists _recommend_feedback")
+        self.con.unregister("_recommend_customers")
+        self.con.unregister("_recommend_products")
+
+    def _rows(self, before: date) -> tuple[str, dict]:
+        shift = (self.latest - before).days
+        return ("(select * exclude (age), age - $shift as age from _recommend_feedback "
+                "where age > $shift)"), {"shift": int(shift)}
+
+    def _bought(self, before: date) -> dict:
+        rows, at = self._rows(before)
+        return self.con.execute(f"""
+            select customer_row, product_col, sum(pow(0.5, age / $half_life)) as decayed,
+                   count(distinct order_id)::double as orders
+            from {rows} as f where kind = 'purchase' group by all""",
+            {"half_life": self.half_life, **at}).fetchnumpy()
+
+    def repeat_rates(self, before: date) -> pd.Series:
+        """Per category with a purchase before `before`, the share of the (customer,
+        product) pairs bought in two or more orders (as `at(before).repeat_rates`)."""
+        return self._rates(self._bought(before))
+
+    def _rates(self, bought: dict) -> pd.Series:
+        pairs = pd.DataFrame({"category": self.categories.take(np.asarray(bought["product_col"])),
+                              "orders": (np.asarray(bought["orders"]) >= 2).astype(float)})
+        return pairs.groupby("category", sort=True)["orders"].mean()
+
+    def at(self, before: date, baskets: bool = True) -> Feedback:
+        """The matrices of the feedback before `before`; `baskets` False leaves the orders x
+        products matrix out (None), which only the association rules read."""
+        rows, at = self._rows(before)
+        weights = self.con.execute(f"""
+            select customer_row, product_col,
+                   sum(case kind when 'purchase' then $purchase when 'add_to_cart' then $cart
+                       else $view end * pow(0.5, age / $half_life)) as weight
+            from {rows} as f group by all""", {
+            "purchase": WEIGHTS["purchase"], "cart": WEIGHTS["add_to_cart"],
+            "view": WEIGHTS["product_view"], "half_life": self.half_life, **at}).fetchnumpy()
+        bought = self._bought(before)
+        sales = self.con.execute(f"""
+            select product_col, count(*)::double as lines from {rows} as f
+            where kind = 'purchase' and age <= $days group by all""",
+            {"days": self.popularity_days, **at}).fetchnumpy()
+        basket_matrix = None
+        if baskets:
+            lines = self.con.execute(f"""
+                select dense_rank() over (order by order_id) - 1 as basket, product_col
+                from (select distinct order_id, product_col from {rows} as f
+                      where kind = 'purchase') as lines""", at).fetchnumpy()
+            count = int(lines["basket"].max()) + 1 if len(lines["basket"]) else 0
+            basket_matrix = sparse.csr_matrix(
+                (np.ones(len(lines["basket"])), (lines["basket"], lines["product_col"])),
+                shape=(count, self.shape[1]))
+        oldest = self.con.execute(f"select max(age) from {rows} as f", at).fetchone()[0]
+        recent_sales = np.zeros(self.shape[1])
+        recent_sales[sales["product_col"]] = sales["lines"]
+        return Feedback(
+            weights=_csr(weights["weight"], weights, self.shape),
+            bought=_csr(np.ones(len(bought["customer_row"])), bought, self.shape),
+            purchases=_csr(bought["decayed"], bought, self.shape),
+            orders=_csr(bought["orders"], bought, self.shape),
+            recent_sales=recent_sales, repeat_rates=self._rates(bought), baskets=basket_matrix,
+            first_day=None if oldest is None else before - timedelta(days=int(oldest)))
 
 
 def _csr(values, cells: dict, shape: tuple[int, int]) -> sparse.csr_matrix:

@@ -7,6 +7,8 @@ import re
 import duckdb
 import pandas as pd
 
+from contract.sql import literal
+
 from .tables import TABLES
 
 SCHEMA = "ml"
@@ -43,15 +45,11 @@ def describe(con: duckdb.DuckDBPyConnection, table: str) -> None:
     present = {row[0] for row in con.execute(
         "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
         [SCHEMA, table]).fetchall()}
-    con.execute(f"comment on table {SCHEMA}.{table} is {_literal(spec.description)}")
+    con.execute(f"comment on table {SCHEMA}.{table} is {literal(spec.description)}")
     for column, description in spec.columns.items():
         if column in present:
             con.execute(f'comment on column {SCHEMA}.{table}."{column}" '
-                        f"is {_literal(description.description)}")
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+                        f"is {literal(description.description)}")
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:

@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from contract import ENTITIES, LINEAGE_COLUMNS, Entity
+from contract.sql import identifier, literal
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Longest line (DuckDB) or field (Python csv) a reader accepts: a long review loads.
@@ -72,11 +73,6 @@ def _owner(filename: str) -> str | None:
     return max(matches, key=len) if matches else None
 
 
-def quote_identifier(name: str) -> str:
-    """A SQL identifier, double-quoted with embedded quotes doubled."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def check_columns(path: Path, columns: list[str]) -> None:
     """Raise DropError naming the file and the header for an unsafe, reserved or repeated
     column name (DuckDB names are case-insensitive, so `Email` repeats `email`)."""
@@ -103,19 +99,19 @@ def relation_sql(con: duckdb.DuckDBPyConnection, file: DropFile,
 
     Raises DropError for unreadable files and files missing a required column.
     """
-    path = str(file.path).replace("'", "''")
+    path_sql = literal(str(file.path))  # a SQL string literal
     try:
         if file.fmt == "parquet":
             sql = (f"select * exclude (file_row_number), cast(file_row_number + 1 as bigint) "
                    f"as _source_line, cast(null as varchar) as _parse_error "
-                   f"from read_parquet('{path}', file_row_number = true)")
-            columns = _columns(con, f"select * from read_parquet('{path}')", file)
+                   f"from read_parquet({path_sql}, file_row_number = true)")
+            columns = _columns(con, f"select * from read_parquet({path_sql})", file)
             check_columns(file.path, columns)
             sql = _as_text(sql, columns)
         elif file.fmt == "jsonl":
-            sql, columns = _jsonl_sql(path, entity)
+            sql, columns = _jsonl_sql(path_sql, entity)
         else:
-            sql, columns = _csv_sql(con, path, file)
+            sql, columns = _csv_sql(con, path_sql, file)
     except (csv.Error, duckdb.Error) as exc:  # e.g. a field or line over the readers' limits
         raise DropError(f"{file.path}: cannot be read as {file.fmt}: {reader_error(exc)}") from exc
     contract = {c.lower(): c for c in entity.columns}
@@ -140,18 +136,19 @@ def _columns(con: duckdb.DuckDBPyConnection, sql: str, file: DropFile) -> list[s
 
 
 def _as_text(sql: str, columns: list[str]) -> str:
-    casts = ", ".join(f"cast({quote_identifier(c)} as varchar) as {quote_identifier(c)}"
+    casts = ", ".join(f"cast({identifier(c)} as varchar) as {identifier(c)}"
                       for c in columns)
     return f"select {casts}, _source_line, _parse_error from ({sql})"
 
 
-def _csv_sql(con: duckdb.DuckDBPyConnection, path: str, file: DropFile) -> tuple[str, list[str]]:
-    read = (f"read_csv('{path}', all_varchar = true, header = true, auto_detect = true, "
+def _csv_sql(con: duckdb.DuckDBPyConnection, path_sql: str,
+             file: DropFile) -> tuple[str, list[str]]:
+    read = (f"read_csv({path_sql}, all_varchar = true, header = true, auto_detect = true, "
             f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
             f"max_line_size = {MAX_FIELD_BYTES})")
     columns = _csv_header(file)
     check_columns(file.path, columns)
-    lines = _physical_lines(con, path)
+    lines = _physical_lines(con, path_sql)
     try:
         records = con.execute(f"select count(*) from {read}").fetchall()[0][0]
     except duckdb.Error:
@@ -161,7 +158,7 @@ def _csv_sql(con: duckdb.DuckDBPyConnection, path: str, file: DropFile) -> tuple
                f"cast(null as varchar) as _parse_error from {read}")
         return sql, columns
     frame = read_csv_exact(file.path, columns)
-    name = f"_csv_exact_{abs(hash(path))}"
+    name = f"_csv_exact_{abs(hash(path_sql))}"
     con.register(name, frame)
     return f"select * from {name}", columns
 
@@ -177,9 +174,9 @@ def _csv_header(file: DropFile) -> list[str]:
     return [h.strip() for h in header]
 
 
-def _physical_lines(con: duckdb.DuckDBPyConnection, path: str) -> int:
+def _physical_lines(con: duckdb.DuckDBPyConnection, path_sql: str) -> int:
     return con.execute(
-        f"select count(*) from read_csv('{path}', columns = {{'l': 'VARCHAR'}}, header = false,"
+        f"select count(*) from read_csv({path_sql}, columns = {{'l': 'VARCHAR'}}, header = false,"
         f" delim = chr(1), quote = '', escape = '', auto_detect = false,"
         f" strict_mode = false, max_line_size = {MAX_FIELD_BYTES})").fetchall()[0][0]
 
@@ -224,7 +221,7 @@ def read_csv_exact(path: Path, columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _jsonl_sql(path: str, entity: Entity) -> tuple[str, list[str]]:
+def _jsonl_sql(path_sql: str, entity: Entity) -> tuple[str, list[str]]:
     """JSON Lines, read once: each line kept as text (`_raw_json`, so extra keys are kept)
     with its physical line number, and the contract's keys as columns. A blank line (empty
     or spaces only) is no record; a line that is not a JSON object is a parse error with
@@ -237,7 +234,7 @@ def _jsonl_sql(path: str, entity: Entity) -> tuple[str, list[str]]:
     never from the file.
     """
     numbered = (f"select line, cast(row_number() over () as bigint) as _source_line from "
-                f"read_csv('{path}', columns = {{'line': 'VARCHAR'}}, header = false, "
+                f"read_csv({path_sql}, columns = {{'line': 'VARCHAR'}}, header = false, "
                 f"delim = chr(1), quote = '', escape = '', auto_detect = false, "
                 f"strict_mode = false, max_line_size = {MAX_FIELD_BYTES})")
     # Numbered before the blank lines are left out, so numbers stay physical line numbers.
@@ -245,20 +242,16 @@ def _jsonl_sql(path: str, entity: Entity) -> tuple[str, list[str]]:
     # A valid line is tested for an object only then: json_type raises on invalid JSON.
     checked = (f"select line, _source_line, case when json_valid(line) then json_type(line) = "
                f"'OBJECT' else false end as _is_object from ({lines})")
-    structure = _sql_text(json.dumps({c: "VARCHAR" for c in entity.columns}))
+    structure = literal(json.dumps({c: "VARCHAR" for c in entity.columns}))
     values = (f"select line, _source_line, _is_object, json_transform(case when _is_object "
               f"then line end, {structure}) as _values from ({checked})")
     columns = [*entity.columns, "_raw_json"]
-    fields = ", ".join(f"_values[{_sql_text(c)}] as {quote_identifier(c)}"
+    fields = ", ".join(f"_values[{literal(c)}] as {identifier(c)}"
                        for c in entity.columns)
     reason = "'malformed record: not a JSON object (' || left(line, 200) || ')'"
     sql = (f"select {fields}, line as _raw_json, _source_line, case when not _is_object then "
            f"{reason} end as _parse_error from ({values})")
     return sql, columns
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def reader_error(exc: Exception) -> str:

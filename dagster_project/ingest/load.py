@@ -9,9 +9,10 @@ from pathlib import Path
 import duckdb
 
 from contract import ENTITIES, LINEAGE_COLUMNS, Entity
+from contract.sql import identifier, literal
 
 from .. import ledger
-from .files import DropError, entity_files, quote_identifier, reader_error, relation_sql
+from .files import DropError, entity_files, reader_error, relation_sql
 
 __all__ = ["DropError", "LoadResult", "load_entity", "raw_columns"]
 
@@ -149,14 +150,14 @@ def _definitions(text_columns: list[str], jsonl: bool) -> list[str]:
     """The raw table's columns, as the load's query selects them. `_raw_json` (each JSON line
     as read, never read downstream) is stored with zstd: the default string compression
     costs more to write than the rest of the events table and keeps it twice as large."""
-    return ([f"{quote_identifier(c)} varchar" for c in text_columns]
+    return ([f"{identifier(c)} varchar" for c in text_columns]
             + (["_raw_json varchar using compression zstd"] if jsonl else [])
             + ["_source_file varchar", "_source_line bigint", "_parse_error varchar",
                "_load_id varchar", "_loaded_at timestamp"])
 
 
 def _text_column(column: str, present: bool) -> str:
-    name = quote_identifier(column)
+    name = identifier(column)
     return f"nullif({name}, '') as {name}" if present else f"cast(null as varchar) as {name}"
 
 
@@ -166,8 +167,7 @@ def _read_files(con: duckdb.DuckDBPyConnection, entity: Entity,
     parts, columns = [], []
     for file in files:
         sql, file_columns = relation_sql(con, file, entity)
-        name = file.path.name.replace("'", "''")
-        parts.append(f"select *, '{name}' as _source_file from ({sql})")
+        parts.append(f"select *, {literal(file.path.name)} as _source_file from ({sql})")
         columns += [c for c in file_columns if c not in columns]
     return parts, columns
 

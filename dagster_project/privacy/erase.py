@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from contract.sql import identifier
+
 from .. import ledger
-from ..ingest.files import quote_identifier
 from .keys import pseudonym, suppression_key
 from .zone import (
     CUSTOMER_ENTITIES,
@@ -117,8 +118,8 @@ def _delete_outside_raw(con: duckdb.DuckDBPyConnection, customer_id: str) -> dic
                                and t.database_name = current_database())
         order by all""", list(CUSTOMER_COLUMNS)).fetchall()
     for schema, table, column in columns:
-        name = f"{quote_identifier(schema)}.{quote_identifier(table)}"
-        deleted = con.execute(f"delete from {name} where trim({quote_identifier(column)}) = ?",
+        name = f"{identifier(schema)}.{identifier(table)}"
+        deleted = con.execute(f"delete from {name} where trim({identifier(column)}) = ?",
                               [customer_id]).fetchall()[0][0]
         if deleted:
             scope[f"{schema}.{table}"] = scope.get(f"{schema}.{table}", 0) + deleted

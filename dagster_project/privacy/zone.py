@@ -33,9 +33,9 @@ import duckdb
 import pandas as pd
 
 from contract import ENTITIES, LINEAGE_COLUMNS
+from contract.sql import identifier, literal_list
 
 from .. import ledger
-from ..ingest.files import quote_identifier
 from .keys import normalised_email, pseudonym, pseudonym_key, suppression_key
 
 # Entities that name a customer, and what else an erased customer's rows lose there: free
@@ -132,7 +132,7 @@ def apply_suppression(con: duckdb.DuckDBPyConnection, entity: str, key: bytes,
             cleared = [c for c in (*CUSTOMER_ENTITIES[entity], *_extra_columns(entity, columns))
                        if c in columns]
             sets = ", ".join(["customer_id = _erased_hits.anonymous_customer_id"]
-                             + [f"{quote_identifier(c)} = null" for c in cleared])
+                             + [f"{identifier(c)} = null" for c in cleared])
             con.execute(f"update raw.{entity} set {sets} from _erased_hits "
                         f"where trim(raw.{entity}.customer_id) = _erased_hits.customer_id")
     finally:
@@ -202,8 +202,7 @@ def last_activity_sql(con: duckdb.DuckDBPyConnection,
         day = f"greatest({days})" if len(present) > 1 else days
         where = ""
         if only is not None:
-            names = ", ".join("'" + name.replace("'", "''") + "'" for name in only[entity])
-            where = f" where _source_file in ({names})"
+            where = f" where _source_file in ({literal_list(only[entity])})"
         parts.append(f"select trim(customer_id) as customer_id, max({day}) as day "
                      f"from raw.{entity}{where} group by 1")
     if not parts:
@@ -249,18 +248,15 @@ def _added_activity(con: duckdb.DuckDBPyConnection, entities: list[str], rows: d
         return None
     added = {}
     for entity in entities:
-        now = ledger.loaded_files(con, entity)
-        change = ledger.compare_files(entity, state.files.get(entity, {}), now)
-        if not now or change.rewritten or change.removed:
-            return None  # rows without files (or rewritten, removed): all again
-        grown = con.execute(
-            f"select count(*) from raw.{entity} where _source_file in "
-            f"(select unnest(?::varchar[]))", [list(change.added)]).fetchone()[0] \
-            if change.added else 0
-        if state.rows[entity] + grown != rows[entity]:
-            return None
-        if change.added:
-            added[entity] = list(change.added)
+        before, now = state.files.get(entity, {}), ledger.loaded_files(con, entity)
+        if not now:
+            return None  # rows without files: all again
+        if before == now and state.rows[entity] == rows[entity]:
+            continue
+        files = ledger.added_files(con, entity, before, now, state.rows[entity], rows[entity])
+        if files is None:
+            return None  # files rewritten or removed, rows changed in place: all again
+        added[entity] = files
     return added
 
 
@@ -278,7 +274,7 @@ def apply_retention(con: duckdb.DuckDBPyConnection, retention_days: int,
         return 0
     today = today or datetime.now(UTC).date()
     cutoff = today - timedelta(days=retention_days)
-    still_personal = " or ".join(f"{quote_identifier(c)} is not null" for c in cleared)
+    still_personal = " or ".join(f"{identifier(c)} is not null" for c in cleared)
     reflected, digest = refresh_customer_activity(con)
     con.execute(f"""
         create or replace temp table _retention_due as
@@ -289,7 +285,7 @@ def apply_retention(con: duckdb.DuckDBPyConnection, retention_days: int,
         where trim(customer_id) in (select customer_id from _retention_due)
           and ({still_personal})""").fetchall()[0][0]
     if due:
-        sets = ", ".join(f"{quote_identifier(c)} = null" for c in cleared)
+        sets = ", ".join(f"{identifier(c)} = null" for c in cleared)
         con.execute(f"update raw.customers set {sets} "
                     f"where trim(customer_id) in (select customer_id from _retention_due)")
         ledger.forget(con, ["customers"])

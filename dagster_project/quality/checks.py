@@ -13,7 +13,6 @@ run X"), with the time-dependent expectations (freshness) evaluated again.
 
 import json
 import time
-from copy import copy
 from dataclasses import replace
 
 from dagster import (
@@ -27,6 +26,7 @@ from dagster import (
 )
 
 from contract import ENTITIES
+from contract.sql import identifier, literal_list
 from expectations.runner import Outcome, SuiteResult, run_suites
 from expectations.suites import Suite, published_suites, rated_currencies, raw_suite
 
@@ -168,20 +168,13 @@ def _added_files(con, suite: Suite, state, files: dict[str, str],
         return None
     if ledger.check_counts(con, suite.name, state.run_id)[0] != rules_digest(suite):
         return None
-    change = ledger.compare_files(suite.asset[-1], state.files, files)
-    if not change.append_only:
-        return None
     types = {e.expectation_type for e in suite.expectations}
     ages = {id(e) for e in suite.ages()}
     if not types <= COLUMN_MAPS | {SAME_COLUMNS, ROW_COUNT, COLUMN_MIN} or any(
             e.expectation_type == COLUMN_MIN and id(e) not in ages for e in suite.expectations):
         return None
-    added = con.execute(
-        f'select count(*) from raw."{suite.asset[-1]}" where _source_file in '
-        f'(select unnest(?::varchar[]))', [list(change.added)]).fetchone()[0]
-    if state.row_count + added != row_count:
-        return None
-    return list(change.added)
+    return ledger.added_files(con, suite.asset[-1], state.files, files, state.row_count,
+                              row_count)
 
 
 def _grown_result(con, suite: Suite, state, recorded: list[tuple],
@@ -193,16 +186,12 @@ def _grown_result(con, suite: Suite, state, recorded: list[tuple],
     the newest row's age is the smaller of the added rows' newest and the recorded one aged
     by the days since (a day boundary count adds up). None when a count is missing."""
     started = time.perf_counter()
-    entity = suite.asset[-1]
-    names = ", ".join("'" + name.replace("'", "''") + "'" for name in added)
-    only_added = f"where _source_file in ({names})"
     # The freshness age is given to the rows at the newest time; over the added rows that
     # is their own newest (the whole table's newest is the later of theirs and the old
     # rows', and the smaller age of the two is taken below), not a scan of every old row.
-    query = suite.query.replace(f"from raw.{entity})", f"from raw.{entity} {only_added})")
-    part = replace(suite, query=f"{query} {only_added}",
-                   expectations=[copy(e) for e in suite.expectations])  # GX binds them
-    new = run_suites(con, [part])[0]
+    new = run_suites(con, [suite.over(
+        f"(select * from raw.{identifier(suite.asset[-1])} "
+        f"where _source_file in ({literal_list(added)}))")])[0]
     _, old_counts = ledger.check_counts(con, suite.name, state.run_id)
     old = {}
     for row, counts in zip(recorded, old_counts, strict=False):

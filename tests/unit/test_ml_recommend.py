@@ -315,11 +315,18 @@ def test_similarity_and_lists_in_threads_equal_one_thread():
     shop = _purchases([(f"C{i}", f"P{j:02d}", f"O{i}", int(rng.integers(0, 60)))
                        for i, j in zip(*weights.nonzero(), strict=True)])
     index = pd.Index([f"C{i}" for i in range(customers)])
-    lists = [recommend.fit(shop, catalogue, index, AS_OF, recommend.RecommendSettings(
-        top_n=4, batch_size=7, threads=threads)).recommend(log=lambda _: None)
-             for threads in (1, 2)]
+    models = [recommend.fit(shop, catalogue, index, AS_OF, recommend.RecommendSettings(
+        top_n=4, batch_size=7, threads=threads)) for threads in (1, 2)]
+    lists = [model.recommend(log=lambda _: None) for model in models]
     assert len(lists[0]) == 4 * customers
     pd.testing.assert_frame_equal(lists[0], lists[1])
+    # The baselines' batches side by side: the same lists, random ones included (each
+    # batch draws from its own stream).
+    baskets = recommend_data.from_frame(shop, catalogue, index, AS_OF, 90, 90).baskets
+    rows = np.arange(customers)
+    baselines = [recommend.baseline_lists(model, rows, baskets, seed=7) for model in models]
+    assert baselines[0] == baselines[1]
+    assert all(len(ranked) == customers for ranked in baselines[0].values())
 
 
 # --- buy again -------------------------------------------------------------------------
