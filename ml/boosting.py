@@ -32,12 +32,21 @@ def train(jobs: Sequence[tuple[dict, lgb.Dataset, int]], workers: int) -> list[l
             train_validated([(*job, None) for job in jobs], workers)]
 
 
+def train_fitted(jobs: Sequence[tuple[dict, lgb.Dataset, int]], workers: int
+                 ) -> list[tuple[lgb.Booster, np.ndarray]]:
+    """As `train`, each booster with its predictions of its own training rows (the output
+    the objective gives, e.g. exp of the score for Tweedie, init score included), read from
+    the scores LightGBM keeps while training: no second pass over the rows."""
+    return train_validated([(*job, None) for job in jobs], workers, fitted=True)
+
+
 def train_validated(jobs: Sequence[tuple[dict, lgb.Dataset, int, lgb.Dataset | None]],
-                    workers: int) -> list[tuple[lgb.Booster, np.ndarray]]:
+                    workers: int, fitted: bool = False) -> list[tuple[lgb.Booster, np.ndarray]]:
     """As `train`, each job with a validation set (or None): each booster with the loss of
     the params' metric on its validation set after 0, 1, ..., rounds trees (`rounds + 1`
     values, the first the init score's alone; empty without a validation set). The
-    validation set must share the training set's bins: a subset of the same Dataset."""
+    validation set must share the training set's bins: a subset of the same Dataset.
+    `fitted`: instead of the losses, the predictions of the training rows (`train_fitted`)."""
     boosters = []
     for params, dataset, rounds, valid in jobs:
         booster = lgb.Booster(params={**params, "num_threads": 1}, train_set=dataset)
@@ -52,6 +61,12 @@ def train_validated(jobs: Sequence[tuple[dict, lgb.Dataset, int, lgb.Dataset | N
             booster.update()
             if validated:
                 losses.append(booster.eval_valid()[0][2])
+        if fitted:  # a custom metric receives the training rows' predictions
+            losses = []
+            booster.eval_train(feval=lambda predicted, _: (
+                losses.append(np.array(predicted, dtype=np.float64)), ("fitted", 0.0, False)
+            )[1])
+            losses = losses[0]
         return (booster.model_from_string(booster.model_to_string()).free_dataset(),
                 np.asarray(losses, dtype=np.float64))
 

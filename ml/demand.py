@@ -7,15 +7,19 @@ forecasts back. Training origins step back from the forecast origin in whole wee
 (`origin_step_days`), and a row is used only when its target day is on or before the day
 the model is trained at: a backtest origin never trains on the days it is scored on.
 
-Four boosters share the rows: a Tweedie model of the expected units (the point forecast:
-what the M5 winners used for demand that is zero on most days; its sums over days stay
-unbiased, and inventory alerts add them up), and quantile models for p10, p50 and p90.
-For intermittent demand the median is often 0: it is no point forecast, and the backtest
-scores the expected units (demand_eval.py). The features include the product's Croston/SBA
-and TSB state and its share of the category (intermittent.py, demand_features.py). The
-Tweedie model starts from the category's recent level (`level_offset`, its initial score on
-the log scale): the trees learn each product's ratio to it, so one model fits dense and
-sparse products and follows a level the training days never reached.
+One booster per model: a Tweedie model of the expected units (the point forecast: what
+the M5 winners used for demand that is zero on most days; its sums over days stay
+unbiased, and inventory alerts add them up). The p10, p50 and p90 are the quantiles of a
+negative binomial around those expected units, its dispersion fitted per density class and
+level of expected units on the model's training rows (demand_quantiles.py; three LightGBM
+quantile boosters per model until 2026-11-26). For intermittent demand the median is often
+0: it is no point forecast, and the backtest scores the expected units (demand_eval.py).
+The models of a run (the backtest origins' and the final one) are trained together,
+`num_threads` boosters at once. The features include the product's Croston/SBA and TSB
+state and its share of the category (intermittent.py, demand_features.py). The Tweedie
+model starts from the category's recent level (`level_offset`, its initial score on the
+log scale): the trees learn each product's ratio to it, so one model fits dense and sparse
+products and follows a level the training days never reached.
 
 Blend with a smoother (`choose_blends`): where a global model learns little (a shop with
 one or a few series, e.g. CDNOW's one dense series), a smoother can beat it. Per density
@@ -36,15 +40,18 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from . import boosting, demand_eval
+from . import boosting, demand_eval, demand_quantiles
 from .demand_data import DemandHistory
 from .demand_features import CATEGORICAL, FEATURES, Prefix, feature_frame, prefix_sums
 from .errors import NotEnoughData
+from .intermittent import density_classes
 from .metrics import gain_shares, wrmsse
 from .registry import ModelRecord, data_fingerprint
+from .threads import side_by_side
 
 QUANTILES = {"p10_units": 0.1, "p50_units": 0.5, "p90_units": 0.9}
 MEAN = "mean_units"  # expected units (Tweedie objective): sums over days stay unbiased
+SD = "sd_units"  # the final forecast's standard deviation of units (negative binomial)
 
 
 def _quiet(_: str) -> None:
@@ -74,12 +81,11 @@ class DemandSettings:
     seed: int = 7
     num_threads: int = 2  # boosters trained at once, one thread each (boosting.py)
 
-    def lightgbm_params(self, output: str) -> dict:
-        objective = ({"objective": "tweedie",
-                      "tweedie_variance_power": self.tweedie_variance_power} if output == MEAN
-                     else {"objective": "quantile", "alpha": QUANTILES[output]})
+    def lightgbm_params(self) -> dict:
+        """The expected units' booster: Tweedie objective."""
         return {
-            **objective, "learning_rate": self.learning_rate,
+            "objective": "tweedie", "tweedie_variance_power": self.tweedie_variance_power,
+            "learning_rate": self.learning_rate,
             "num_leaves": self.num_leaves, "min_data_in_leaf": self.min_data_in_leaf,
             "max_bin": self.max_bin, "feature_fraction": 0.8, "bagging_fraction": 0.8,
             "bagging_freq": 1, "seed": self.seed, "deterministic": True,
@@ -119,32 +125,56 @@ class TrainingSet:
     features: pd.DataFrame
     target: np.ndarray
     origin: np.ndarray  # each row's origin (day index)
+    product: np.ndarray  # each row's product (index into history.products)
 
 
 @dataclass
 class DemandModel:
-    boosters: dict[str, lgb.Booster]  # per output column: p10/p50/p90 and mean units
+    boosters: dict[str, lgb.Booster]  # MEAN: the expected units' booster
     trained_through: int  # last day index whose demand the model saw
     training: TrainingSet
-    seconds: float
-    workers: int = 1  # boosters scored at once (boosting.py)
+    seconds: float  # training time of the models trained with it (`fit_all`)
+    workers: int = 1  # row blocks scored at once (boosting.py)
+    # Negative binomial sizes per density class at `trained_through` and bin of expected
+    # units (demand_quantiles.fit_dispersion)
+    dispersion: dict[str, dict] = field(default_factory=dict)
 
-    def predict(self, features: pd.DataFrame) -> pd.DataFrame:
-        """p10/p50/p90 units, at least zero and sorted so the quantiles never cross, and the
-        expected units."""
-        outputs = [*QUANTILES, MEAN]
-        predicted = dict(zip(outputs, boosting.predict(
-            [self.boosters[o] for o in outputs], features[FEATURES], self.workers,
-            raw_score=True), strict=True))
-        quantiles = np.sort(np.clip(np.column_stack([predicted[c] for c in QUANTILES]), 0,
-                                    None), axis=1)
-        frame = pd.DataFrame(quantiles, columns=list(QUANTILES), index=features.index)
-        frame[MEAN] = np.exp(predicted[MEAN] + level_offset(features))
+    def expected_units(self, features: pd.DataFrame) -> np.ndarray:
+        """The expected units of the rows: the booster's log ratio plus the level offset."""
+        raw = boosting.predict_rows(self.boosters[MEAN], features[FEATURES], self.workers,
+                                    raw_score=True)
+        return np.exp(raw + level_offset(features))
+
+    def predict(self, features: pd.DataFrame, classes: np.ndarray | None = None
+                ) -> pd.DataFrame:
+        """p10/p50/p90 units (the negative binomial's quantiles around the expected units,
+        with the sizes of each row's density class in `classes`; the pooled size without
+        them) and the expected units."""
+        mean = self.expected_units(features)
+        frame = pd.DataFrame(self.quantiles(mean, classes), index=features.index)
+        frame[MEAN] = mean
         return frame
 
+    def sd(self, mean: np.ndarray, classes: np.ndarray | None = None) -> np.ndarray:
+        """Standard deviation of the daily units around expected units `mean`: the negative
+        binomial's, sqrt(mean + mean² / k) (what inventory's safety stock adds up)."""
+        mean = np.asarray(mean, dtype=np.float64)
+        groups = (np.full(len(mean), demand_quantiles.POOLED) if classes is None
+                  else np.asarray(classes))
+        size = demand_quantiles.row_sizes(mean, groups, self.dispersion)
+        return np.sqrt(mean + mean ** 2 / size)
+
+    def quantiles(self, mean: np.ndarray, classes: np.ndarray | None = None
+                  ) -> dict[str, np.ndarray]:
+        """p10/p50/p90 units of rows with expected units `mean` (see `predict`)."""
+        groups = (np.full(len(mean), demand_quantiles.POOLED) if classes is None
+                  else np.asarray(classes))
+        return demand_quantiles.quantiles(np.asarray(mean, dtype=np.float64), groups,
+                                          self.dispersion, QUANTILES)
+
     def feature_importance(self) -> pd.DataFrame:
-        """Total gain per feature of the median model, as a share of the whole."""
-        return gain_shares(self.boosters["p50_units"])
+        """Total gain per feature of the expected units' booster, as a share of the whole."""
+        return gain_shares(self.boosters[MEAN])
 
 
 def candidate_rows(history: DemandHistory, trained_through: int, settings: DemandSettings
@@ -192,17 +222,31 @@ def training_sets(history: DemandHistory, prefix: Prefix, through: list[int],
     """The training set of a model trained at each day of `through`: its candidate rows
     (`candidate_rows`), sampled down to `DemandSettings.row_limit` of the products available
     then, by the smallest `row_keys`. The features of the rows the sets share are computed
-    once."""
+    once. A day a whole number of weeks (`origin_step_days`) before a later one has as
+    candidates the later day's whose target day is on or before it (the same origins, in
+    the same order), so they and their keys are drawn and hashed once."""
     available = history.products["available_from"].to_numpy()
+    step, first = settings.origin_step_days, settings.min_history_days - 1
+    drawn: dict[int, list] = {}  # day -> [o, p, h, keys or None] of its candidates
     picks = {}
-    for day in dict.fromkeys(through):
-        o, p, h = candidate_rows(history, day, settings)
+    for day in sorted(dict.fromkeys(through), reverse=True):
+        later = next((d for d in drawn if (d - day) % step == 0), None)
+        if later is None or day - step < first:  # (the latter raises NotEnoughData)
+            drawn[day] = [*candidate_rows(history, day, settings), None]
+            source, known = drawn[day], slice(None)
+        else:
+            source = drawn[later]
+            known = source[0] + source[2] <= day
+        o, p, h = (a[known] for a in source[:3])
         limit = settings.row_limit(int((available <= day).sum()))
         if len(o) > limit:
-            keys = row_keys(o, p, h, settings.seed)
+            if source[3] is None:
+                source[3] = row_keys(*source[:3], settings.seed)
+            keys = source[3][known]
             pick = np.sort(np.argpartition(keys, limit - 1)[:limit])
             o, p, h = o[pick], p[pick], h[pick]
         picks[day] = (o, p, h)
+    picks = {day: picks[day] for day in dict.fromkeys(through)}
     horizon_bits = 9  # horizon days below 512 (feature_frame allows at most 300)
     codes = {day: (o.astype(np.int64) * len(history.products) + p) << horizon_bits | h
              for day, (o, p, h) in picks.items()}
@@ -216,7 +260,7 @@ def training_sets(history: DemandHistory, prefix: Prefix, through: list[int],
         index = inverse[offset:offset + len(o)]
         offset += len(o)
         sets[day] = TrainingSet(features=features.iloc[index].reset_index(drop=True),
-                                target=history.units[p, o + h], origin=o)
+                                target=history.units[p, o + h], origin=o, product=p)
     return sets
 
 
@@ -229,25 +273,54 @@ def training_set(history: DemandHistory, prefix: Prefix, trained_through: int,
 
 def fit(history: DemandHistory, prefix: Prefix, trained_through: int,
         settings: DemandSettings, data: TrainingSet | None = None) -> DemandModel:
-    """The four boosters trained at `trained_through`, on `data` when given (its
-    `training_set`, computed beforehand with others) or else its training set."""
+    """The model trained at `trained_through`, on `data` when given (its `training_set`,
+    computed beforehand with others) or else its training set."""
+    sets = None if data is None else {trained_through: data}
+    return fit_all(history, prefix, [trained_through], settings, sets)[trained_through]
+
+
+def fit_all(history: DemandHistory, prefix: Prefix, days: list[int], settings: DemandSettings,
+            sets: dict[int, TrainingSet] | None = None) -> dict[int, DemandModel]:
+    """The models trained at each of `days`, their boosters `num_threads` at a time (each
+    model's booster is the one it would get alone), on `sets` when given (`training_sets`)."""
     started = time.perf_counter()
-    if data is None:
-        data = training_set(history, prefix, trained_through, settings)
-    dataset = lgb.Dataset(data.features, label=data.target, feature_name=FEATURES,
-                          categorical_feature=CATEGORICAL, free_raw_data=False,
-                          params=settings.lightgbm_params(MEAN)).construct()
-    # The expected units start from the category's level (`level_offset`): the same bins,
-    # with the offset as the initial score (set once the subset is constructed, or lost).
-    mean_dataset = dataset.subset(np.arange(len(data.target))).construct()
-    mean_dataset.set_init_score(level_offset(data.features))
-    outputs = [*QUANTILES, MEAN]
-    trained = boosting.train([(settings.lightgbm_params(output),
-                               mean_dataset if output == MEAN else dataset,
-                               settings.num_boost_round) for output in outputs],
-                             settings.num_threads)
-    return DemandModel(dict(zip(outputs, trained, strict=True)), trained_through, data,
-                       time.perf_counter() - started, settings.num_threads)
+    if sets is None:
+        sets = training_sets(history, prefix, list(days), settings)
+    days = list(dict.fromkeys(days))
+    # The expected units start from the category's level (`level_offset`, the init score).
+    # The models' datasets are binned side by side, one thread each (the bins do not depend
+    # on the threads).
+    binning = {**settings.lightgbm_params(), "num_threads": 1}
+    datasets = side_by_side(
+        lambda day: lgb.Dataset(sets[day].features, label=sets[day].target,
+                                init_score=level_offset(sets[day].features),
+                                feature_name=FEATURES, categorical_feature=CATEGORICAL,
+                                params=binning).construct(), days, settings.num_threads)
+    trained = boosting.train_fitted(
+        [(settings.lightgbm_params(), dataset, settings.num_boost_round)
+         for dataset in datasets], settings.num_threads)
+    dispersions = side_by_side(
+        lambda job: fit_dispersion(history, job[0], sets[job[0]], job[1][1]),
+        list(zip(days, trained, strict=True)), settings.num_threads)
+    seconds = time.perf_counter() - started  # of all the models: trained together
+    return {day: DemandModel({MEAN: booster}, day, sets[day], seconds, settings.num_threads,
+                             dispersion)
+            for day, (booster, _), dispersion in zip(days, trained, dispersions, strict=True)}
+
+
+def product_classes(history: DemandHistory, day: int) -> np.ndarray:
+    """Density class of every product at `day` (intermittent.density_classes; "no_sales"
+    for one not yet available)."""
+    return density_classes(history.units, history.products["available_from"].to_numpy(), day)
+
+
+def fit_dispersion(history: DemandHistory, day: int, data: TrainingSet, fitted: np.ndarray
+                   ) -> dict[str, dict]:
+    """Negative binomial sizes per density class (of the product at `day`, the training
+    day) and bin of expected units, from the expected units `fitted` to the training rows
+    `data` and their actual units."""
+    classes = product_classes(history, day)[data.product]
+    return demand_quantiles.fit_dispersion(classes, data.target, fitted)
 
 
 def origin_rows(history: DemandHistory, origin: int, horizon: int) -> tuple[np.ndarray, ...]:
@@ -275,7 +348,8 @@ def forecast(history: DemandHistory, prefix: Prefix, model: DemandModel,
         "croston_sba_units": features["sba_forecast"].to_numpy(),
         "tsb_units": features["tsb_forecast"].to_numpy(),
     })
-    frame = pd.concat([frame, model.predict(features).reset_index(drop=True)], axis=1)
+    classes = product_classes(history, origin)[p]
+    frame = pd.concat([frame, model.predict(features, classes).reset_index(drop=True)], axis=1)
     frame["booster_mean_units"] = frame[MEAN]
     return frame
 
@@ -347,6 +421,17 @@ def _classes(series: pd.DataFrame) -> pd.Series:
     return series.set_index("product_id")["density_class"]
 
 
+def _requantile(frame: pd.DataFrame, model: DemandModel, series: pd.DataFrame) -> None:
+    """The quantiles of the rows whose expected units a blend changed, around the blended
+    units (so p50 follows the point forecast the blend chose)."""
+    changed = (frame[MEAN] != frame["booster_mean_units"]).to_numpy()
+    if changed.any():
+        rows = frame.loc[changed]
+        classes = rows["product_id"].map(_classes(series)).to_numpy()
+        for column, values in model.quantiles(rows[MEAN].to_numpy(), classes).items():
+            frame.loc[changed, column] = values
+
+
 @dataclass
 class Backtest:
     predictions: pd.DataFrame  # per origin, product and date: actual, model and baselines
@@ -386,24 +471,26 @@ def backtest_days(history: DemandHistory, settings: DemandSettings) -> list[int]
 
 def backtest(history: DemandHistory, settings: DemandSettings,
              prefix: Prefix | None = None, log: Callable[[str], None] = _quiet,
-             sets: dict[int, TrainingSet] | None = None) -> Backtest:
+             sets: dict[int, TrainingSet] | None = None,
+             models: dict[int, DemandModel] | None = None) -> Backtest:
     """Rolling origins 28, 56, 84... days before the last day: each model is trained only on
     days up to its origin and scored on the 28 days after it. A history too short for the
     configured number of origins gets as many as fit. `sets`: the training sets per origin
-    when computed beforehand (`training_sets`)."""
+    when computed beforehand (`training_sets`); `models`: the models per origin when
+    trained beforehand (`fit_all`)."""
     started = time.perf_counter()
     prefix = prefix_sums(history) if prefix is None else prefix
     horizon = settings.horizon_days
     days = backtest_days(history, settings)
     origins = len(days)
-    if sets is None:
-        sets = training_sets(history, prefix, days, settings)
+    if models is None:
+        log(f"demand backtest: training the models of {origins} origins")
+        models = fit_all(history, prefix, days, settings, sets)
     frames, series, blends = [], [], {}
     for number, origin in enumerate(days, start=1):
-        log(f"demand backtest origin {number}/{origins} ({history.date_of(origin)}): training")
-        model = fit(history, prefix, origin, settings, sets[origin])
-        log(f"demand backtest origin {number}/{origins}: trained on "
-            f"{len(model.training.target):,} rows in {model.seconds:.1f} s; forecasting")
+        model = models[origin]
+        log(f"demand backtest origin {number}/{origins} ({history.date_of(origin)}): "
+            f"trained on {len(model.training.target):,} rows; forecasting")
         frame = forecast(history, prefix, model, origin, horizon)
         product = pd.Index(history.products["product_id"]).get_indexer(frame["product_id"])
         frame["actual_units"] = history.units[product, origin + frame["horizon_day"].to_numpy()]
@@ -413,6 +500,7 @@ def backtest(history: DemandHistory, settings: DemandSettings,
             chosen = choose_blends(pd.concat(frames, ignore_index=True),
                                    pd.concat(series, ignore_index=True), settings.blend_margin)
             frame["mean_units"] = blended(frame, _classes(table), chosen)
+            _requantile(frame, model, table)
             blends[str(history.date_of(origin))] = chosen
         frames.append(frame)
         series.append(table)
@@ -438,18 +526,26 @@ def run(history: DemandHistory, settings: DemandSettings,
     prefix = prefix_sums(history)
     last = history.days - 1
     started = time.perf_counter()
-    sets = training_sets(history, prefix, [*backtest_days(history, settings), last], settings)
+    days = [*backtest_days(history, settings), last]
+    sets = training_sets(history, prefix, days, settings)
     log(f"demand: training rows of {len(sets)} models drawn and their features computed "
         f"once in {time.perf_counter() - started:.1f} s")
-    result = backtest(history, settings, prefix, log, sets)
-    log("demand model: training on all history")
-    model = fit(history, prefix, last, settings, sets[last])
-    log(f"demand model: trained on {len(model.training.target):,} rows in {model.seconds:.1f} s;"
-        f" forecasting {settings.horizon_days} days")
+    started = time.perf_counter()
+    models = fit_all(history, prefix, days, settings, sets)
+    log(f"demand: {len(models)} models (the backtest origins' and the final one on all "
+        f"history) trained in {time.perf_counter() - started:.1f} s")
+    result = backtest(history, settings, prefix, log, sets, models)
+    model = models[last]
+    log(f"demand model: trained on {len(model.training.target):,} rows; forecasting "
+        f"{settings.horizon_days} days")
     future = forecast(history, prefix, model, last, settings.horizon_days)
     blends = (choose_blends(result.predictions, result.series, settings.blend_margin)
               if settings.blend_margin < 1 else {})
-    future[MEAN] = blended(future, _classes(demand_eval.series_table(history, last)), blends)
+    table = demand_eval.series_table(history, last)
+    future[MEAN] = blended(future, _classes(table), blends)
+    _requantile(future, model, table)
+    future[SD] = model.sd(future[MEAN].to_numpy(),
+                          future["product_id"].map(_classes(table)).to_numpy())
     future = future.drop(columns="booster_mean_units")
     overall = result.metrics[(result.metrics["forecast_origin"] == "all")
                              & (result.metrics["density_class"] == "all")]
@@ -465,7 +561,8 @@ def run(history: DemandHistory, settings: DemandSettings,
                      "quantile_calibration_error")}
                     for row in overall.itertuples()},
                  "wrmsse_vs_best_baseline": demand_eval.summary(result.metrics)},
-        extra={"blends": {name: asdict(blend) for name, blend in blends.items()},
+        extra={"negative_binomial_dispersion": model.dispersion,
+               "blends": {name: asdict(blend) for name, blend in blends.items()},
                "backtest_blends": {origin: {name: asdict(blend) for name, blend in c.items()}
                                    for origin, c in result.blends.items()}},
     )

@@ -98,9 +98,9 @@ def level_rmsse(predictions: pd.DataFrame, history: DemandHistory, by: list[str]
         window = slice(max(origin - 27, 0), origin + 1)
         revenue = history.gross[p, window].sum() - history.discount[p, window].sum()
         scale = naive_scale(history.units[p, first:origin + 1].sum(axis=0))
+        errors = mse.loc[key if len(key) > 1 else key[0]]
         rows.append({"forecast_origin_date": key[0], "weight": max(float(revenue), 0.0),
-                     **{m: np.sqrt(mse.loc[key if len(key) > 1 else key[0], m] / scale)
-                        for m in METHODS}})
+                     **{m: np.sqrt(errors[m] / scale) for m in METHODS}})
     # A class with no product at an origin gives no rows, but still the columns.
     return pd.DataFrame(rows, columns=["forecast_origin_date", "weight", *METHODS])
 
@@ -132,8 +132,9 @@ def backtest_metrics(predictions: pd.DataFrame, series: pd.DataFrame,
             quantile_metrics = _quantile_metrics(group)
             levels = {level: level_rmsse(group, history, by) for level, by in
                       (("shop", []), ("category", ["category"]))}
+            level_shares = {level: _weight_shares(frame) for level, frame in levels.items()}
             for method, column in METHODS.items():
-                by_level = {f"wrmsse_{level}": wrmsse(frame[method], _weight_shares(frame))
+                by_level = {f"wrmsse_{level}": wrmsse(frame[method], level_shares[level])
                             for level, frame in levels.items()}
                 by_level["wrmsse_product"] = wrmsse(scored.loc[s_group, method],
                                                     shares[s_group])

@@ -1,8 +1,9 @@
 """Inventory early warning: safety stock, reorder point and stock-out dates from the forecast.
 
 Per product, with day d = 1..28 after the forecast origin, expected units m_d (`mean_units`)
-and the forecast's spread turned into a daily standard deviation under a normal
-approximation, s_d = (p90_d - p10_d) / (2 * 1.2816):
+and the forecast's daily standard deviation s_d (`sd_units`, the negative binomial's of the
+demand forecast; a forecast without it gives its spread under a normal approximation,
+s_d = (p90_d - p10_d) / (2 * 1.2816)):
 - lead-time demand  D_L = sum of m_d over the lead time's days d <= L;
 - safety stock      SS = z * sqrt(sum of s_d^2 over d <= L), z = the service level's normal
                     quantile (0.95 -> 1.645); days are taken as independent;
@@ -67,13 +68,15 @@ def stock_positions(con: duckdb.DuckDBPyConnection, origin_date) -> pd.DataFrame
 def reorder_alerts(forecast: pd.DataFrame, stock: pd.DataFrame, lead_time_days: int = 7,
                    service_level: float = 0.95) -> pd.DataFrame:
     """One row per forecast product. `forecast` has product_id, forecast_date, horizon_day,
-    p10_units, p90_units, mean_units; `stock` comes from stock_positions."""
+    p10_units, p90_units, mean_units and optionally sd_units; `stock` comes from
+    stock_positions."""
     if not 1 <= lead_time_days <= forecast["horizon_day"].max():
         raise ValueError(f"lead time {lead_time_days} days is outside the forecast horizon "
                          f"of {forecast['horizon_day'].max()} days")
     z = NormalDist().inv_cdf(service_level)
     frame = forecast.sort_values(["product_id", "horizon_day"]).copy()
-    frame["variance"] = ((frame["p90_units"] - frame["p10_units"]) / SPREAD_TO_SD) ** 2
+    frame["variance"] = (frame["sd_units"] ** 2 if "sd_units" in frame else
+                         ((frame["p90_units"] - frame["p10_units"]) / SPREAD_TO_SD) ** 2)
     grouped = frame.groupby("product_id", sort=True)
     frame["cum_mean"] = grouped["mean_units"].cumsum()
     frame["cum_sd"] = np.sqrt(grouped["variance"].cumsum())

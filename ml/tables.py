@@ -43,8 +43,10 @@ _METHOD = C("varchar", "Which model or baseline the row is about.")
 TABLES: dict[str, Table] = {
     "fct_demand_forecast": Table(
         "One row per product and day for the 28 days after the last day of data: "
-        "LightGBM quantile and expected-units forecasts of daily units sold.",
+        "LightGBM expected units of daily units sold and their negative binomial quantiles.",
         {"product_id": _PRODUCT, "forecast_date": _FORECAST_DATE, **_QUANTILES,
+         "sd_units": C("double", "Units sold that day: standard deviation of the forecast "
+                                 "(the negative binomial's around mean_units; ml/demand.py)."),
          "model_version": C("varchar", "Version of the demand model (ml.model_registry)."),
          "forecast_origin_date": _ORIGIN, "horizon_day": _HORIZON}),
     "demand_backtest": Table(

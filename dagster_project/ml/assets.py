@@ -28,7 +28,8 @@ from .skip import skip_assets
 
 FORECAST = AssetKey(["ml", "fct_demand_forecast"])
 FORECAST_COLUMNS = ["product_id", "forecast_date", "p10_units", "p50_units", "p90_units",
-                    "mean_units", "model_version", "forecast_origin_date", "horizon_day"]
+                    "mean_units", "sd_units", "model_version", "forecast_origin_date",
+                    "horizon_day"]
 DEMAND_KEYS = [FORECAST, AssetKey(["ml", "demand_backtest"]),
                AssetKey(["ml", "demand_backtest_metrics"])]
 CHURN_KEYS = [AssetKey(["ml", name]) for name in
@@ -79,9 +80,10 @@ class ChurnConfig(Config):
     group_name="ml",
     specs=[
         AssetSpec(FORECAST, deps=_marts("fct_order_items", "dim_products", "dim_campaigns"),
-                  description="Daily units per product for the next 28 days (p10, p50, p90 "
-                              "and expected units) from one global LightGBM model per "
-                              "quantile, with the model version and forecast origin."),
+                  description="Daily units per product for the next 28 days (expected "
+                              "units from a global LightGBM Tweedie model; p10, p50, p90 "
+                              "from a negative binomial around them), with the model "
+                              "version and forecast origin."),
         AssetSpec(["ml", "demand_backtest"], deps=[FORECAST],
                   description="Rolling-origin backtest: per origin, product and date the "
                               "actual units, the model's forecasts and the baselines (zero, "
