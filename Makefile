@@ -37,8 +37,11 @@ $(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
+# Parsed with the vars the Dagster dbt step passes for WAREHOUSE, so that warehouse's first
+# build (make demo) reuses this parse instead of parsing the project again
+# (dagster_project/transform/parse.py).
 dbt/target/manifest.json: $(VENV)/.installed $(shell find dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>/dev/null) dbt/profiles.yml dbt/dbt_project.yml
-	cd dbt && ../$(BIN)/dbt parse --profiles-dir . --quiet
+	$(BIN)/python -m dagster_project.transform.parse --warehouse $(WAREHOUSE)
 	@touch $@
 
 dbt-parse: dbt/target/manifest.json
