@@ -60,8 +60,7 @@ build: dbt/target/manifest.json
 demo: sample build
 	@echo
 	@echo "Warehouse: $(abspath $(WAREHOUSE))  (DuckDB; schemas raw, staging, intermediate, marts, ml, audit)"
-	@echo "KPI report: $$(SHOP_WAREHOUSE_PATH=$(WAREHOUSE) $(BIN)/python -c 'from dagster_project.settings import Settings; print(Settings.from_env().report_dir)')/latest.html  (open it in a browser)"
-	@echo "Serving copy for BI tools (DuckDB 1.1+ clients): $$(SHOP_WAREHOUSE_PATH=$(WAREHOUSE) $(BIN)/python -c 'from dagster_project.settings import Settings; print(Settings.from_env().serving_path)')"
+	@SHOP_WAREHOUSE_PATH=$(WAREHOUSE) $(BIN)/python -c 'from dagster_project.settings import Settings; s = Settings.from_env(); print(f"KPI report: {s.report_dir}/latest.html  (open it in a browser)\nServing copy for BI tools (DuckDB 1.1+ clients): {s.serving_path}")'
 	@echo "Query it:  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(basename $(WAREHOUSE)).serving.duckdb', read_only=True).sql('select * from marts.channels limit 5'))\""
 	@echo "Dagster UI: make ui   then open http://127.0.0.1:3000"
 
