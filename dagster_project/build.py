@@ -287,9 +287,11 @@ def summary(warehouse_path: str, notes: dict[str, str] | None = None) -> str:
 
 if __name__ == "__main__":
     status = main()
-    # The process ends here. Python's shutdown would collect the cyclic garbage of every
-    # imported module (Dagster, dbt, GX: seconds of a build's end, issue 18); objects alive
-    # at exit need no collection. The build's files are closed by now (DuckDB connections
-    # by their `with`, Dagster's storage by `instance.dispose()`).
-    gc.freeze()
+    if status in (0, EXIT_FAILED):
+        # A build ran and the process ends here. Python's shutdown would collect the cyclic
+        # garbage of every module the build imported (Dagster, dbt, GX: seconds of each
+        # build's end, issue 18); objects alive at exit need no collection. The build's
+        # files are closed by now (DuckDB connections by their `with`, Dagster's storage by
+        # `instance.dispose()`). Not after a usage error, which imported little.
+        gc.freeze()
     sys.exit(status)
