@@ -37,8 +37,11 @@ $(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
+# Parsed with the vars the Dagster dbt step passes for WAREHOUSE, so that warehouse's first
+# build (make demo) reuses this parse instead of parsing the project again
+# (dagster_project/transform/parse.py).
 dbt/target/manifest.json: $(VENV)/.installed $(shell find dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>/dev/null) dbt/profiles.yml dbt/dbt_project.yml
-	cd dbt && ../$(BIN)/dbt parse --profiles-dir . --quiet
+	$(BIN)/python -m dagster_project.transform.parse --warehouse $(WAREHOUSE)
 	@touch $@
 
 dbt-parse: dbt/target/manifest.json
@@ -57,8 +60,7 @@ build: dbt/target/manifest.json
 demo: sample build
 	@echo
 	@echo "Warehouse: $(abspath $(WAREHOUSE))  (DuckDB; schemas raw, staging, intermediate, marts, ml, audit)"
-	@echo "KPI report: $$(SHOP_WAREHOUSE_PATH=$(WAREHOUSE) $(BIN)/python -c 'from dagster_project.settings import Settings; print(Settings.from_env().report_dir)')/latest.html  (open it in a browser)"
-	@echo "Serving copy for BI tools (DuckDB 1.1+ clients): $$(SHOP_WAREHOUSE_PATH=$(WAREHOUSE) $(BIN)/python -c 'from dagster_project.settings import Settings; print(Settings.from_env().serving_path)')"
+	@SHOP_WAREHOUSE_PATH=$(WAREHOUSE) $(BIN)/python -c 'from dagster_project.settings import Settings; s = Settings.from_env(); print(f"KPI report: {s.report_dir}/latest.html  (open it in a browser)\nServing copy for BI tools (DuckDB 1.1+ clients): {s.serving_path}")'
 	@echo "Query it:  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(basename $(WAREHOUSE)).serving.duckdb', read_only=True).sql('select * from marts.channels limit 5'))\""
 	@echo "Dagster UI: make ui   then open http://127.0.0.1:3000"
 

@@ -13,6 +13,7 @@ from .privacy.keys import owner_only_dir, owner_only_file
 from .serving.publish import lock_message
 from .settings import Settings, default_serving_path
 from .state import state_dir, write_lock
+from .transform.parse import shop_vars
 
 
 class WarehouseLockedError(RuntimeError):
@@ -76,7 +77,7 @@ class ShopSettings(ConfigurableResource):
     pseudonym_key: str = ""
 
     def dbt_vars(self) -> dict[str, str]:
-        return {"base_currency": self.base_currency, "shop_timezone": self.timezone}
+        return shop_vars(self.base_currency, self.timezone)
 
 
 class ModelStore(ConfigurableResource):

@@ -146,10 +146,14 @@ def publish(warehouse_path: str, serving_path: str, *, run_id: str = "",
                 con.execute("commit")
                 step(f"tables ({len(copied)} copied whole)")
                 steps.update(seconds)
+            # One transaction: a comment per copied column (hundreds) would otherwise
+            # each commit on its own.
+            con.execute("begin")
             tables.update(_copy_quality(con))
             _comment_copied(con, copied)
             tables[f"audit.{ABOUT_TABLE}"] = 1
             _write_about(con, warehouse_path, run_id, published_at, len(tables))
+            con.execute("commit")
             step("quality, comments, about")
             con.execute("checkpoint serving")
             con.execute("detach serving")

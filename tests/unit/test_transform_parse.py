@@ -1,0 +1,46 @@
+"""`make dbt-parse` parses with the vars the Dagster dbt step passes for the warehouse, so
+that warehouse's first build reuses the parse (dagster_project/transform/parse.py)."""
+
+from __future__ import annotations
+
+import json
+
+from dagster_project.resources import ShopSettings
+from dagster_project.settings import PROJECT_ROOT
+from dagster_project.transform import parse
+from dagster_project.transform.parse import step_vars
+
+
+def _calls(monkeypatch) -> list[tuple[list[str], object]]:
+    calls = []
+    monkeypatch.setattr(parse.subprocess, "call",
+                        lambda args, cwd: calls.append((args, cwd)) or 0)
+    return calls
+
+
+def test_the_parse_uses_the_vars_of_the_steps_builds_of_that_warehouse(monkeypatch, tmp_path):
+    calls = _calls(monkeypatch)
+    monkeypatch.setenv("SHOP_BASE_CURRENCY", "eur")
+    monkeypatch.setenv("SHOP_TIMEZONE", "Europe/Berlin")
+    monkeypatch.chdir(tmp_path)
+    assert parse.main(["--warehouse", "data/wh.duckdb"]) == 0
+    [(args, cwd)] = calls
+    assert cwd == PROJECT_ROOT / "dbt"
+    assert args[1:5] == ["parse", "--profiles-dir", ".", "--quiet"]
+    assert args[5] == "--vars"
+    # Resolved from the working directory, as `python -m dagster_project.build` does.
+    assert json.loads(args[6]) == {"warehouse_path": str(tmp_path / "data" / "wh.duckdb"),
+                                   "base_currency": "EUR", "shop_timezone": "Europe/Berlin",
+                                   "shop_incremental": True}
+    # What the dbt step passes for the same warehouse and settings.
+    shop = ShopSettings(drop_dir=str(tmp_path), base_currency="EUR", timezone="Europe/Berlin")
+    assert step_vars(str(tmp_path / "data" / "wh.duckdb"), shop.dbt_vars()) == json.loads(
+        args[6])
+
+
+def test_a_bad_setting_stops_the_parse_before_dbt(monkeypatch, capsys):
+    calls = _calls(monkeypatch)
+    monkeypatch.setenv("SHOP_TIMEZONE", "Mars/Olympus")
+    assert parse.main([]) == 2
+    assert calls == []
+    assert "SHOP_TIMEZONE='Mars/Olympus'" in capsys.readouterr().err
