@@ -56,6 +56,11 @@ def nb_quantile(tau: float, mean: np.ndarray, size: np.ndarray) -> np.ndarray:
     open_ = np.flatnonzero(hi - lo > 1)  # rows still searched: the sparse ones end soon
     while len(open_):
         mid = np.floor((lo[open_] + hi[open_]) / 2)
+        # Beyond 2^53 doubles are more than 1 apart and the midpoint can equal a bound: such
+        # a row stops there, `hi` still a count with P(Y <= hi) >= tau (a mean that large
+        # is not a forecast, but it must not hang the run).
+        moves = (mid > lo[open_]) & (mid < hi[open_])
+        open_, mid = open_[moves], mid[moves]
         reached = nb_cdf(mid, mean[open_], size[open_]) >= tau
         hi[open_] = np.where(reached, mid, hi[open_])
         lo[open_] = np.where(reached, lo[open_], mid)
@@ -76,6 +81,13 @@ def fit_size(units: np.ndarray, mean: np.ndarray) -> float:
     log k: the likelihood is flat in k once the counts are Poisson-like)."""
     units = np.asarray(units, dtype=np.float64)
     mu = np.maximum(np.asarray(mean, dtype=np.float64), MEAN_FLOOR)
+    # Counts that scatter no more than Poisson around their means (Pearson's statistic at
+    # most the number of rows) show no overdispersion to fit: Poisson. Without this a bin
+    # whose means lie above nearly every count (products that sold nothing in it) drives
+    # the likelihood to the smallest k, which keeps P(0) high but gives a standard
+    # deviation of sqrt(mu + mu² / 0.001): tens of units a day for a product never sold.
+    if np.sum((units - mu) ** 2 / mu) <= len(units):
+        return SIZE_BOUNDS[1]
 
     def loss(log_k: float) -> float:  # minus the log-likelihood, without log(units!)
         k = np.exp(log_k)

@@ -44,6 +44,30 @@ def test_the_size_is_recovered_from_negative_binomial_counts():
     assert nbq.fit_size(poisson, mean) > 50
 
 
+def test_counts_no_wider_than_poisson_are_poisson_not_the_smallest_size():
+    # 2,000 product-days forecast 0.05 a day that sold nothing, or once in 100 days: the
+    # likelihood alone falls to the smallest k (sd sqrt(0.05 + 0.05² / 0.001) = 1.6 a day
+    # for products that sold nothing); Pearson's statistic (sum (y - mu)² / mu: 100 and
+    # 20 x 0.95² / 0.05 + 1,980 x 0.05 = 460) is below the 2,000 rows, so Poisson.
+    mean = np.full(2000, 0.05)
+    for sold in (0, 20):
+        units = np.zeros(2000)
+        units[:sold] = 1
+        assert nbq.fit_size(units, mean) == nbq.SIZE_BOUNDS[1]
+    # Overdispersed counts around the same means still get their own size.
+    rng = np.random.default_rng(3)
+    lumpy = stats.nbinom.rvs(0.05, 0.05 / (0.05 + 0.05), size=20_000, random_state=rng)
+    assert nbq.fit_size(lumpy, np.full(20_000, 0.05)) < 1
+
+
+def test_a_quantile_of_a_mean_beyond_exact_integers_ends():
+    # Past 2^53 the bisection's midpoint can equal a bound; it must stop with a bound that
+    # holds, not loop.
+    q = nbq.nb_quantile(0.9, np.array([1e17, 3.0]), np.array([1e4, 1e4]))
+    assert q[0] >= 1e17
+    assert q[1] == stats.nbinom.ppf(0.9, 1e4, 1e4 / (1e4 + 3.0))
+
+
 def test_sizes_per_class_and_bin_of_expected_units_and_their_fallbacks():
     # "dense": means 1 to 2 drawn with k = 0.5, means 20 to 40 with k = 20 (the bins split
     # there); "lumpy" has too few rows and takes the pooled size.
