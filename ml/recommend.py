@@ -365,11 +365,12 @@ def ranking_metrics(recommended: dict, relevant: dict, n: int) -> dict[str, floa
 
 def _lists(frame: pd.DataFrame) -> dict:
     """{customer: product ids in rank order} of a recommendations frame."""
+    if frame.empty:
+        return {}
     frame = frame.sort_values(["customer_id", "recommendation_rank"], kind="stable")
     customers = frame["customer_id"].to_numpy()
     products = frame["product_id"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, customers[1:] != customers[:-1]]) if len(
-        customers) else np.array([], dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, customers[1:] != customers[:-1]])
     ends = np.r_[starts[1:], len(customers)]
     return {customers[a]: products[a:b].tolist() for a, b in zip(starts, ends, strict=True)}
 

@@ -501,3 +501,11 @@ def test_run_skips_the_choice_when_no_category_repeats():
     assert result.record.extra["buy_again_weight"] == 0.5
     assert result.record.extra["buy_again_ndcg_before_evaluation"] == {}
     assert "you" not in " ".join(result.recommendations["reason"])
+
+
+def test_lists_of_a_recommendations_frame_in_rank_order():
+    frame = pd.DataFrame({"customer_id": ["B", "A", "B", "A", "C"],
+                          "recommendation_rank": [2, 1, 1, 2, 1],
+                          "product_id": ["P2", "P5", "P9", "P1", "P3"]})
+    assert recommend._lists(frame) == {"A": ["P5", "P1"], "B": ["P9", "P2"], "C": ["P3"]}
+    assert recommend._lists(frame.iloc[:0]) == {}  # every product blocked: no lists
