@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from contract import ENTITIES
+from contract.sql import literal
 from dagster_project.ingest.load import load_entity
 from dagster_project.privacy.zone import after_load
 from dagster_project.report import render
@@ -258,14 +259,9 @@ def add_day_of_events(drop: Path, copied_orders: set[str]) -> int:
             copy (select {select} from events
                   where {utc} >= (select date_trunc('day', max({utc})) from events)
                   order by {utc}, event_id)
-            to {_literal(out)} (format json)""")
+            to {literal(str(out))} (format json)""")
         return con.execute("select count(*) from read_json(?, format = 'newline_delimited')",
                            [str(out)]).fetchone()[0]
-
-
-def _literal(path: Path) -> str:
-    """A path as a quoted SQL string literal (COPY takes no parameter for its target)."""
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _fresh(path: Path) -> None:

@@ -7,7 +7,7 @@ import re
 import duckdb
 import pandas as pd
 
-from contract.sql import literal
+from contract.sql import identifier, literal
 
 from .tables import TABLES
 
@@ -48,7 +48,7 @@ def describe(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute(f"comment on table {SCHEMA}.{table} is {literal(spec.description)}")
     for column, description in spec.columns.items():
         if column in present:
-            con.execute(f'comment on column {SCHEMA}.{table}."{column}" '
+            con.execute(f"comment on column {SCHEMA}.{table}.{identifier(column)} "
                         f"is {literal(description.description)}")
 
 

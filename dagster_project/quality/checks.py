@@ -58,7 +58,7 @@ def raw_contract_checks(context: AssetCheckExecutionContext, warehouse: Warehous
     started = time.perf_counter()
     with warehouse.lock(context), warehouse.connect() as con:
         rated = rated_currencies(con)
-        rows = {e: con.execute(f'select count(*) from raw."{e}"').fetchone()[0]
+        rows = {e: con.execute(f"select count(*) from raw.{identifier(e)}").fetchone()[0]
                 for e in entities}
         suites = [raw_suite(e, quarantine_limit=shop.quarantine_limit,
                             freshness_days=shop.freshness_days, base_currency=shop.base_currency,
@@ -203,7 +203,8 @@ def _grown_result(con, suite: Suite, state, recorded: list[tuple],
     configs = {(e.expectation_type, e.configuration.kwargs.get("column")
                 or e.configuration.kwargs.get("column_A")): e.configuration.kwargs
                for e in suite.expectations}
-    total_rows = con.execute(f'select count(*) from raw."{suite.asset[-1]}"').fetchone()[0]
+    table = f"raw.{identifier(suite.asset[-1])}"
+    total_rows = con.execute(f"select count(*) from {table}").fetchone()[0]
     outcomes, counts = [], []
     for outcome, new_counts in zip(new.outcomes, new.counts, strict=True):
         key = (outcome.expectation, outcome.column, outcome.rule)

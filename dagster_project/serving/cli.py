@@ -6,7 +6,9 @@ from pathlib import Path
 
 import duckdb
 
-from .publish import ABOUT_TABLE, ident, lock_message
+from contract.sql import identifier
+
+from .publish import ABOUT_TABLE, lock_message
 
 
 def warehouse_lock_holder(warehouse_path: str, serving_path: str) -> str | None:
@@ -29,7 +31,7 @@ def serving_line(serving_path: str) -> str:
         with duckdb.connect(serving_path, read_only=True) as con:
             published_at, tables, version = con.execute(
                 f"select published_at, table_count, storage_version "
-                f"from audit.{ident(ABOUT_TABLE)}").fetchone()
+                f"from audit.{identifier(ABOUT_TABLE)}").fetchone()
     except duckdb.Error as error:  # e.g. a BI tool holds it open for writing
         return (f"Serving copy for BI tools: {serving_path} (published; cannot be read now: "
                 f"{str(error).strip().splitlines()[0]})")

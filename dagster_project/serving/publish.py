@@ -22,6 +22,8 @@ from pathlib import Path
 
 import duckdb
 
+from contract.sql import identifier, literal
+
 from .. import ledger
 
 # The oldest storage format that holds everything the marts use; DuckDB 1.1 and newer read
@@ -82,16 +84,6 @@ class Publication:
     published_at: str
     updated: bool = False  # the previous copy was updated, not copied whole
     steps: dict[str, float] = field(default_factory=dict)  # seconds per step
-
-
-def ident(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(value: str) -> str:
-    """A quoted SQL string literal (ATTACH and COMMENT ON take no parameters)."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def publish(warehouse_path: str, serving_path: str, *, run_id: str = "",
@@ -195,7 +187,7 @@ def update_plan(serving: Path, changes: ledger.ModelChanges | None) -> UpdatePla
     try:
         with duckdb.connect(str(serving), read_only=True) as con:
             about = con.execute(f"select run_id, published_at, storage_version "
-                                f"from audit.{ident(ABOUT_TABLE)}").fetchall()
+                                f"from audit.{identifier(ABOUT_TABLE)}").fetchall()
     except duckdb.Error:
         return None  # held for writing by a tool, or unreadable: copy whole
     if len(about) != 1 or about[0][2] != STORAGE_VERSION:
@@ -213,7 +205,8 @@ def refuse_foreign_copy(serving: Path, warehouse_path: str) -> None:
         return
     try:
         with duckdb.connect(str(serving), read_only=True) as con:
-            rows = con.execute(f"select warehouse_path from audit.{ident(ABOUT_TABLE)}").fetchall()
+            about = f"audit.{identifier(ABOUT_TABLE)}"
+            rows = con.execute(f"select warehouse_path from {about}").fetchall()
     except duckdb.IOException as error:
         if LOCK_HOLDER.search(str(error)):
             # A tool opened the copy for writing, so it cannot be read here; the rename
@@ -244,14 +237,14 @@ def _copy_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     wanted = _wanted(con)
     copied = {}
     for schema in sorted({schema for schema, _ in wanted} | {"audit"}):
-        con.execute(f"create schema if not exists serving.{ident(schema)}")
+        con.execute(f"create schema if not exists serving.{identifier(schema)}")
     for schema, table in wanted:
         copied[f"{schema}.{table}"] = _copy_whole(con, schema, table)
     return copied
 
 
 def _copy_whole(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
-    name = f"{ident(schema)}.{ident(table)}"
+    name = f"{identifier(schema)}.{identifier(table)}"
     con.execute(f"create table serving.{name} as select * from live.{name}")
     return con.execute(f"select count(*) from serving.{name}").fetchone()[0]
 
@@ -270,16 +263,16 @@ def _update_tables(con: duckdb.DuckDBPyConnection, plan: UpdatePlan,
         "select schema_name || '.' || table_name from duckdb_tables() "
         "where database_name = 'serving'").fetchall()}
     for schema in sorted({schema for schema, _ in wanted} | {"audit"}):
-        con.execute(f"create schema if not exists serving.{ident(schema)}")
+        con.execute(f"create schema if not exists serving.{identifier(schema)}")
     keep = {f"{schema}.{table}" for schema, table in wanted}
     for name in sorted(held - keep):  # dropped from live, or rewritten below
         schema, table = name.split(".", 1)
-        con.execute(f"drop table serving.{ident(schema)}.{ident(table)}")
+        con.execute(f"drop table serving.{identifier(schema)}.{identifier(table)}")
     tables, copied = {}, set()
     for schema, table in wanted:
         started = time.perf_counter()
         name = f"{schema}.{table}"
-        quoted = f"{ident(schema)}.{ident(table)}"
+        quoted = f"{identifier(schema)}.{identifier(table)}"
         whole = (name not in held or name in plan.whole
                  or _columns(con, "live", schema, table) != _columns(con, "serving", schema, table)
                  or (schema not in DBT_SCHEMAS
@@ -323,7 +316,7 @@ def _replace_keys(con: duckdb.DuckDBPyConnection, quoted: str, key_columns: str,
                   relation: str) -> None:
     """Delete the copy's rows of the replaced keys (by hash, as dbt logged them: a
     collision only re-copies more rows) and insert the live rows of those keys."""
-    key = ", ".join(ident(column.strip()) for column in key_columns.split(","))
+    key = ", ".join(identifier(column.strip()) for column in key_columns.split(","))
     con.execute(f"""
         create or replace temporary table replaced_keys as
         select distinct key_hash from live.{ledger.MODEL_CHANGES}
@@ -346,22 +339,22 @@ def _copy_quality(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     if not has_results:
         return {}
     con.execute(f"""
-        create table serving.audit.{ident(DQ_TABLE)} as
+        create table serving.audit.{identifier(DQ_TABLE)} as
         select * from live.audit.dq_results
         qualify row_number() over (
             partition by {DQ_KEY}
             order by validated_at desc, run_id desc) = 1
         order by {DQ_KEY}""")
-    target = f"serving.audit.{ident(DQ_TABLE)}"
+    target = f"serving.audit.{identifier(DQ_TABLE)}"
     con.execute(f"comment on table {target} is {literal(DQ_DESCRIPTION)}")
     columns = {row[0] for row in con.execute(
         "select column_name from duckdb_columns() where database_name = 'serving' "
         "and schema_name = 'audit' and table_name = ?", [DQ_TABLE]).fetchall()}
     for column in sorted(columns & set(DQ_COLUMNS)):
-        con.execute(f"comment on column {target}.{ident(column)} "
+        con.execute(f"comment on column {target}.{identifier(column)} "
                     f"is {literal(DQ_COLUMNS[column])}")
     return {f"audit.{DQ_TABLE}": con.execute(
-        f"select count(*) from serving.audit.{ident(DQ_TABLE)}").fetchone()[0]}
+        f"select count(*) from serving.audit.{identifier(DQ_TABLE)}").fetchone()[0]}
 
 
 def _comment_copied(con: duckdb.DuckDBPyConnection, tables: set[str]) -> None:
@@ -371,14 +364,14 @@ def _comment_copied(con: duckdb.DuckDBPyConnection, tables: set[str]) -> None:
             select schema_name, table_name, comment from duckdb_tables()
             where database_name = 'live' and comment is not null""").fetchall():
         if f"{schema}.{table}" in tables:
-            con.execute(f"comment on table serving.{ident(schema)}.{ident(table)} "
+            con.execute(f"comment on table serving.{identifier(schema)}.{identifier(table)} "
                         f"is {literal(comment)}")
     for schema, table, column, comment in con.execute("""
             select schema_name, table_name, column_name, comment from duckdb_columns()
             where database_name = 'live' and comment is not null""").fetchall():
         if f"{schema}.{table}" in tables:
-            con.execute(f"comment on column serving.{ident(schema)}.{ident(table)}."
-                        f"{ident(column)} is {literal(comment)}")
+            con.execute(f"comment on column serving.{identifier(schema)}.{identifier(table)}."
+                        f"{identifier(column)} is {literal(comment)}")
 
 
 def _write_about(con: duckdb.DuckDBPyConnection, warehouse_path: str, run_id: str,
@@ -393,7 +386,7 @@ def _write_about(con: duckdb.DuckDBPyConnection, warehouse_path: str, run_id: st
             "select source_path from live.raw._files order by source_path").fetchall()]
         last_loaded_at = con.execute("select max(loaded_at) from live.raw._files").fetchone()[0]
     drop_dir = ", ".join(sorted({str(Path(path).parent) for path in paths}))
-    about = f"serving.audit.{ident(ABOUT_TABLE)}"
+    about = f"serving.audit.{identifier(ABOUT_TABLE)}"
     con.execute(f"""create table {about} (warehouse_path varchar, drop_dir varchar,
                     drop_file_count bigint, last_loaded_at timestamp, run_id varchar,
                     published_at timestamp, storage_version varchar, table_count bigint)""")
@@ -402,7 +395,7 @@ def _write_about(con: duckdb.DuckDBPyConnection, warehouse_path: str, run_id: st
                  run_id, published_at, STORAGE_VERSION, table_count])
     con.execute(f"comment on table {about} is {literal(ABOUT_DESCRIPTION)}")
     for column, description in ABOUT_COLUMNS.items():
-        con.execute(f"comment on column {about}.{ident(column)} is {literal(description)}")
+        con.execute(f"comment on column {about}.{identifier(column)} is {literal(description)}")
 
 
 def _remove(path: Path) -> None:

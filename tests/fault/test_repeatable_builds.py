@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from contract.sql import identifier
 from tests.conftest import query
 from tests.fault.conftest import ROOT, build
 
@@ -22,13 +23,10 @@ def mart_hashes(warehouse) -> dict[str, tuple]:
     tables = [row[0] for row in query(warehouse, "select table_name from information_schema.tables"
                                                  " where table_schema = 'marts' order by 1")]
     row_text = "cast(t as varchar)"
-    return {table: query(warehouse, f"select count(*), md5(coalesce(string_agg({row_text}, '|'"
-                                    f" order by {row_text}), '')) from marts.{quoted(table)} t")[0]
+    digest = f"md5(coalesce(string_agg({row_text}, '|' order by {row_text}), ''))"
+    return {table: query(warehouse, f"select count(*), {digest} "
+                                    f"from marts.{identifier(table)} t")[0]
             for table in tables}
-
-
-def quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def test_two_fresh_builds_of_one_drop_give_identical_marts(tmp_path):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import duckdb
 
+from contract.sql import identifier
+
 # The load's run id and wall clock, and build times: they differ between any two builds; and
 # the keyed e-mail pseudonym, which differs between any two keys (each test warehouse makes
 # its own).
@@ -18,7 +20,7 @@ VOLATILE = {"_load_id", "_loaded_at", "loaded_at", "built_at", "run_id", "publis
 
 
 def _expression(column: str, data_type: str) -> str:
-    name = '"' + column.replace('"', '""') + '"'
+    name = identifier(column)
     if data_type in ("DOUBLE", "FLOAT", "REAL"):
         # 6 significant places: round to a power of ten of the value's own magnitude.
         return (f"case when {name} is null or {name} = 0 or isnan({name}) or isinf({name}) "
