@@ -32,6 +32,9 @@ from .state import WarehouseBusy, build_lock, instance_home
 EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 1, 2, 3
 
 
+_JOBS_STARTED = False  # set once a job starts: the end of `__main__` then freezes the GC
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dagster_project.build", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -51,10 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.drop:
             settings = replace(settings, drop_dir=str(Path(args.drop).resolve()))
-        if args.warehouse:
-            models = os.environ.get("SHOP_MODELS_DIR", "").strip()
-            settings = replace(settings, warehouse_path=str(Path(args.warehouse).resolve()),
-                               models_dir=settings.models_dir if models else "")
+        settings = settings.for_warehouse(args.warehouse)
         extra = _read_run_config(args.run_config) if args.run_config else {}
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -121,6 +121,8 @@ def _run_jobs(settings: Settings, args, extra: dict, defs, instance, home: Path)
     if locked:
         print(locked, file=sys.stderr)
         return EXIT_FAILED
+    global _JOBS_STARTED
+    _JOBS_STARTED = True
     started = time.perf_counter()
     inputs = build_inputs(settings, settings.drop_dir)
     # Current: the newest build succeeded from these inputs (a deleted warehouse file is
@@ -287,11 +289,13 @@ def summary(warehouse_path: str, notes: dict[str, str] | None = None) -> str:
 
 if __name__ == "__main__":
     status = main()
-    if status in (0, EXIT_FAILED):
+    if _JOBS_STARTED:
         # A build ran and the process ends here. Python's shutdown would collect the cyclic
         # garbage of every module the build imported (Dagster, dbt, GX: seconds of each
         # build's end, issue 18); objects alive at exit need no collection. The build's
         # files are closed by now (DuckDB connections by their `with`, Dagster's storage by
-        # `instance.dispose()`). Not after a usage error, which imported little.
+        # `instance.dispose()`). Not when no job started (a usage error, a warehouse held by
+        # another process): frozen objects of DuckDB's bindings are reported as leaked at
+        # exit, and those errors must stay one line.
         gc.freeze()
     sys.exit(status)

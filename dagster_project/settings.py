@@ -32,7 +32,7 @@ from __future__ import annotations
 import os
 import re
 import zoneinfo
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -105,6 +105,16 @@ class Settings:
 
             object.__setattr__(self, "models_dir", str(state_dir(self.warehouse_path) / "models"))
         self.validate()
+
+    def for_warehouse(self, path: str | None, env: dict[str, str] | None = None) -> Settings:
+        """These settings for the warehouse file `path` as the command lines take it
+        (`--warehouse`, resolved), the models folder following the warehouse unless
+        SHOP_MODELS_DIR names one; unchanged without a path."""
+        if not path:
+            return self
+        models = (os.environ if env is None else env).get("SHOP_MODELS_DIR", "").strip()
+        return replace(self, warehouse_path=str(Path(path).resolve()),
+                       models_dir=self.models_dir if models else "")
 
     def validate(self) -> None:
         """Every rule at once, before any work: a bad setting never reaches SQL."""

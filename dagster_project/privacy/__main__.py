@@ -21,7 +21,6 @@ failed, 2 a bad argument or setting, 3 a build of the warehouse is running.
 import argparse
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from ..settings import Settings, SettingsError
@@ -43,11 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     request_id = args.request_id or new_request_id()
     try:
-        settings = Settings.from_env()
-        if args.warehouse:
-            models = os.environ.get("SHOP_MODELS_DIR", "").strip()
-            settings = replace(settings, warehouse_path=str(Path(args.warehouse).resolve()),
-                               models_dir=settings.models_dir if models else "")
+        settings = Settings.from_env().for_warehouse(args.warehouse)
         if args.command == "erase":
             check_request(args.customer or "", request_id)
         elif not (args.campaign_type and args.out):

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
-from pathlib import Path
 
 from ..settings import Settings, SettingsError
 from .render import render
@@ -24,12 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="output folder (default: SHOP_REPORT_DIR/<warehouse>)")
     args = parser.parse_args(argv)
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env().for_warehouse(args.warehouse)
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.warehouse:
-        settings = replace(settings, warehouse_path=str(Path(args.warehouse).resolve()))
     try:
         rendered = render(settings.warehouse_path, args.out or settings.report_dir,
                           currency=settings.base_currency)

@@ -17,7 +17,6 @@ import json
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 
 from ..settings import PROJECT_ROOT, Settings, SettingsError
@@ -46,12 +45,10 @@ def main(argv: list[str] | None = None) -> int:
                                             "(default: SHOP_WAREHOUSE_PATH)")
     args = parser.parse_args(argv)
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env().for_warehouse(args.warehouse)
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.warehouse:  # resolved as `python -m dagster_project.build --warehouse` does
-        settings = replace(settings, warehouse_path=str(Path(args.warehouse).resolve()))
     dbt_vars = step_vars(settings.warehouse_path,
                          shop_vars(settings.base_currency, settings.timezone))
     return subprocess.call([DBT_EXECUTABLE, "parse", "--profiles-dir", ".", "--quiet",

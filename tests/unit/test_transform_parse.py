@@ -4,9 +4,10 @@ that warehouse's first build reuses the parse (dagster_project/transform/parse.p
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from dagster_project.resources import ShopSettings
-from dagster_project.settings import PROJECT_ROOT
+from dagster_project.settings import PROJECT_ROOT, Settings
 from dagster_project.transform import parse
 from dagster_project.transform.parse import step_vars
 
@@ -44,3 +45,18 @@ def test_a_bad_setting_stops_the_parse_before_dbt(monkeypatch, capsys):
     assert parse.main([]) == 2
     assert calls == []
     assert "SHOP_TIMEZONE='Mars/Olympus'" in capsys.readouterr().err
+
+
+def test_a_commands_warehouse_resolves_and_takes_its_own_models_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    base = Settings(drop_dir=str(tmp_path), warehouse_path=str(tmp_path / "a.duckdb"),
+                    inbox_dir=str(tmp_path / "inbox"))
+    assert base.for_warehouse(None) is base and base.for_warehouse("") is base
+    moved = base.for_warehouse("data/b.duckdb", env={})
+    assert moved.warehouse_path == str(tmp_path / "data" / "b.duckdb")
+    assert moved.models_dir == str(tmp_path / "data" / "b.state" / "models")
+    assert moved.base_currency == base.base_currency
+    # SHOP_MODELS_DIR names the folder: it stays whatever the warehouse.
+    named = replace(base, models_dir=str(tmp_path / "models"))
+    kept = named.for_warehouse("data/b.duckdb", env={"SHOP_MODELS_DIR": str(tmp_path / "models")})
+    assert kept.models_dir == str(tmp_path / "models")
