@@ -79,3 +79,20 @@ def test_counted_from_does_not_read_later_days():
     part = smooth(units[:, :25], start, counted_from=counted)
     np.testing.assert_array_equal(full.sba[:, :25], part.sba)
     np.testing.assert_array_equal(full.tsb[:, :25], part.tsb)
+
+
+def test_classes_of_all_products_at_once_equal_each_products_own():
+    # The vectorised classes against `density_class` of each product's own window, on
+    # random sparse and dense whole-unit demand with launch days before, inside and after
+    # the window (no sales, one sale, one selling day, equal sizes, lumpy sizes).
+    rng = np.random.default_rng(11)
+    products, days, origin, window = 400, 90, 79, 60
+    rate = rng.choice([0.0, 0.02, 0.1, 0.5, 0.9], size=(products, 1))
+    units = (rng.random((products, days)) < rate) * rng.choice([1, 1, 2, 7, 30],
+                                                               size=(products, days))
+    start = rng.integers(0, origin + 5, size=products)
+    first = origin - window + 1
+    expected = [density_class(units[p, max(first, start[p]):origin + 1])
+                for p in range(products)]
+    assert list(density_classes(units, start, origin, window)) == expected
+    assert set(expected) == {"no_sales", "dense", "intermittent", "lumpy"}
