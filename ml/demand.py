@@ -266,12 +266,13 @@ def training_sets(history: DemandHistory, prefix: Prefix, through: list[int],
             keys = source[3][known]
             pick = _smallest(keys, limit)
             if settings.dense_rows_per_product > 0:
-                classes = product_classes(history, day)
-                dense = np.flatnonzero(classes[p] == "dense")
-                wanted = settings.dense_rows_per_product * int((classes == "dense").sum())
-                extra = np.setdiff1d(dense[_smallest(keys[dense], wanted)], pick)
+                is_dense = product_classes(history, day) == "dense"  # per product
+                dense = np.flatnonzero(is_dense[p])
+                wanted = settings.dense_rows_per_product * int(is_dense.sum())
+                extra = np.setdiff1d(dense[_smallest(keys[dense], wanted)], pick,
+                                     assume_unique=True)
                 extra = extra[_smallest(keys[extra], int(settings.dense_extra_share * limit))]
-                pick = np.union1d(pick, extra)
+                pick = np.sort(np.concatenate([pick, extra]))  # disjoint
             o, p, h = o[pick], p[pick], h[pick]
         picks[day] = (o, p, h)
     picks = {day: picks[day] for day in dict.fromkeys(through)}

@@ -298,3 +298,21 @@ def test_a_negative_dense_quota_or_a_share_outside_0_1_is_refused():
         DemandSettings(dense_rows_per_product=-1)
     with pytest.raises(ValueError, match="dense_extra_share must be within 0..1, got 1.5"):
         DemandSettings(dense_extra_share=1.5)
+
+
+def test_the_dense_quota_reads_no_day_after_the_training_day():
+    """The classes that choose the dense products are those at the training day: swapping
+    which products are dense after it (product 0 stops selling, products 1-9 sell daily)
+    leaves the training rows as they were."""
+    history = _dense_and_sparse_history()
+    units = history.units.copy()
+    units[0, 301:] = 0
+    units[1:, 301:] = 3
+    changed = replace(history, units=units, gross=units * 10)
+    settings = DemandSettings(max_train_rows=300, min_train_rows=1, seed=5,
+                              dense_rows_per_product=120, dense_extra_share=1.0)
+    before = training_set(history, prefix_sums(history), 300, settings)
+    after = training_set(changed, prefix_sums(changed), 300, settings)
+    assert (before.product == 0).sum() >= 120
+    pd.testing.assert_frame_equal(before.features, after.features)
+    np.testing.assert_array_equal(before.target, after.target)
