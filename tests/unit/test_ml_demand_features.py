@@ -231,3 +231,88 @@ def test_a_product_without_a_launch_date_averages_over_the_whole_window():
     assert f["unlaunched"]["zero_day_share_28d"] == pytest.approx(24 / 28)
     assert f["unlaunched"]["category_mean_28d"] == pytest.approx(1.0)
     assert f["unlaunched"]["days_available"] == f["launched"]["days_available"] == 4
+
+
+def _dense_and_sparse_history() -> DemandHistory:
+    """Product 0 sells (day % 7) units a day (6 days in 7: dense); products 1-9 sell one unit
+    every 10th day (intermittent), all in one category, all on sale from day 0."""
+    day = np.arange(DAYS)
+    units = np.vstack([day % 7, np.tile((day % 10 == 0).astype(float), (9, 1))]).astype(float)
+    products = pd.DataFrame({"product_id": [f"P{i}" for i in range(10)], "category": "Toys",
+                             "list_price": 10.0, "is_active": True, "available_from": 0})
+    campaigns = pd.DataFrame({"start_day": np.array([], int), "end_day": np.array([], int),
+                              "is_demand_type": np.array([], bool)})
+    start = np.datetime64(START, "D")
+    return DemandHistory(start=start, end=start + DAYS - 1, products=products, units=units,
+                         gross=units * 10, discount=np.zeros_like(units), campaigns=campaigns)
+
+
+def _row_codes(data) -> set[tuple[int, int, int]]:
+    return set(zip(data.origin.tolist(), data.product.tolist(),
+                   data.features["horizon_day"].tolist(), strict=True))
+
+
+def test_dense_products_get_at_least_their_quota_of_training_rows():
+    """The sample keeps the `max_train_rows` smallest keys of all candidates and, beside
+    them, the smallest keys of the dense products' candidates up to
+    `dense_rows_per_product` x the dense products, of which those not sampled yet at most
+    `dense_extra_share` of the limit: worked out here from the candidates and their keys
+    sorted by hand (product 0 is the only dense product)."""
+    from ml.demand import candidate_rows, row_keys
+    from ml.intermittent import density_class
+
+    history = _dense_and_sparse_history()
+    assert density_class(history.units[0, :301]) == "dense"
+    assert density_class(history.units[1, :301]) == "intermittent"
+    base = DemandSettings(max_train_rows=300, min_train_rows=1, seed=5,
+                          dense_rows_per_product=0)
+    o, p, h = candidate_rows(history, 300, base)
+    keys = row_keys(o, p, h, base.seed)
+    everyone = set(np.argsort(keys)[:300].tolist())
+    dense = np.flatnonzero(p == 0)
+    quota = set(dense[np.argsort(keys[dense])[:120]].tolist())
+    plain = training_set(history, prefix_sums(history), 300, base)
+    # Product 0 has a tenth of the candidates, so about 30 of the plain sample's 300 rows.
+    assert (plain.product == 0).sum() < 60
+    data = training_set(history, prefix_sums(history), 300,
+                        replace(base, dense_rows_per_product=120, dense_extra_share=1.0))
+    assert _row_codes(data) == {(int(o[i]), int(p[i]), int(h[i])) for i in everyone | quota}
+    assert (data.product == 0).sum() >= 120
+    target_day = data.origin + data.features["horizon_day"].to_numpy()
+    np.testing.assert_array_equal(data.target, history.units[data.product, target_day])
+    # At most 10% of the limit added: the 30 new rows with the smallest keys.
+    new = sorted(quota - everyone, key=lambda i: keys[i])
+    assert len(new) > 30
+    capped = training_set(history, prefix_sums(history), 300,
+                          replace(base, dense_rows_per_product=120, dense_extra_share=0.1))
+    assert _row_codes(capped) == {(int(o[i]), int(p[i]), int(h[i]))
+                                  for i in everyone | set(new[:30])}
+    # A quota the plain sample already meets changes nothing.
+    few = training_set(history, prefix_sums(history), 300,
+                       replace(base, dense_rows_per_product=(plain.product == 0).sum()))
+    pd.testing.assert_frame_equal(few.features, plain.features)
+
+
+def test_a_negative_dense_quota_or_a_share_outside_0_1_is_refused():
+    with pytest.raises(ValueError, match="dense_rows_per_product must be 0 or more, got -1"):
+        DemandSettings(dense_rows_per_product=-1)
+    with pytest.raises(ValueError, match="dense_extra_share must be within 0..1, got 1.5"):
+        DemandSettings(dense_extra_share=1.5)
+
+
+def test_the_dense_quota_reads_no_day_after_the_training_day():
+    """The classes that choose the dense products are those at the training day: swapping
+    which products are dense after it (product 0 stops selling, products 1-9 sell daily)
+    leaves the training rows as they were."""
+    history = _dense_and_sparse_history()
+    units = history.units.copy()
+    units[0, 301:] = 0
+    units[1:, 301:] = 3
+    changed = replace(history, units=units, gross=units * 10)
+    settings = DemandSettings(max_train_rows=300, min_train_rows=1, seed=5,
+                              dense_rows_per_product=120, dense_extra_share=1.0)
+    before = training_set(history, prefix_sums(history), 300, settings)
+    after = training_set(changed, prefix_sums(changed), 300, settings)
+    assert (before.product == 0).sum() >= 120
+    pd.testing.assert_frame_equal(before.features, after.features)
+    np.testing.assert_array_equal(before.target, after.target)
