@@ -606,9 +606,19 @@ def run(history: DemandHistory, settings: DemandSettings,
     return DemandRun(result, model, future, record)
 
 
+# Settings added after records were written, with the value that fits as those records did:
+# before the dense top-up (2026-11-26, ninth round) no rows were added.
+UNRECORDED_SETTINGS = {"dense_rows_per_product": 0}
+
+
+def recorded_settings(record: ModelRecord) -> DemandSettings:
+    """The settings a record was trained with; those it predates take their old behaviour."""
+    return DemandSettings(**{**UNRECORDED_SETTINGS, **record.settings})
+
+
 def refit(history: DemandHistory, record: ModelRecord) -> DemandModel:
     """Train again from a saved record; the warehouse must still hold the same data."""
-    settings = DemandSettings(**record.settings)
+    settings = recorded_settings(record)
     model = fit(history, prefix_sums(history), history.day_index(record.training_last_date),
                 settings)
     found = data_fingerprint(model.training.features, model.training.target)

@@ -316,3 +316,21 @@ def test_the_dense_quota_reads_no_day_after_the_training_day():
     assert (before.product == 0).sum() >= 120
     pd.testing.assert_frame_equal(before.features, after.features)
     np.testing.assert_array_equal(before.target, after.target)
+
+
+def test_a_record_from_before_the_dense_top_up_refits_without_it():
+    from dataclasses import asdict
+
+    from ml.demand import recorded_settings
+    from ml.registry import ModelRecord
+
+    now = asdict(DemandSettings(seed=3))
+    old = {k: v for k, v in now.items()
+           if k not in ("dense_rows_per_product", "dense_extra_share")}
+
+    def record(settings: dict) -> ModelRecord:
+        return ModelRecord("demand_forecast", settings, "2026-01-01", "2026-03-01",
+                           ["2026-03-01"], [], {})
+
+    assert recorded_settings(record(old)) == DemandSettings(seed=3, dense_rows_per_product=0)
+    assert recorded_settings(record(now)) == DemandSettings(seed=3)  # recorded: kept
