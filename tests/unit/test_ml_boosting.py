@@ -90,15 +90,17 @@ def test_contributions_by_groups_of_rows_equal_lightgbms_treeshap():
     logit = (0.8 * features["counts"] - 2 * features["share"].fillna(0.5)
              + (features["zeros"] == 0) + features["level"].isin(["b", "c"]) - 0.5)
     label = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-    params = {**_params({"objective": "binary"}), "min_data_in_leaf": 10, "num_leaves": 15}
-    booster = lgb.train(params, lgb.Dataset(features, label=label, params=params),
-                        num_boost_round=30)
-    expected = booster.predict(features, pred_contrib=True)
-    for workers in (1, 2):
-        found = boosting.contributions(booster, features, workers)
-        assert found.shape == expected.shape
-        np.testing.assert_allclose(found, expected, rtol=0, atol=1e-12)
-        np.testing.assert_array_equal(np.argsort(-found, axis=1, kind="stable")[:, :3],
-                                      np.argsort(-expected, axis=1, kind="stable")[:, :3])
+    for zero_as_missing in (False, True):  # with True, LightGBM's zeros go the default way
+        params = {**_params({"objective": "binary"}), "min_data_in_leaf": 10,
+                  "num_leaves": 15, "zero_as_missing": zero_as_missing}
+        booster = lgb.train(params, lgb.Dataset(features, label=label, params=params),
+                            num_boost_round=30)
+        expected = booster.predict(features, pred_contrib=True)
+        for workers in (1, 2):
+            found = boosting.contributions(booster, features, workers)
+            assert found.shape == expected.shape
+            np.testing.assert_allclose(found, expected, rtol=0, atol=1e-12)
+            np.testing.assert_array_equal(np.argsort(-found, axis=1, kind="stable")[:, :3],
+                                          np.argsort(-expected, axis=1, kind="stable")[:, :3])
     # Grouping pays: many rows share each tree's decisions here.
     assert len(np.unique(features[["counts", "flag"]].to_numpy(), axis=0)) < n / 100
