@@ -10,8 +10,9 @@ model, recommendations and campaign audiences in-process with their default run 
 (as `python -m dagster_project.build --only models` does, without the KPI report and the
 serving copy, which are not models), in a child process so peak memory is its own. With
 `--baseline`, that code runs first and this checkout right after it on the same warehouse
-(the CPU is shared: compare the two in one run, as ratios). Writes `<out>/<label>.json`
-(seconds per asset, peak RSS, metrics) and `<out>/<label>/<table>.parquet` (the ml tables,
+(the CPU is shared: compare the two in one run, as ratios, and compare CPU seconds, which
+other processes move far less than wall seconds). Writes `<out>/<label>.json` (wall and
+CPU seconds per asset, peak RSS, metrics) and `<out>/<label>/<table>.parquet` (the ml tables,
 to diff two runs), and prints a comparison.
 """
 
@@ -23,8 +24,12 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ("demand_forecast", "inventory_reorder_alerts", "churn_model", "recommendations",
@@ -39,7 +44,7 @@ def _worker(warehouse: str, code: str | None, out: Path, label: str) -> dict:
     if code:
         sys.path.insert(0, code)
     import duckdb
-    from dagster import DagsterEventType, materialize
+    from dagster import DagsterEventType, DagsterInstance, materialize
 
     from dagster_project.ml import assets as ml_assets
     from dagster_project.ml import recommend_assets
@@ -52,9 +57,10 @@ def _worker(warehouse: str, code: str | None, out: Path, label: str) -> dict:
     definitions = [ml_assets.demand_forecast, ml_assets.inventory_reorder_alerts,
                    ml_assets.churn_model, recommend_assets.recommendations,
                    recommend_assets.campaign_audiences]
-    with tempfile.TemporaryDirectory() as models:
+    instance = DagsterInstance.ephemeral()
+    with tempfile.TemporaryDirectory() as models, _cpu_clock() as clock:
         started = time.perf_counter()
-        result = materialize(definitions, resources={
+        result = materialize(definitions, instance=instance, resources={
             "warehouse": WarehouseResource(path=warehouse),
             "models": ModelStore(models_dir=models)}, raise_on_error=False)
         total = time.perf_counter() - started
@@ -63,6 +69,17 @@ def _worker(warehouse: str, code: str | None, out: Path, label: str) -> dict:
     seconds = {event.step_key: round(event.event_specific_data.duration_ms / 1000, 2)
                for event in result.all_events
                if event.event_type == DagsterEventType.STEP_SUCCESS}
+    # CPU seconds of the process (all its threads) from each step's start to its success:
+    # on a shared machine they compare across runs where wall seconds do not.
+    bounds: dict[str, dict] = {}
+    for entry in instance.all_logs(result.run_id):
+        event = entry.dagster_event
+        if event is not None and event.event_type in (DagsterEventType.STEP_START,
+                                                      DagsterEventType.STEP_SUCCESS):
+            bounds.setdefault(event.step_key, {})[event.event_type] = entry.timestamp
+    cpu_seconds = {step: round(clock(ends[DagsterEventType.STEP_SUCCESS])
+                               - clock(ends[DagsterEventType.STEP_START]), 2)
+                   for step, ends in bounds.items() if len(ends) == 2}
     tables = out / label
     tables.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(warehouse, read_only=True) as con:
@@ -70,7 +87,29 @@ def _worker(warehouse: str, code: str | None, out: Path, label: str) -> dict:
             con.execute(f"copy ml.{table} to '{tables / table}.parquet' (format parquet)")
         metrics = _metrics(con)
     return {"label": label, "code": str(expected), "total_seconds": round(total, 2),
-            "seconds": seconds, "metrics": metrics}
+            "seconds": seconds, "cpu_seconds": cpu_seconds,
+            "total_cpu_seconds": round(sum(cpu_seconds.values()), 2), "metrics": metrics}
+
+
+@contextmanager
+def _cpu_clock(interval: float = 0.1):
+    """A function of a wall-clock time (time.time()) giving the process's CPU seconds then,
+    interpolated between samples taken every `interval` seconds while the block runs."""
+    samples = [(time.time(), time.process_time())]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(interval):
+            samples.append((time.time(), time.process_time()))
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield lambda at: float(np.interp(at, *zip(*samples, strict=True)))
+    finally:
+        done.set()
+        thread.join()
+        samples.append((time.time(), time.process_time()))
 
 
 def _metrics(con) -> dict:
@@ -110,6 +149,9 @@ def _summary(result: dict) -> list[str]:
     lines = [f"{result['label']}: {result['total_seconds']:.1f} s, peak RSS "
              f"{result.get('peak_rss_mb', float('nan')):.0f} MB; "
              + ", ".join(f"{k} {v:.1f}" for k, v in result["seconds"].items())]
+    if "cpu_seconds" in result:
+        lines.append(f"  CPU seconds {result['total_cpu_seconds']:.1f}: " + ", ".join(
+            f"{k} {v:.1f}" for k, v in result["cpu_seconds"].items()))
     m = result["metrics"]
     demand = {(r["density_class"], r["method"]): r for r in m["demand"]}
     for cls in ("all", "dense", "intermittent", "lumpy"):
@@ -162,6 +204,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{after['total_seconds'] / before['total_seconds']:.3f}; " + ", ".join(
                   f"{k} {after['seconds'][k] / before['seconds'][k]:.3f}"
                   for k in after["seconds"] if before["seconds"].get(k)))
+        if before.get("cpu_seconds") and after.get("cpu_seconds"):
+            print("CPU ratio after/before: total "
+                  f"{after['total_cpu_seconds'] / before['total_cpu_seconds']:.3f}; "
+                  + ", ".join(f"{k} {after['cpu_seconds'][k] / before['cpu_seconds'][k]:.3f}"
+                              for k in after["cpu_seconds"] if before["cpu_seconds"].get(k)))
     return 0
 
 

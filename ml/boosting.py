@@ -90,3 +90,98 @@ def predict_rows(booster: lgb.Booster, features: pd.DataFrame, workers: int,
         return booster.predict(features, num_threads=1, **kwargs)
     return np.concatenate(side_by_side(
         lambda block: booster.predict(block, num_threads=1, **kwargs), blocks, workers))
+
+
+def contributions(booster: lgb.Booster, features: pd.DataFrame, workers: int) -> np.ndarray:
+    """TreeSHAP contributions (`pred_contrib`: one column per feature, then the expected
+    value), each tree scored once per distinct way rows meet its splits.
+
+    A tree's TreeSHAP values of a row depend on the row only through the decision at each
+    of its splits (LightGBM follows both branches everywhere and reads the row only to
+    say which one it takes). Rows that meet every split of a tree alike get the same
+    values from it, so each tree scores one row of each group (`pred_contrib` of that tree
+    alone) and the values go to the whole group. At scale 1 a churn tree sees about 3,400
+    groups among 52,000 customers. The values equal LightGBM's own to rounding (the trees
+    are summed one by one instead of into one running sum: within 1e-13 at scale 1).
+
+    Rows are grouped by a key that is at least as fine as LightGBM's decisions: per
+    numeric split, value <= threshold; per numeric feature the tree splits on, whether
+    it is missing and whether it is exactly 0 (LightGBM may send missing values and zeros
+    the default way); per categorical feature, its code. A numeric value within 1e-30 of
+    0 but not 0 could be a zero to LightGBM or not (BG/NBD's features have a few): a row
+    with one in a feature the tree splits on is a group of its own.
+    Trees are split into `workers` blocks scored at once, each block by its own booster."""
+    matrix = _float_matrix(features)
+    trees = [_splits(tree["tree_structure"], []) for tree in booster.dump_model()["tree_info"]]
+    if not trees or len(matrix) == 0:
+        return booster.predict(matrix, pred_contrib=True, num_threads=1)
+    missing, zero = np.isnan(matrix), matrix == 0
+    near_zero = ~zero & (np.abs(matrix) <= 1e-30)
+    categories: dict[int, np.ndarray] = {}  # per categorical column, the ids of its values
+
+    def parts_of(splits: list[tuple[int, float | None]]) -> list[tuple[np.ndarray, int]]:
+        """(values, bits) whose combination is the tree's key."""
+        numeric = list(dict.fromkeys(f for f, t in splits if t is not None))
+        categorical = list(dict.fromkeys(f for f, t in splits if t is None))
+        return ([(missing[:, f], 1) for f in numeric] + [(zero[:, f], 1) for f in numeric]
+                + [(matrix[:, f] <= t, 1) for f, t in splits if t is not None]
+                + [(categories[f], max(1, int(categories[f].max()).bit_length()))
+                   for f in categorical])
+
+    def tree_values(start: int, stop: int) -> np.ndarray:
+        # Its own booster of these trees: LightGBM's predictor of one booster keeps the
+        # iterations to score as state, so threads scoring different trees need their own.
+        own = lgb.Booster(model_str=booster.model_to_string(start_iteration=start,
+                                                              num_iteration=stop - start))
+        total = np.zeros((len(matrix), matrix.shape[1] + 1))
+        for index in range(start, stop):
+            key, bits = np.zeros(len(matrix), dtype=np.int64), 0
+            for values, width in parts_of(trees[index]):
+                if bits + width > 62:  # renumber the groups so far (fewer than 2**31)
+                    key = np.unique(key, return_inverse=True)[1].ravel().astype(np.int64)
+                    bits = len(matrix).bit_length()
+                key |= values.astype(np.int64) << bits
+                bits += width
+            alone = near_zero[:, list({f for f, t in trees[index] if t is not None})].any(axis=1)
+            key[alone] = -1 - np.arange(alone.sum())  # each its own group (keys above are >= 0)
+            _, first_row, group = np.unique(key, return_index=True, return_inverse=True)
+            total += own.predict(matrix[first_row], pred_contrib=True,
+                                 start_iteration=index - start, num_iteration=1,
+                                 num_threads=1)[group.ravel()]
+        return total
+
+    for f in {f for splits in trees for f, t in splits if t is None}:
+        categories[f] = np.unique(matrix[:, f], return_inverse=True)[1].ravel()
+    bounds = np.linspace(0, len(trees), max(1, workers) + 1).astype(int)
+    blocks = [(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+    parts = side_by_side(lambda ab: tree_values(*ab), blocks, workers)
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
+    return total
+
+
+def _float_matrix(features: pd.DataFrame) -> np.ndarray:
+    """The float64 matrix LightGBM predicts from for a frame: categorical columns as their
+    codes (missing as NaN), the rest as floats."""
+    columns = []
+    for name, dtype in features.dtypes.items():
+        column = features[name]
+        if isinstance(dtype, pd.CategoricalDtype):
+            codes = column.cat.codes.to_numpy(dtype=np.float64)
+            columns.append(np.where(codes < 0, np.nan, codes))
+        else:
+            columns.append(column.to_numpy(dtype=np.float64, na_value=np.nan))
+    return np.column_stack(columns) if columns else np.zeros((len(features), 0))
+
+
+def _splits(node: dict, found: list[tuple[int, float | None]]
+            ) -> list[tuple[int, float | None]]:
+    """(feature, threshold) of every split of a dumped tree (threshold None if the split is
+    categorical)."""
+    if "split_feature" in node:
+        numeric = node["decision_type"] == "<="
+        found.append((node["split_feature"], float(node["threshold"]) if numeric else None))
+        _splits(node["left_child"], found)
+        _splits(node["right_child"], found)
+    return found

@@ -53,6 +53,7 @@ order_stats as (
         count(distinct order_date) as order_days,
         min(ordered_at) as first_order_at,
         max(ordered_at) as last_order_at,
+        max(order_date) as last_order_date,
         count(*) filter (where ordered_at >= $cutoff - interval 30 day) as orders_30d,
         count(*) filter (where ordered_at >= $cutoff - interval 90 day) as orders_90d,
         count(*) filter (where ordered_at < $cutoff - interval 90 day
@@ -75,17 +76,16 @@ population as (
     where last_order_at >= $cutoff - to_days(cast($active_days as integer))
 ),
 
-order_dates as (
-    select customer_id, order_date,
-           lag(order_date) over (partition by customer_id order by order_date) as previous_date
-    from (select distinct customer_id, order_date from orders) as dates
-    where customer_id in (select customer_id from population)
-),
-
+-- The last gap: from the latest order date before the last one to the last one (none for
+-- a customer who ordered on one day). An aggregate, not a window over every order date.
 gap_stats as (
-    select customer_id, date_diff('day', previous_date, order_date) as last_gap_days
-    from order_dates
-    qualify row_number() over (partition by customer_id order by order_date desc) = 1
+    select orders.customer_id,
+           date_diff('day', max(orders.order_date), any_value(population.last_order_date))
+               as last_gap_days
+    from orders
+    inner join population using (customer_id)
+    where orders.order_date < population.last_order_date
+    group by orders.customer_id
 ),
 
 events as (

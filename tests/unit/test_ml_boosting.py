@@ -68,3 +68,39 @@ def test_validation_losses_are_the_held_out_log_loss_after_each_round():
     for trees in (1, 10, 25):
         log_odds = booster.predict(features[held], raw_score=True, num_iteration=trees)
         assert losses[trees] == pytest.approx(log_loss(log_odds + init[held]), rel=1e-9)
+
+
+def test_contributions_by_groups_of_rows_equal_lightgbms_treeshap():
+    """Each tree scored once per group of rows meeting its splits alike gives LightGBM's own
+    `pred_contrib`: on features with missing values, many exact zeros and a few near ones
+    (LightGBM may send both the default way), few distinct values (large groups) and a
+    categorical column; with the trees in one block and in two scored at once."""
+    rng = np.random.default_rng(11)
+    n = 3_000
+    features = pd.DataFrame({
+        "counts": rng.poisson(1.0, n).astype(float),
+        "share": np.where(rng.random(n) < 0.3, np.nan, rng.random(n)),
+        "zeros": np.where(rng.random(n) < 0.5, 0.0, rng.normal(size=n)),
+        "level": pd.Categorical(rng.choice(["a", "b", "c", "d"], n), categories=list("abcd")),
+        "flag": rng.integers(0, 2, n).astype(np.int8),
+    })
+    features.loc[rng.random(n) < 0.1, "level"] = np.nan
+    # Values LightGBM may count as zeros though they are not 0 (each row its own group).
+    features.loc[:5, "zeros"] = [1e-36, -1e-36, 1e-33, 5e-31, 2e-30, 1e-20]
+    logit = (0.8 * features["counts"] - 2 * features["share"].fillna(0.5)
+             + (features["zeros"] == 0) + features["level"].isin(["b", "c"]) - 0.5)
+    label = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    for zero_as_missing in (False, True):  # with True, LightGBM's zeros go the default way
+        params = {**_params({"objective": "binary"}), "min_data_in_leaf": 10,
+                  "num_leaves": 15, "zero_as_missing": zero_as_missing}
+        booster = lgb.train(params, lgb.Dataset(features, label=label, params=params),
+                            num_boost_round=30)
+        expected = booster.predict(features, pred_contrib=True)
+        for workers in (1, 2):
+            found = boosting.contributions(booster, features, workers)
+            assert found.shape == expected.shape
+            np.testing.assert_allclose(found, expected, rtol=0, atol=1e-12)
+            np.testing.assert_array_equal(np.argsort(-found, axis=1, kind="stable")[:, :3],
+                                          np.argsort(-expected, axis=1, kind="stable")[:, :3])
+    # Grouping pays: many rows share each tree's decisions here.
+    assert len(np.unique(features[["counts", "flag"]].to_numpy(), axis=0)) < n / 100

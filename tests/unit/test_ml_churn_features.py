@@ -116,3 +116,20 @@ def test_frames_read_side_by_side_equal_frames_read_one_by_one():
         alone = churn_frame(con, cutoff, settings.horizon_days, settings.active_days)
         assert len(alone) > 0
         pd.testing.assert_frame_equal(cache[cutoff], alone, check_exact=True)
+
+
+def test_the_last_gap_runs_between_the_last_two_order_dates():
+    """C1 ordered (counted) on 2025-06-01, 2026-01-01 and 2026-02-28: the last gap is 58
+    days; C6 twice on 2026-02-10 and once on 2026-01-31: 10 days (a second order on the
+    same day is no gap); C2 ordered on one day only: no gap."""
+    con = _marts()
+    con.execute("""insert into marts.fct_orders by name select * from (values
+        ('C6', timestamp '2026-01-31 08:00:00', date '2026-01-31', true, 10, false, null),
+        ('C6', timestamp '2026-02-10 08:00:00', date '2026-02-10', true, 10, false, null),
+        ('C6', timestamp '2026-02-10 18:00:00', date '2026-02-10', true, 10, false, null))
+        as t(customer_id, ordered_at, order_date, is_counted, net_revenue_amount,
+             has_coupon, campaign_id)""")
+    frame = churn_frame(con, CUTOFF).set_index("customer_id")
+    assert frame.loc["C1", "last_gap_days"] == 58
+    assert frame.loc["C6", "last_gap_days"] == 10
+    assert pd.isna(frame.loc["C2", "last_gap_days"])
