@@ -10,7 +10,7 @@
 
 {#- A full build inlines the staged events (10M rows, never copied); an incremental one
     copies the changed visitors' events once (about a tenth of them at scale 1), which
-    costs less than filtering the whole staged view twice (DECISIONS 35). -#}
+    costs less than filtering the whole staged view twice (DECISIONS 35). #}
 with events as {{ materialized_cte() if is_incremental() else inline_cte() }} (
     select * from {{ ref('stg_shop__events') }} as staged_events
     {%- if is_incremental() %}
