@@ -49,7 +49,7 @@ sessions as (
     where customer_id is not null
     {%- if is_incremental() %}
         {#- Only the orders' customers can match (the join is on the customer): the same
-            touches, without hashing every session of the shop. -#}
+            touches, without hashing every session of the shop. #}
         and customer_id in (select changed.customer_id from orders as changed)
     {%- endif %}
 ),
