@@ -30,12 +30,15 @@ def _results(warehouse: Path) -> dict[str, list[str]]:
 
 def _statements(warehouse: Path) -> list[list[str]]:
     """The SQL statements dbt ran, one list per invocation in order (dbt's JSON debug log
-    in the warehouse's dbt target folder)."""
+    in the warehouse's dbt target folder; dbt rotates it at 10 MB: dbt.log.2, .1, dbt.log)."""
+    target = dbt_target_path(str(warehouse))
+    logs = sorted(target.glob("dbt.log.*"), key=lambda path: -int(path.suffix[1:]))
     runs: dict[str, list[str]] = {}
-    for line in (dbt_target_path(str(warehouse)) / "dbt.log").read_text().splitlines():
-        event = json.loads(line) if line.startswith("{") else None
-        if event and event["info"]["name"] == "SQLQuery":
-            runs.setdefault(event["info"]["invocation_id"], []).append(event["data"]["sql"])
+    for log in [*logs, target / "dbt.log"]:
+        for line in log.read_text().splitlines():
+            event = json.loads(line) if line.startswith("{") else None
+            if event and event["info"]["name"] == "SQLQuery":
+                runs.setdefault(event["info"]["invocation_id"], []).append(event["data"]["sql"])
     return list(runs.values())
 
 
