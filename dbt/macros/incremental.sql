@@ -123,3 +123,20 @@
     union
     select {{ unknown_key() }}
 {%- endmacro %}
+
+{% macro shop_defer_checkpoints() -%}
+    {#- on-run-start of an incremental day (DECISIONS 35): every commit goes to the WAL and
+        DuckDB checkpoints once, when dbt closes the file. By default a commit whose WAL
+        would exceed `auto_checkpoint_skip_wal_threshold` (100 kB) checkpoints instead and
+        blocks the other thread's commits meanwhile, and the WAL is checkpointed every
+        16 MiB: on a day's build of small replacements and rebuilt marts that serialised
+        dbt's two threads. A full build (a plain `dbt build`, --full-refresh, the erasure's
+        rebuild) keeps DuckDB's defaults: this emits nothing then, so the profile, the
+        vars and dbt's parse stay as they are. -#}
+    {%- if var('shop_incremental', false) and not flags.FULL_REFRESH -%}
+    set global checkpoint_threshold = '1TB';
+    set global auto_checkpoint_skip_wal_threshold = 1000000000000
+    {%- else -%}
+    select 1 as shop_checkpoints_by_default
+    {%- endif -%}
+{%- endmacro %}

@@ -28,6 +28,20 @@ def _results(warehouse: Path) -> dict[str, list[str]]:
     return by_type
 
 
+def _statements(warehouse: Path) -> list[list[str]]:
+    """The SQL statements dbt ran, one list per invocation in order (dbt's JSON debug log
+    in the warehouse's dbt target folder; dbt rotates it at 10 MB: dbt.log.2, .1, dbt.log)."""
+    target = dbt_target_path(str(warehouse))
+    logs = sorted(target.glob("dbt.log.*"), key=lambda path: -int(path.suffix[1:]))
+    runs: dict[str, list[str]] = {}
+    for log in [*logs, target / "dbt.log"]:
+        for line in log.read_text().splitlines():
+            event = json.loads(line) if line.startswith("{") else None
+            if event and event["info"]["name"] == "SQLQuery":
+                runs.setdefault(event["info"]["invocation_id"], []).append(event["data"]["sql"])
+    return list(runs.values())
+
+
 def _copy_built(warehouse: Path, to: Path) -> tuple[Path, Path]:
     """A copy of a built warehouse, its state and its drop that looks built where it is now
     (the bookkeeping holds absolute paths, the project digest the warehouse path)."""
@@ -67,3 +81,11 @@ o20,00003,2026-02-20T09:00:00Z,paid,USD,70,0,0,0,70,CH2,
     assert day["model"] and set(day["model"]) == {"success"}
     assert day["test"] and set(day["test"]) <= {"pass", "warn"}
     assert 0 < len(day["test"]) < len(first["test"])
+
+    # DECISIONS 35: only the append-only day deferred DuckDB's checkpoints (on-run-start
+    # hook); the full builds of the tiny warehouse kept DuckDB's defaults.
+    deferral = "set global auto_checkpoint_skip_wal_threshold"
+    *full_builds, day_sql = _statements(warehouse)
+    assert full_builds and not any(deferral in sql for run in full_builds for sql in run)
+    assert sum(deferral in sql for sql in day_sql) == 1
+    assert any("set global checkpoint_threshold = '1TB'" in sql for sql in day_sql)

@@ -47,6 +47,11 @@ sessions as (
     select session_key, customer_id, started_at, channel_id, campaign_id
     from {{ ref('int_sessions') }}
     where customer_id is not null
+    {%- if is_incremental() %}
+        {#- Only the orders' customers can match (the join is on the customer): the same
+            touches, without hashing every session of the shop. #}
+        and customer_id in (select changed.customer_id from orders as changed)
+    {%- endif %}
 ),
 
 touches as (
