@@ -296,7 +296,8 @@ if __name__ == "__main__":
         # bindings (nanobind) report their live objects as leaked, 40 lines under every
         # successful build. The build's files are closed by now (DuckDB connections by their
         # `with`, Dagster's storage by `instance.dispose()`); what is left to write is the
-        # output streams and the log handlers, flushed here.
+        # output streams and the log handlers, flushed here. atexit handlers do not run:
+        # nothing of the build may rely on one.
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()

@@ -110,8 +110,14 @@ def contributions(booster: lgb.Booster, features: pd.DataFrame, workers: int) ->
     the default way); per categorical feature, its code. A numeric value within 1e-30 of
     0 but not 0 could be a zero to LightGBM or not (BG/NBD's features have a few): a row
     with one in a feature the tree splits on is a group of its own.
-    Trees are split into `workers` blocks scored at once, each block by its own booster."""
-    matrix = _float_matrix(features)
+    Trees are split into `workers` blocks scored at once, each block by its own booster.
+    For models of one tree per iteration (binary and regression: the churn model); a
+    frame's categorical columns are read with the booster's own categories, as `predict`
+    reads them."""
+    if booster.num_model_per_iteration() != 1:
+        raise ValueError(f"contributions: the booster has {booster.num_model_per_iteration()} "
+                         f"trees per iteration; only one (binary, regression) is supported")
+    matrix = _float_matrix(features, booster.pandas_categorical or [])
     trees = [_splits(tree["tree_structure"], []) for tree in booster.dump_model()["tree_info"]]
     if not trees or len(matrix) == 0:
         return booster.predict(matrix, pred_contrib=True, num_threads=1)
@@ -161,13 +167,18 @@ def contributions(booster: lgb.Booster, features: pd.DataFrame, workers: int) ->
     return total
 
 
-def _float_matrix(features: pd.DataFrame) -> np.ndarray:
+def _float_matrix(features: pd.DataFrame, categories: list[list]) -> np.ndarray:
     """The float64 matrix LightGBM predicts from for a frame: categorical columns as their
-    codes (missing as NaN), the rest as floats."""
-    columns = []
+    codes among the booster's categories (`pandas_categorical`, in the order of the frame's
+    categorical columns, as `predict` maps them; missing or unseen as NaN), the rest as
+    floats."""
+    columns, categorical = [], 0
     for name, dtype in features.dtypes.items():
         column = features[name]
         if isinstance(dtype, pd.CategoricalDtype):
+            if categorical < len(categories):
+                column = column.cat.set_categories(categories[categorical])
+            categorical += 1
             codes = column.cat.codes.to_numpy(dtype=np.float64)
             columns.append(np.where(codes < 0, np.nan, codes))
         else:

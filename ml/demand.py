@@ -68,7 +68,8 @@ class DemandSettings:
     origin_step_days: int = 7
     min_history_days: int = 28
     # Training rows per model: `train_rows_per_product` for each product available at the
-    # training day, at least `min_train_rows` and at most `max_train_rows`. At scale 0.05
+    # training day, at least `min_train_rows` and at most `max_train_rows` (plus at most
+    # `dense_extra_share` of it for dense products, below). At scale 0.05
     # (250 products) 100k rows scored as well as 300k; at scale 1 (5,000 products) fewer
     # than 300k lost on dense products (ml/README.md, "Speed").
     max_train_rows: int = 300_000
@@ -80,10 +81,12 @@ class DemandSettings:
     min_data_in_leaf: int = 200
     max_bin: int = 63
     tweedie_variance_power: float = 1.2
-    # Each dense product (intermittent.density_classes at the training day) gets about this
-    # many training rows on top of the sample: on a long tail the sample is nearly all
-    # sparse products (the Complete Journey: 0.4% of rows, 4.5 per dense product) and the
-    # booster under-forecast dense ones by 17%. 0 turns it off (ml/README.md, ninth round).
+    # The dense products (intermittent.density_classes at the training day) get this many
+    # training rows each on average (one pool, drawn by key over all their rows, so a
+    # product's share follows its number of candidate rows) on top of the sample: on a long
+    # tail the sample is nearly all sparse products (the Complete Journey: 0.4% of rows, 4.5
+    # per dense product) and the booster under-forecast dense ones by 17%. 0 turns it off
+    # (ml/README.md, ninth round).
     dense_rows_per_product: int = 200
     dense_extra_share: float = 0.2  # at most this share of the row limit added so (time)
     blend_margin: float = 0.03  # relative WRMSSE a blend must gain; 1 turns blending off

