@@ -32,9 +32,6 @@ from .state import WarehouseBusy, build_lock, instance_home
 EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 1, 2, 3
 
 
-_JOBS_STARTED = False  # set once a job starts: `__main__` then ends without shutdown
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dagster_project.build", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -121,8 +118,6 @@ def _run_jobs(settings: Settings, args, extra: dict, defs, instance, home: Path)
     if locked:
         print(locked, file=sys.stderr)
         return EXIT_FAILED
-    global _JOBS_STARTED
-    _JOBS_STARTED = True
     started = time.perf_counter()
     inputs = build_inputs(settings, settings.drop_dir)
     # Current: the newest build succeeded from these inputs (a deleted warehouse file is
@@ -289,17 +284,14 @@ def summary(warehouse_path: str, notes: dict[str, str] | None = None) -> str:
 
 if __name__ == "__main__":
     status = main()
-    if _JOBS_STARTED:
-        # A build ran and the process ends here, without Python's shutdown: it would collect
-        # the cyclic garbage of every module the build imported (Dagster, dbt, GX: seconds of
-        # each build's end, issue 18), and freezing that garbage instead makes DuckDB's
-        # bindings (nanobind) report their live objects as leaked, 40 lines under every
-        # successful build. The build's files are closed by now (DuckDB connections by their
-        # `with`, Dagster's storage by `instance.dispose()`); what is left to write is the
-        # output streams and the log handlers, flushed here. atexit handlers do not run:
-        # nothing of the build may rely on one.
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)
-    sys.exit(status)
+    # The process ends here without Python's shutdown: it would collect the cyclic garbage
+    # of every module a build imported (Dagster, dbt, GX: seconds of each build's end, issue
+    # 18), and freezing that garbage instead makes DuckDB's bindings (nanobind) report their
+    # live objects as leaked, 40 lines under every build. The build's files are closed by now
+    # (DuckDB connections by their `with`, Dagster's storage by `instance.dispose()`); what is
+    # left to write is the output streams and the log handlers, flushed here. atexit
+    # handlers do not run: nothing of the build may rely on one.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
