@@ -84,7 +84,7 @@ def _worker(warehouse: str, code: str | None, out: Path, label: str) -> dict:
     tables.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(warehouse, read_only=True) as con:
         for table in TABLES:
-            con.execute(f"copy ml.{table} to '{tables / table}.parquet' (format parquet)")
+            con.table(f"ml.{table}").write_parquet(str(tables / f"{table}.parquet"))
         metrics = _metrics(con)
     return {"label": label, "code": str(expected), "total_seconds": round(total, 2),
             "seconds": seconds, "cpu_seconds": cpu_seconds,
