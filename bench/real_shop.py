@@ -284,7 +284,8 @@ def recommend_results(warehouse: Path, threads: int) -> list[dict]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         result = recommend.run(con, settings, log=lambda _: None)
     return [{**row, "cutoff_date": str(row["cutoff_date"]), "seconds": round(result.seconds, 1),
-             "buy_again_weight": result.record.extra["buy_again_weight"]}
+             "buy_again_weight": result.record.extra["buy_again_weight"],
+             "popularity_weight": result.record.extra["popularity_weight"]}
             for row in result.metrics.to_dict("records")]
 
 
@@ -339,7 +340,8 @@ def main(argv: list[str] | None = None) -> None:
         print_demand(results)
     if "recommend" in results:
         print(pd.DataFrame(results["recommend"]).set_index("method")[
-            ["ndcg", "hit_rate", "recall", "coverage", "customers", "buy_again_weight"]]
+            ["ndcg", "hit_rate", "recall", "coverage", "customers", "buy_again_weight",
+             "popularity_weight"]]
               .round(4).to_markdown())
     print(json.dumps(results["data"]), f"{results['seconds']} s")
 

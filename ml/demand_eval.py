@@ -100,9 +100,9 @@ def level_rmsse(predictions: pd.DataFrame, history: DemandHistory, by: list[str]
         scale = naive_scale(history.units[p, first:origin + 1].sum(axis=0))
         errors = mse.loc[key if len(key) > 1 else key[0]]
         rows.append({"forecast_origin_date": key[0], "weight": max(float(revenue), 0.0),
-                     **{m: np.sqrt(errors[m] / scale) for m in METHODS}})
+                     "scale": scale, **{m: np.sqrt(errors[m] / scale) for m in METHODS}})
     # A class with no product at an origin gives no rows, but still the columns.
-    return pd.DataFrame(rows, columns=["forecast_origin_date", "weight", *METHODS])
+    return pd.DataFrame(rows, columns=["forecast_origin_date", "weight", "scale", *METHODS])
 
 
 def backtest_metrics(predictions: pd.DataFrame, series: pd.DataFrame,
@@ -154,9 +154,12 @@ def backtest_metrics(predictions: pd.DataFrame, series: pd.DataFrame,
 
 
 def _weight_shares(scored: pd.DataFrame) -> pd.Series:
-    """Each product's weight as a share of its origin's total, so origins count equally."""
-    totals = scored.groupby("forecast_origin_date")["weight"].transform("sum")
-    return (scored["weight"] / totals.where(totals > 0)).fillna(0.0)
+    """Each series' weight as a share of its origin's total, so origins count equally. A
+    series without a scale (it never changed up to the origin) has no RMSSE and no share:
+    counted in its origin's total, it would make that origin count less than the others."""
+    weight = scored["weight"].where(scored["scale"].notna(), 0.0)
+    totals = weight.groupby(scored["forecast_origin_date"]).transform("sum")
+    return (weight / totals.where(totals > 0)).fillna(0.0)
 
 
 def _quantile_metrics(group: pd.DataFrame) -> dict[str, float]:

@@ -20,6 +20,10 @@ feedback, blended with a category signal and popularity, evaluated on a time spl
   (trained before them), so a grocery shop of staples gets a heavy weight and a shop of
   category tastes a light one. Where it outweighs the CF term the reason says "you buy it
   regularly" (two or more orders) or "you bought it before".
+- Popularity's weight is chosen the same way, after buy again's, among
+  `popularity_candidates`: where the customers' feedback says little about their next
+  purchase (a long tail of products, each with a few buyers, so the similarities are
+  mostly noise) the popular products weigh more.
 - Repeats: a product the customer bought is recommended again only when its category's
   learned repurchase rate (customers who bought the same product again / customers who
   bought it, in the training data) reaches `repeat_rate`: consumables repeat, durables not.
@@ -63,6 +67,8 @@ class RecommendSettings:
     # run() chooses buy_again_weight among these on the days before the evaluation's
     buy_again_candidates: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0,
                                                64.0)
+    # then popularity_weight among these, on the same days (one candidate fixes it)
+    popularity_candidates: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 4.0, 16.0)
     repeat_prior_pairs: float = 10.0  # pairs of its category's rate in a product's own rate
     evaluation_days: int = 28
     min_evaluation_customers: int = 20
@@ -84,11 +90,12 @@ class RecommendSettings:
         if not 0 <= self.repeat_rate <= 1:
             raise ValueError(f"recommender setting repeat_rate must be in [0, 1], "
                              f"got {self.repeat_rate!r}")
-        candidates = tuple(self.buy_again_candidates)
-        if not candidates or not all(c >= 0 for c in candidates):
-            raise ValueError("recommender setting buy_again_candidates must be one or more "
-                             f"weights of 0 or more, got {candidates!r}")
-        object.__setattr__(self, "buy_again_candidates", candidates)
+        for name in ("buy_again_candidates", "popularity_candidates"):
+            candidates = tuple(getattr(self, name))
+            if not candidates or not all(c >= 0 for c in candidates):
+                raise ValueError(f"recommender setting {name} must be one or more weights "
+                                 f"of 0 or more, got {candidates!r}")
+            object.__setattr__(self, name, candidates)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -454,24 +461,31 @@ def baseline_lists(model: Recommender, rows: np.ndarray, baskets: sparse.csr_mat
     return lists
 
 
-def choose_buy_again_weight(model: Recommender, rows: np.ndarray, relevant: dict,
-                            candidates: tuple[float, ...]) -> tuple[float, dict[float, float]]:
-    """The candidate buy-again weight whose lists score the best NDCG at N on `relevant`
-    (the smaller weight on a tie), and each candidate's NDCG. The rest of the blend is
-    computed once per batch; each weight only adds its multiple of the buy-again term."""
+def choose_weight(model: Recommender, rows: np.ndarray, relevant: dict, term: str,
+                  candidates: tuple[float, ...]) -> tuple[float, dict[float, float]]:
+    """The candidate weight of one blend term (`term`: "buy_again" or "popularity") whose
+    lists score the best NDCG at N on `relevant` (the smaller weight on a tie), and each
+    candidate's NDCG. The rest of the blend is computed once per batch; each weight only
+    adds its multiple of the term."""
     s = model.settings
     n = min(s.top_n, len(model.products))
     ids = model.products["product_id"].to_numpy()
-    unit = replace(s, buy_again_weight=1.0)
+    without = replace(model, settings=replace(s, **{f"{term}_weight": 0.0}))
     lists: dict[float, dict] = {w: {} for w in candidates}
     for start in range(0, len(rows), s.batch_size):
         batch = rows[start:start + s.batch_size]
-        base = replace(model, settings=replace(s, buy_again_weight=0.0)).scores(batch)[0]
-        again = replace(model, settings=unit).buy_again(batch).tocoo()
+        base = without.scores(batch)[0]
+        if term == "buy_again":
+            again = replace(model, settings=replace(s, buy_again_weight=1.0)).buy_again(
+                batch).tocoo()
         customers = model.customers[batch]
+        scores = np.empty_like(base)
         for weight in candidates:
-            scores = base.copy()
-            scores[again.row, again.col] += weight * again.data
+            if term == "buy_again":
+                scores[:] = base
+                scores[again.row, again.col] += weight * again.data
+            else:  # a blocked product stays -inf
+                np.add(base, weight * model.popularity[None, :], out=scores)
             top = top_n(scores, n)
             finite = np.isfinite(np.take_along_axis(scores, top, axis=1))
             lists[weight].update((c, ids[t[f]].tolist())
@@ -503,8 +517,8 @@ def bought_between(con: duckdb.DuckDBPyConnection, first: date, end: date) -> di
 
 def run(con: duckdb.DuckDBPyConnection, settings: RecommendSettings,
         log: Callable[[str], None] = print) -> RecommendRun:
-    """Choose the buy-again weight on the `evaluation_days` before the last ones, evaluate
-    on the last `evaluation_days`, then refit on everything and recommend."""
+    """Choose the buy-again and popularity weights on the `evaluation_days` before the last
+    ones, evaluate on the last `evaluation_days`, then refit on everything and recommend."""
     started = time.perf_counter()
     s = settings
     last = last_purchase_date(con)
@@ -526,29 +540,38 @@ def run(con: duckdb.DuckDBPyConnection, settings: RecommendSettings,
                 f"needs {s.min_evaluation_customers} customers buying in the last "
                 f"{s.evaluation_days} days and purchases before them to evaluate, has "
                 f"{len(relevant)}")
-        # The buy-again weight: the candidate ranking best on the window before the
-        # evaluation's, trained before it (the held-out days are not looked at). Without a
-        # repeatable category the term is 0 whatever its weight: nothing to choose, and the
-        # choice's feedback is not read.
+        # The buy-again weight, then popularity's: the candidates ranking best on the window
+        # before the evaluation's, trained before it (the held-out days are not looked at).
+        # Without a repeatable category the buy-again term is 0 whatever its weight: it is
+        # not chosen; with nothing to choose the choice's feedback is not read.
         choice = bought_between(con, earlier, cutoff - timedelta(days=1))
-        before = None
-        if (len(s.buy_again_candidates) > 1 and len(choice) >= s.min_evaluation_customers
-                and (table.repeat_rates(earlier) >= s.repeat_rate).any()):
-            before = table.at(earlier, baskets=False)
-    ndcg_by_weight: dict[float, float] = {}
+        wanted = {"buy_again": len(s.buy_again_candidates) > 1
+                  and bool((table.repeat_rates(earlier) >= s.repeat_rate).any()),
+                  "popularity": len(s.popularity_candidates) > 1}
+        before = (table.at(earlier, baskets=False)
+                  if any(wanted.values()) and len(choice) >= s.min_evaluation_customers
+                  else None)
+    for term in ("buy_again", "popularity"):  # one candidate fixes the weight
+        if len(getattr(s, f"{term}_candidates")) == 1:
+            s = replace(s, **{f"{term}_weight": getattr(s, f"{term}_candidates")[0]})
+    ndcg_by_weight: dict[str, dict[float, float]] = {"buy_again": {}, "popularity": {}}
     if before is not None and before.weights.nnz > 0:
         chooser = fit_feedback(before, products, customers, s)
-        weight, ndcg_by_weight = choose_buy_again_weight(
-            chooser, customers.get_indexer(list(choice)), choice, s.buy_again_candidates)
-        log(f"recommendations: buy-again weight {weight} chosen on {len(choice):,} "
-            f"customers who bought from {earlier} to {cutoff - timedelta(days=1)}")
+        rows = customers.get_indexer(list(choice))
+        for term in (t for t, wants in wanted.items() if wants):
+            weight, ndcg_by_weight[term] = choose_weight(
+                chooser, rows, choice, term, getattr(s, f"{term}_candidates"))
+            s = replace(s, **{f"{term}_weight": weight})
+            chooser = replace(chooser, settings=s)
+        log(f"recommendations: buy-again weight {s.buy_again_weight}, popularity weight "
+            f"{s.popularity_weight} ({' and '.join(t for t, w in wanted.items() if w)} "
+            f"chosen on {len(choice):,} customers who bought from {earlier} to "
+            f"{cutoff - timedelta(days=1)})")
     else:
-        weight = (s.buy_again_candidates[0] if len(s.buy_again_candidates) == 1
-                  else s.buy_again_weight)
-        log(f"recommendations: buy-again weight {weight} (not chosen: one candidate, no "
-            f"repeatable category, or fewer than {s.min_evaluation_customers} customers "
-            f"buying from {earlier} to {cutoff - timedelta(days=1)})")
-    s = replace(s, buy_again_weight=weight)
+        log(f"recommendations: buy-again weight {s.buy_again_weight}, popularity weight "
+            f"{s.popularity_weight} (not chosen: one candidate each, or fewer than "
+            f"{s.min_evaluation_customers} customers buying from {earlier} to "
+            f"{cutoff - timedelta(days=1)})")
     log(f"recommendations: evaluating on {len(relevant):,} customers who bought from "
         f"{cutoff} to {last}")
     model = fit_feedback(train, products, customers, s)
@@ -581,9 +604,10 @@ def run(con: duckdb.DuckDBPyConnection, settings: RecommendSettings,
                               "coverage": row.coverage} for row in metrics.itertuples()},
         extra={"repurchase_rates": {str(k): round(float(v), 4)
                                     for k, v in final.repeat_rates.items()},
-               "buy_again_weight": weight,
-               "buy_again_ndcg_before_evaluation": {str(w): round(v, 4)
-                                                    for w, v in ndcg_by_weight.items()}},
+               **{f"{term}_weight": getattr(s, f"{term}_weight") for term in ndcg_by_weight},
+               **{f"{term}_ndcg_before_evaluation": {str(w): round(v, 4)
+                                                     for w, v in ndcg.items()}
+                  for term, ndcg in ndcg_by_weight.items()}},
     )
     recommendations["model_version"] = record.version
     return RecommendRun(recommendations, metrics, record, time.perf_counter() - started)

@@ -45,6 +45,10 @@ class RecommendConfig(Config):
         default=list(_RECOMMEND.buy_again_candidates), min_length=1,
         description="buy-again weights to choose from on the days before the evaluation's "
                     "(one fixes it)")
+    popularity_candidates: list[float] = Field(
+        default=list(_RECOMMEND.popularity_candidates), min_length=1,
+        description="popularity weights to choose from on the same days, after the "
+                    "buy-again weight (one fixes it)")
     repeat_prior_pairs: float = Field(default=_RECOMMEND.repeat_prior_pairs, ge=0)
     evaluation_days: int = Field(default=_RECOMMEND.evaluation_days, ge=1)
 
@@ -69,8 +73,9 @@ class AudienceConfig(Config):
                               "model version): item-based collaborative filtering on "
                               "purchases, carts and views, blended with the customer's "
                               "categories and popularity, and the customer's own repeat "
-                              "purchases (buy again, its weight chosen on the days before "
-                              "the evaluation's); durables are not offered again."),
+                              "purchases (buy again); the buy-again and popularity weights "
+                              "are chosen on the days before the evaluation's; durables "
+                              "are not offered again."),
         AssetSpec(EVALUATION, deps=[RECOMMENDATIONS],
                   description="Time-split evaluation of the recommender (the last 28 days' "
                               "purchases): hit rate, recall and NDCG at N and catalogue "
@@ -83,7 +88,8 @@ def recommendations(context: AssetExecutionContext, config: RecommendConfig,
     """Evaluate the recommender on a time split, refit on all history, recommend."""
     started = time.perf_counter()
     settings = recommend.RecommendSettings(**{
-        **config.model_dump(), "buy_again_candidates": tuple(config.buy_again_candidates)})
+        **config.model_dump(), "buy_again_candidates": tuple(config.buy_again_candidates),
+        "popularity_candidates": tuple(config.popularity_candidates)})
     try:
         with warehouse.lock(context), warehouse.connect(read_only=True) as con:
             result = recommend.run(con, settings, log=context.log.info)
@@ -104,7 +110,8 @@ def recommendations(context: AssetExecutionContext, config: RecommendConfig,
                      f"rules {metrics.loc['association_rules', 'ndcg']:.3f}, buy again "
                      f"{metrics.loc['buy_again', 'ndcg']:.3f}, random "
                      f"{metrics.loc['random', 'ndcg']:.3f} (buy-again weight "
-                     f"{result.record.extra['buy_again_weight']})")
+                     f"{result.record.extra['buy_again_weight']}, popularity weight "
+                     f"{result.record.extra['popularity_weight']})")
     yield MaterializeResult(asset_key=RECOMMENDATIONS, metadata={
         "dagster/row_count": rows,
         "seconds": round(time.perf_counter() - started, 1),
@@ -116,6 +123,7 @@ def recommendations(context: AssetExecutionContext, config: RecommendConfig,
         "ndcg_above_popularity": float(lift),
         "goal_met": bool(lift >= NDCG_GOAL),
         "buy_again_weight": float(result.record.extra["buy_again_weight"]),
+        "popularity_weight": float(result.record.extra["popularity_weight"]),
         "evaluation": markdown_table(result.metrics.drop(columns="cutoff_date")),
         "reasons": markdown_table(result.recommendations["reason"].str.extract(
             r"^(bought with|popular in category|popular now|you buy it regularly|"

@@ -28,6 +28,14 @@ from ml.inventory import stock_positions
 from ml.tables import TABLES
 from sample_data import Config, generate
 from tests.conftest import query, run_pipeline
+from tests.integration.demand_backtest import (
+    BASELINE_COLUMNS,
+    actuals_from_marts,
+    backtest_metrics,
+    product_wrmsse,
+    read_backtest,
+    read_daily,
+)
 
 pytestmark = pytest.mark.xdist_group("ml")
 # Tests run two at a time on two cores: one thread each, and the demand model on a 40k-row
@@ -96,78 +104,22 @@ def test_assets_write_forecasts_alerts_and_scores_with_the_expected_rows(shop):
     assert models == {"demand_forecast": 1, "churn": 1, "recommendations": 1}
 
 
-BASELINE_COLUMNS = {"zero": None, "seasonal_naive": "seasonal_naive_units",
-                    "moving_average_28d": "moving_average_28d_units",
-                    "croston_sba": "croston_sba_units", "tsb": "tsb_units"}
-
-
-def _product_wrmsse(backtest: pd.DataFrame, daily: pd.DataFrame, column: str | None) -> float:
-    """M5's level-12 WRMSSE recomputed from the backtest rows and the marts: per origin and
-    product sqrt(mean squared error / mean squared day-to-day change since the first sale),
-    weighted by net revenue of the 28 days up to the origin; origins weigh equally."""
-    units = daily.pivot_table(index="product", columns="day", values="units", fill_value=0)
-    net = daily.pivot_table(index="product", columns="day", values="net", fill_value=0)
-    days = pd.date_range(daily["day"].min(), backtest["day"].max())
-    units = units.reindex(columns=days, fill_value=0)
-    net = net.reindex(columns=days, fill_value=0)
-    per_origin = []
-    for origin, rows in backtest.groupby("origin"):
-        origin = pd.Timestamp(origin)
-        values, weights = [], []
-        for product, group in rows.groupby("product"):
-            history = units.loc[product, :origin].to_numpy() if product in units.index else []
-            sold = np.flatnonzero(np.asarray(history) > 0)
-            if len(sold) == 0:
-                continue
-            changes = np.diff(history[sold[0]:])
-            scale = (changes ** 2).mean() if len(changes) else 0
-            weight = net.loc[product, origin - pd.Timedelta(days=27):origin].sum()
-            if scale <= 0 or weight <= 0:
-                continue
-            forecast = 0.0 if column is None else group[column]
-            values.append(np.sqrt(((group["actual"] - forecast) ** 2).mean() / scale))
-            weights.append(weight)
-        per_origin.append(np.average(values, weights=weights))
-    return float(np.mean(per_origin))
-
-
 def test_models_beat_their_baselines_on_held_out_data(shop):
     warehouse = shop["warehouse"]
-    backtest = pd.DataFrame(query(warehouse, """
-        select forecast_origin_date, product_id, forecast_date, actual_units, mean_units,
-               p50_units, seasonal_naive_units, moving_average_28d_units, croston_sba_units,
-               tsb_units
-        from ml.demand_backtest"""), columns=["origin", "product", "day", "actual",
-                                              "mean_units", "p50", "seasonal_naive_units",
-                                              "moving_average_28d_units", "croston_sba_units",
-                                              "tsb_units"])
+    backtest = read_backtest(warehouse)
     assert backtest["origin"].nunique() == 3
     # The actuals are the demand of counted orders (metrics.md), read again here.
-    daily = pd.DataFrame(query(warehouse, """
-        select product_id, order_date, sum(quantity)::double,
-               sum(gross_amount - discount_amount)::double
-        from marts.fct_order_items where is_counted and product_id <> '-1' group by 1, 2"""),
-        columns=["product", "day", "units", "net"])
-    daily["day"] = pd.to_datetime(daily["day"])
-    demand_rows = dict(((p, d.date()), u) for p, d, u in
-                       zip(daily["product"], daily["day"], daily["units"], strict=True))
-    expected = [demand_rows.get((p, d), 0) for p, d in zip(backtest["product"], backtest["day"],
-                                                          strict=True)]
-    np.testing.assert_array_equal(backtest["actual"], expected)
-    backtest["day"] = pd.to_datetime(backtest["day"])
+    daily = read_daily(warehouse)
+    np.testing.assert_array_equal(backtest["actual"], actuals_from_marts(backtest, daily))
 
     # Product-level WRMSSE, recomputed here. Single products are mostly noise: the model
     # stays within 1% of the best baseline there (it won by 3% before the generator gave
     # customers category tastes, and lost by 0.2% after), and beats the do-nothing zero.
-    model = _product_wrmsse(backtest, daily, "mean_units")
-    baselines = {name: _product_wrmsse(backtest, daily, column)
-                 for name, column in BASELINE_COLUMNS.items()}
+    baselines = product_wrmsse(backtest, daily, {"model": "mean_units", **BASELINE_COLUMNS})
+    model = baselines.pop("model")
     assert model < 1.01 * min(baselines.values()), (model, baselines)
     assert model < 0.8 * baselines["zero"]  # 0.62 against 0.89 here
-    metrics = pd.DataFrame(query(warehouse, """
-        select density_class, method, wrmsse, wrmsse_product, p10_p90_coverage
-        from ml.demand_backtest_metrics where forecast_origin = 'all'"""),
-        columns=["density_class", "method", "wrmsse", "wrmsse_product", "coverage"])
+    metrics = backtest_metrics(warehouse)
     overall = metrics[metrics["density_class"] == "all"].set_index("method")
     assert overall.loc["lightgbm_mean", "wrmsse_product"] == pytest.approx(model, rel=1e-5)
     assert overall.loc["zero", "wrmsse_product"] == pytest.approx(baselines["zero"], rel=1e-5)

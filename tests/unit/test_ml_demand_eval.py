@@ -101,3 +101,37 @@ def test_quantile_calibration_error_by_hand():
                          "p90_units": 1.0})
     assert demand_eval.quantile_calibration_error(ones) == pytest.approx(0.55 / 3)
     assert np.isnan(demand_eval.quantile_calibration_error(ones.iloc[:0]))
+
+
+def test_origins_count_equally_when_a_series_has_no_scale_yet():
+    """P0 sells 2, 0, 2, 0... (scale 4 at every origin); P1 sells one unit on day 8 only, so
+    at origin 8 it has revenue but no change yet (no scale, no RMSSE), at origin 9 a scale of
+    1. "all" is the mean of the origins' WRMSSE: a series without a scale must not make its
+    origin count less."""
+    units = np.array([[2, 0] * 6, [0] * 8 + [1, 0, 0, 0]], dtype=float)
+    products = pd.DataFrame({"product_id": ["P0", "P1"], "category": ["A", "A"],
+                             "list_price": [10.0, 10.0], "is_active": [True, True],
+                             "available_from": [0, 0]})
+    history = DemandHistory(start=START, end=START + 11, products=products, units=units,
+                            gross=units * 10, discount=np.zeros_like(units),
+                            campaigns=pd.DataFrame({"start_day": [], "end_day": [],
+                                                    "is_demand_type": []}))
+    rows = [{"product_id": product, "forecast_origin_date": history.date_of(origin),
+             "forecast_date": history.date_of(origin + h), "horizon_day": h,
+             "actual_units": units[p, origin + h], **dict.fromkeys(
+                 ["mean_units", "p10_units", "p50_units", "p90_units", "zero_units",
+                  "seasonal_naive_units", "moving_average_28d_units", "croston_sba_units",
+                  "tsb_units"], 0.0)}
+            for origin in (8, 9) for p, product in enumerate(["P0", "P1"]) for h in (1, 2)]
+    predictions = pd.DataFrame(rows)
+    for column in ("forecast_origin_date", "forecast_date"):
+        predictions[column] = pd.to_datetime(predictions[column])
+    series = pd.concat([demand_eval.series_table(history, origin) for origin in (8, 9)])
+    metrics = demand_eval.backtest_metrics(predictions, series, history)
+    zero = metrics[(metrics["density_class"] == "all") & (metrics["method"] == "zero")
+                   ].set_index("forecast_origin")["wrmsse_product"]
+    # Origin 8: only P0 (actuals 0, 2): sqrt(4 / 2 / 4). Origin 9: P0 (actuals 2, 0) the
+    # same, weight 100 (five sales of 2 at 10 in days 0-9); P1 (actuals 0, 0) RMSSE 0, weight 10.
+    assert zero["2025-01-14"] == pytest.approx(np.sqrt(0.5))
+    assert zero["2025-01-15"] == pytest.approx(100 * np.sqrt(0.5) / 110)
+    assert zero["all"] == pytest.approx((np.sqrt(0.5) + 100 * np.sqrt(0.5) / 110) / 2)

@@ -4,6 +4,7 @@ ranking metrics worked out by hand, consent, the frequency cap and the holdout."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -402,8 +403,8 @@ def test_a_durable_never_repeats_however_heavy_the_buy_again_weight():
 def test_the_buy_again_weight_is_chosen_by_ndcg_and_buy_again_is_a_baseline():
     model = _grocer()
     # S1 then buys MILK only: weight 0 ranks it second (NDCG 1/log2(3)), 2 first (1).
-    weight, ndcg = recommend.choose_buy_again_weight(model, np.array([0]), {"S1": {"MILK"}},
-                                                     (0.0, 2.0))
+    weight, ndcg = recommend.choose_weight(model, np.array([0]), {"S1": {"MILK"}}, "buy_again",
+                                           (0.0, 2.0))
     assert weight == 2.0
     assert ndcg == pytest.approx({0.0: 1 / np.log2(3), 2.0: 1.0})
     feedback, _, _ = _grocery()
@@ -418,9 +419,24 @@ def test_the_buy_again_weight_is_chosen_by_ndcg_and_buy_again_is_a_baseline():
     assert lists["S4"] == ["MILK", "BREAD", "YOG"]
 
 
+def test_the_popularity_weight_is_chosen_by_ndcg():
+    model = _grocer()
+    # S4 bought a KETTLE and a MUG (durables, Kitchen: nothing left to offer there). BREAD
+    # is the one product bought with both, so CF alone ranks it first; by popularity MILK
+    # leads (7 lines in 90 days against BREAD's 4: 100 x 1 against 100 x 4/7 plus at most 1
+    # of CF). S4 then buys MILK: weight 0 misses the first place, 100 takes it (NDCG 1).
+    weight, ndcg = recommend.choose_weight(model, np.array([3]), {"S4": {"MILK"}}, "popularity",
+                                           (0.0, 100.0))
+    assert weight == 100.0
+    assert ndcg[100.0] == pytest.approx(1.0) and ndcg[0.0] < 1.0
+    without = replace(model, settings=replace(model.settings, popularity_weight=0.0))
+    assert _top(without, "S4").iloc[0]["product_id"] == "BREAD"
+
+
 def test_settings_are_validated():
     for bad in ({"buy_again_weight": -1.0}, {"buy_again_candidates": ()},
-                {"buy_again_candidates": (1.0, -0.5)}, {"repeat_prior_pairs": -1.0},
+                {"buy_again_candidates": (1.0, -0.5)}, {"popularity_candidates": ()},
+                {"popularity_candidates": (-1.0,)}, {"repeat_prior_pairs": -1.0},
                 {"repeat_rate": 1.5}, {"top_n": 0}):
         with pytest.raises(ValueError, match="recommender setting"):
             recommend.RecommendSettings(**bad)
