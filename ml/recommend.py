@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.preprocessing import normalize
+from sparse_dot_topn import sp_matmul_topn
 
 from . import recommend_data
 from .errors import NotEnoughData
@@ -325,31 +326,23 @@ def _item_similarity(matrix: sparse.csr_matrix, neighbours: int,
     """Cosine similarity of the products' customer vectors, each product keeping its
     `neighbours` most similar others (column j: the products similar to j).
 
-    The product unit.T @ unit is computed in `threads` blocks of rows at once: each row of
-    the result is summed from the same row of unit.T in the same order either way, so the
-    values are the same floats as one product's."""
+    sparse_dot_topn multiplies unit.T @ unit in `threads` threads keeping each row's
+    neighbours + 1 largest values as it goes (the full product, 25M pairs at scale 1, is
+    never held); the product's own similarity, 1, is among them and dropped. The product is
+    symmetric, so row j's best are column j's."""
     unit = normalize(matrix.tocsc(), norm="l2", axis=0)
     left, right = unit.T.tocsr(), unit.tocsr()
-    bounds = np.linspace(0, left.shape[0], max(1, threads) + 1).astype(int)
-    blocks = side_by_side(lambda ab: left[ab[0]:ab[1]] @ right,
-                          [(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-                           if b > a], threads)
-    similarity = (sparse.vstack(blocks, format="csr") if blocks
-                  else sparse.csr_matrix(left.shape[:1] * 2)).tocsc()
-    similarity.setdiag(0)
-    similarity.eliminate_zeros()
-    columns = []
-    for j in range(similarity.shape[1]):
-        start, end = similarity.indptr[j], similarity.indptr[j + 1]
-        values, index = similarity.data[start:end], similarity.indices[start:end]
-        if len(values) > neighbours:
-            best = np.argpartition(-values, neighbours)[:neighbours]
-            values, index = values[best], index[best]
-        columns.append((values, index, np.full(len(values), j)))
-    if not columns:
-        return similarity.tocsr()
-    values, index, col = (np.concatenate(parts) for parts in zip(*columns, strict=True))
-    return sparse.csr_matrix((values, (index, col)), shape=similarity.shape)
+    best = sp_matmul_topn(left, right, top_n=neighbours + 1, sort=True,
+                          n_threads=threads if threads > 1 else None)
+    rows = np.repeat(np.arange(best.shape[0]), np.diff(best.indptr))
+    other = (best.indices != rows) & (best.data > 0)
+    # Rank among the row's others, in the sorted order (1 = most similar): a product whose
+    # own similarity did not make its row's best (ties at 1) still keeps `neighbours`.
+    counted = np.concatenate(([0], np.cumsum(other)))
+    rank = counted[1:] - np.repeat(counted[best.indptr[:-1]], np.diff(best.indptr))
+    keep = other & (rank <= neighbours)
+    return sparse.csr_matrix((best.data[keep], (best.indices[keep], rows[keep])),
+                             shape=best.shape)
 
 
 # --- evaluation -------------------------------------------------------------------------
