@@ -25,8 +25,10 @@ report read the audit ones):
   carried over from an earlier run is not appended again);
 - `audit.load_reconciliation_history`: each build's load reconciliation;
 - `raw._model_changes`: what each dbt invocation changed since the serving copy was last
-  published (written by dbt's hooks and strategy `replace_keys`, dbt/macros/change_log.sql,
-  with the same DDL; pruned here when a copy is published).
+  published (written by dbt's hooks and strategies `replace_keys` and `replace_ranges`,
+  dbt/macros/change_log.sql, with the same DDL; pruned here when a copy is published), and
+  `raw._model_change_ranges`, the part of each key that `replace_ranges` replaced (the
+  rows at or after `replaced_from` in `range_column`), pruned with it.
 
 Not here: `ml.model_registry` stays with `ml/registry.py` (ml/ imports nothing above it,
 and its columns are described once in `ml/tables.py`), and the personal-data zone's tables
@@ -78,9 +80,13 @@ DDL = {
     "raw._model_changes": """(
         relation varchar, invocation_id varchar, kind varchar, key_columns varchar,
         key_hash ubigint, logged_at timestamp)""",
+    "raw._model_change_ranges": """(
+        relation varchar, invocation_id varchar, key_hash ubigint, range_column varchar,
+        replaced_from timestamp, logged_at timestamp)""",
 }
 PROJECT_KEY = "_project"  # the dbt project's row in raw._dbt_build_state
 MODEL_CHANGES = "raw._model_changes"
+MODEL_CHANGE_RANGES = "raw._model_change_ranges"
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
@@ -482,6 +488,7 @@ def record_publication(con: duckdb.DuckDBPyConnection, token: str, cutoff: objec
         if cutoff is not None:
             con.execute(f"delete from {MODEL_CHANGES} where kind != 'published' "
                         f"and logged_at <= ?", [cutoff])
+            con.execute(f"delete from {MODEL_CHANGE_RANGES} where logged_at <= ?", [cutoff])
         con.execute(f"delete from {MODEL_CHANGES} where kind = 'published'")
         con.execute(f"insert into {MODEL_CHANGES} values ('*', ?, 'published', null, null, "
                     f"now()::timestamp)", [token])

@@ -315,19 +315,64 @@ def _content(con: duckdb.DuckDBPyConnection, database: str, quoted: str) -> tupl
 def _replace_keys(con: duckdb.DuckDBPyConnection, quoted: str, key_columns: str,
                   relation: str) -> None:
     """Delete the copy's rows of the replaced keys (by hash, as dbt logged them: a
-    collision only re-copies more rows) and insert the live rows of those keys."""
+    collision only re-copies more rows) and insert the live rows of those keys. A key
+    that strategy `replace_ranges` logged with a range in every invocation since the last
+    publication is replaced from the earliest of them on (its rows at or after
+    `replaced_from` in the range column, DECISIONS 36); any other key whole."""
     key = ", ".join(identifier(column.strip()) for column in key_columns.split(","))
-    con.execute(f"""
-        create or replace temporary table replaced_keys as
-        select distinct key_hash from live.{ledger.MODEL_CHANGES}
-        where relation = ? and kind = 'keys' and key_hash is not null""", [relation])
-    con.execute(f"delete from serving.{quoted} "
-                f"where hash({key}) in (select key_hash from replaced_keys)")
+    column = _range_column(con, relation)
+    if column is None:
+        con.execute(f"""
+            create or replace temporary table replaced_keys as
+            select distinct key_hash, cast(null as timestamp) as replaced_from
+            from live.{ledger.MODEL_CHANGES}
+            where relation = ? and kind = 'keys' and key_hash is not null""", [relation])
+    else:
+        con.execute(f"""
+            create or replace temporary table replaced_keys as
+            select
+                logged.key_hash,
+                case when bool_or(ranges.replaced_from is null) then null
+                     else min(ranges.replaced_from) end as replaced_from
+            from live.{ledger.MODEL_CHANGES} as logged
+            left join live.{ledger.MODEL_CHANGE_RANGES} as ranges
+                on ranges.relation = logged.relation
+                and ranges.invocation_id = logged.invocation_id
+                and ranges.key_hash = logged.key_hash
+            where logged.relation = ? and logged.kind = 'keys' and logged.key_hash is not null
+            group by logged.key_hash""", [relation])
+    replaced = ("replaced_keys.replaced_from is null" if column is None else
+                f"(replaced_keys.replaced_from is null "
+                f"or replaced_rows.{identifier(column)} >= replaced_keys.replaced_from)")
+    con.execute(f"delete from serving.{quoted} as replaced_rows using replaced_keys "
+                f"where hash({_qualified(key, 'replaced_rows')}) = replaced_keys.key_hash "
+                f"and {replaced}")
     # The live rows are found by their key columns alone, then read whole by row id: a
     # filter on the key over `select *` would read every column of every row (issue 18).
     con.execute(f"insert into serving.{quoted} select * from live.{quoted} where rowid in ("
-                f"select rowid from live.{quoted} "
-                f"where hash({key}) in (select key_hash from replaced_keys))")
+                f"select replaced_rows.rowid from live.{quoted} as replaced_rows "
+                f"inner join replaced_keys "
+                f"on hash({_qualified(key, 'replaced_rows')}) = replaced_keys.key_hash "
+                f"where {replaced})")
+
+
+def _qualified(key: str, alias: str) -> str:
+    return ", ".join(f"{alias}.{column.strip()}" for column in key.split(","))
+
+
+def _range_column(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
+    """The column that bounds the replaced ranges of `relation`, when it logged ranges
+    (a warehouse built before DECISIONS 36 has no range table: keys replaced whole)."""
+    exists = con.execute("""
+        select count(*) from duckdb_tables()
+        where database_name = 'live' and schema_name = ? and table_name = ?""",
+                         ledger.MODEL_CHANGE_RANGES.split(".")).fetchone()[0]
+    if not exists:
+        return None
+    columns = con.execute(f"""
+        select distinct range_column from live.{ledger.MODEL_CHANGE_RANGES}
+        where relation = ?""", [relation]).fetchall()
+    return columns[0][0] if len(columns) == 1 else None
 
 
 def _copy_quality(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -11,10 +11,17 @@
       its on-run-end hook leaves it, and the next publish copies everything.
     - `published`: relation `*`, the serving copy published when the rows before it were
       pruned (dagster_project/ledger.py, which reads and prunes the log; its DDL there is
-      the same). -#}
+      the same).
+    Beside it `raw._model_change_ranges`: for a key that strategy `replace_ranges` logged,
+    the rows it replaced are those at or after `replaced_from` in `range_column` (a key
+    logged without a range row was replaced whole; DECISIONS 36). -#}
 
 {% macro shop_change_log() -%}
     raw._model_changes
+{%- endmacro %}
+
+{% macro shop_change_ranges() -%}
+    raw._model_change_ranges
 {%- endmacro %}
 
 {% macro shop_sql_text(value) -%}
@@ -31,6 +38,9 @@
     create table if not exists {{ shop_change_log() }} (
         relation varchar, invocation_id varchar, kind varchar, key_columns varchar,
         key_hash ubigint, logged_at timestamp);
+    create table if not exists {{ shop_change_ranges() }} (
+        relation varchar, invocation_id varchar, key_hash ubigint, range_column varchar,
+        replaced_from timestamp, logged_at timestamp);
     insert into {{ shop_change_log() }}
     values ('*', {{ shop_sql_text(invocation_id) }}, 'running', null, null, now()::timestamp)
 {%- endmacro %}
@@ -69,4 +79,13 @@
     select distinct {{ relation }}, {{ shop_sql_text(invocation_id) }}, 'keys',
         {{ key_columns }}, hash({{ keys | join(', ') }}), now()::timestamp
     from {{ source }}
+{%- endmacro %}
+
+{% macro shop_log_replaced_ranges(target, ranges, keys, column) -%}
+    {#- In strategy `replace_ranges`, beside the keys: from where each key was replaced. -#}
+    insert into {{ shop_change_ranges() }}
+    select {{ shop_sql_text(target.schema ~ '.' ~ target.identifier) }},
+        {{ shop_sql_text(invocation_id) }}, hash({{ keys | join(', ') }}),
+        {{ shop_sql_text(column) }}, replaced_from, now()::timestamp
+    from {{ ranges }}
 {%- endmacro %}

@@ -1,7 +1,9 @@
 """One more day for a generated drop, with the awkward rows an append-only day can bring:
 a re-delivered version of an old order, a changed old order line, an exact duplicate of an
-old event, an old event re-delivered for another visitor, and a malformed event line. The
-incremental build must resolve them exactly as a full build does (DECISIONS 31)."""
+old event, an old event re-delivered for another visitor, every event of an anonymous
+visitor re-delivered for another one, a late event joining two old sessions of a customer,
+and a malformed event line. The incremental build must resolve them exactly as a full
+build does (DECISIONS 31, 36)."""
 
 from __future__ import annotations
 
@@ -81,15 +83,42 @@ def add_dirty_day(drop: Path) -> dict:
     moved = dict(customers.iloc[0].dropna())
     other = customers[customers["customer_id"] != moved["customer_id"]].iloc[-1]
     moved["customer_id"] = other["customer_id"]  # the old event, now of another visitor
+    single = ~frame["event_id"].duplicated(keep=False) & when.notna()
+    # Every event of the anonymous visitor with the fewest, re-delivered for another one:
+    # the visitor has no event left (DECISIONS 36).
+    anonymous = frame[frame["anonymous_id"].notna()]
+    by_visitor = anonymous.groupby("anonymous_id").agg(
+        events=("event_id", "size"), known=("customer_id", "count"))
+    candidates = by_visitor[(by_visitor["known"] == 0)
+                            & anonymous.groupby("anonymous_id").apply(
+                                lambda rows: bool(single[rows.index].all()))]
+    left = candidates.sort_values("events", kind="stable").index[0]
+    taker = candidates.index[candidates.index != left][-1]
+    emptied = [dict(record) | {"anonymous_id": taker} for record in
+               anonymous[anonymous["anonymous_id"] == left].to_dict("records")]
+    # A late event of a customer in a 31-60 minute gap between two of their old events:
+    # it joins two sessions, so the customer's later sessions are numbered one lower.
+    known = frame[single & frame["customer_id"].notna()].assign(at=when)
+    known = known.sort_values(["customer_id", "at", "event_id"])
+    gap = known.groupby("customer_id")["at"].diff()
+    after = known[(gap > pd.Timedelta(minutes=30)) & (gap <= pd.Timedelta(minutes=60))].iloc[0]
+    bridge = dict(after.drop("at").dropna())
+    bridge["event_id"] = "bridge" + SUFFIX
+    bridge["occurred_at"] = _stamp(pd.Series([after["at"] - gap[after.name] / 2]))[0]
     out += [
         lines[_first_line_of(lines, events[0]["event_id"])],  # an exact duplicate
         json.dumps(moved),
+        *(json.dumps({k: (None if pd.isna(v) else v) for k, v in record.items()})
+          for record in emptied),
+        json.dumps(bridge),
         '{"event_id": "broken',  # a malformed record: no key, quarantined
     ]
     (drop / "events-9999.jsonl").write_text("\n".join(out) + "\n", encoding="utf-8")
     return {"orders": len(day) + 1, "order_items": len(new_items) + 1,
-            "events": len(last_day) + 3, "redelivered_order": redelivered["order_id"].iloc[0],
-            "moved_event": moved["event_id"]}
+            "events": len(out), "new_events": len(last_day) + 1,
+            "redelivered_order": redelivered["order_id"].iloc[0],
+            "moved_event": moved["event_id"], "emptied_visitor": left,
+            "bridged": (bridge["customer_id"], bridge["event_id"], after["event_id"])}
 
 
 def _first_line_of(lines: list[str], event_id: str) -> int:

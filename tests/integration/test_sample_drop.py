@@ -223,7 +223,8 @@ def test_marts_quarantine_and_reconciliation_match_the_reference_build(sample):
 def test_one_more_day_built_incrementally_equals_a_full_build(sample, tmp_path, capfd):
     """Issue 18: an append-only day (new orders, lines and events files, with a re-delivered
     old order, a changed old line, an event duplicated across files, an old event moved to
-    another visitor and a malformed line) is built incrementally (DECISIONS 31), and every
+    another visitor, every event of a visitor moved to another, a late event joining two
+    old sessions and a malformed line) is built incrementally (DECISIONS 31, 36), and every
     mart, quarantine table and reconciliation equals a full build of the same final drop."""
     drop, warehouse, _ = sample
     grown, incremental = tmp_path / "drop", tmp_path / "incremental.duckdb"
@@ -246,7 +247,21 @@ def test_one_more_day_built_incrementally_equals_a_full_build(sample, tmp_path, 
         assert con.execute("select status from marts.fct_orders where order_id = ?",
                            [added["redelivered_order"]]).fetchall() == [("cancelled",)]
         assert con.execute("select count(*) from marts.fct_events where event_id like '%"
-                           "-next-day'").fetchall()[0][0] == added["events"] - 3
+                           "-next-day'").fetchall()[0][0] == added["new_events"]
+        # The visitor whose every event moved has none left; the late event joined the
+        # customer's session before it and the one after it (a gap of 31-60 minutes each
+        # side of it is at most 30), so their later sessions are numbered one lower.
+        assert con.execute("select count(*) from marts.fct_events where visitor_id = ?",
+                           [added["emptied_visitor"]]).fetchall() == [(0,)]
+        customer, late, after = added["bridged"]
+        assert con.execute("""
+            select count(distinct session_key) from marts.fct_events
+            where visitor_id = ? and event_id in (
+                ?, ?, (select event_id from marts.fct_events where visitor_id = ?
+                       and occurred_at < (select occurred_at from marts.fct_events
+                                          where event_id = ?)
+                       order by occurred_at desc, event_id desc limit 1))""",
+                           [customer, late, after, customer, late]).fetchall() == [(1,)]
         moved_to = con.execute("select customer_id from intermediate.int_events_sessionized "
                                "where event_id = ?", [added["moved_event"]]).fetchall()
     with duckdb.connect(str(full), read_only=True) as con:
@@ -292,28 +307,66 @@ def _day_on_a_copy(sample, tmp_path: Path) -> tuple[Path, Path, dict]:
     return grown, copy, add_dirty_day(grown)
 
 
-def _spoil_an_old_event(warehouse: Path, drop: Path, of_a_new_visitor: bool) -> str:
+def _spoil_an_old_event(warehouse: Path, drop: Path, where: str) -> str:
     """Give one old event an event type every test rejects, in the base table (as if the
-    last build had written it): of a customer with an event in the new file, whose events
-    the day recomputes, or of a visitor the new file names nowhere. Returns its event id."""
+    last build had written it), and return its event id. `where`: "in_tail", the latest
+    old event of a customer with only new events in the new file, which the day recomputes
+    (its tail starts at or before it, DECISIONS 36); "before_tail", an event of such a
+    customer's first session when a later session of theirs starts before their first new
+    event, which the day keeps (the tail starts at that later session or after it); or
+    "untouched", an event of a visitor the new file names nowhere."""
     new_lines = (drop / "events-9999.jsonl").read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in new_lines if line.endswith("}")]
     named = {str(value) for record in records for value in record.values() if value}
+    current = "rejection_reason is null and exact_duplicate_rank = 1 and version_rank = 1"
     with duckdb.connect(str(warehouse)) as con:
-        moved_from = con.execute("select customer_id from staging.base_shop__events "
-                                 "where event_id = ?", [records[-1]["event_id"]]).fetchall()
-        named |= {row[0] for row in moved_from if row[0]}
         visitor = "coalesce(customer_id, anonymous_id, session_id, event_id)"
-        if of_a_new_visitor:
-            customers = [r["customer_id"] for r in records if r.get("customer_id")]
-            where, args = "customer_id = ?", [customers[0]]
+        # The visitors of the old rows the new file re-delivers (moved or repeated).
+        named |= {row[0] for row in con.execute(
+            f"select {visitor} from staging.base_shop__events "
+            "where event_id in (select unnest(?::varchar[]))",
+            [[r["event_id"] for r in records]]).fetchall()}
+        con.execute("create temp table new_events (customer_id varchar, event_id varchar, "
+                    "occurred_at timestamp)")
+        con.executemany("insert into new_events values (?, ?, ?)",
+                        [(r["customer_id"], r["event_id"], r["occurred_at"].rstrip("Z"))
+                         for r in records if r.get("customer_id")])
+        con.execute(f"""
+            create temp table fresh as
+            select customer_id, min(occurred_at) as first_new_at from new_events
+            where customer_id not in (
+                select {visitor} from staging.base_shop__events
+                where event_id in (select event_id from new_events))
+            group by customer_id
+            having count(*) filter (where event_id in (
+                select event_id from staging.base_shop__events)) = 0""")
+        if where == "in_tail":
+            found = con.execute(f"""
+                select event_id from staging.base_shop__events
+                where customer_id = (select min(customer_id) from fresh) and {current}
+                order by occurred_at desc, event_id desc limit 1""").fetchone()
+        elif where == "before_tail":
+            found = con.execute("""
+                select sessionized.event_id
+                from intermediate.int_events_sessionized as sessionized
+                inner join fresh on sessionized.customer_id = fresh.customer_id
+                inner join staging.base_shop__events as base
+                    on base.event_id = sessionized.event_id and base.rejection_reason is null
+                    and base.exact_duplicate_rank = 1 and base.version_rank = 1
+                where sessionized.session_key = sessionized.visitor_id || '#1'
+                    and exists (
+                        select 1 from intermediate.int_events_sessionized as later
+                        where later.visitor_id = sessionized.visitor_id
+                            and later.is_session_start
+                            and later.session_key <> sessionized.session_key
+                            and later.occurred_at < fresh.first_new_at)
+                order by sessionized.event_id limit 1""").fetchone()
         else:
-            where, args = f"{visitor} not in (select unnest(?::varchar[]))", [sorted(named)]
-        event_id = con.execute(f"""
-            select event_id from staging.base_shop__events
-            where {where} and rejection_reason is null and exact_duplicate_rank = 1
-                and version_rank = 1
-            order by event_id limit 1""", args).fetchone()[0]
+            found = con.execute(f"""
+                select event_id from staging.base_shop__events
+                where {visitor} not in (select unnest(?::varchar[])) and {current}
+                order by event_id limit 1""", [sorted(named)]).fetchone()
+        event_id = found[0]
         con.execute("update staging.base_shop__events set event_type = 'spoiled' "
                     "where event_id = ?", [event_id])
     return event_id
@@ -322,10 +375,10 @@ def _spoil_an_old_event(warehouse: Path, drop: Path, of_a_new_visitor: bool) -> 
 def test_one_more_day_tests_the_replaced_rows_and_fails_on_a_bad_one(sample, tmp_path):
     """Issue 18: the tests of an incremental build read the rows it replaced (macros/
     tests_on_changed_rows.sql), so a bad value in a row the day recomputes fails the build.
-    The spoiled event is an old one of a customer the new file names: the day recomputes
-    that visitor's events, and fct_events' accepted_values test must see it."""
+    The spoiled event is an old one in the recomputed tail of a customer the new file names
+    (DECISIONS 36): the day recomputes it, and fct_events' accepted_values test must see it."""
     drop, warehouse, _ = _day_on_a_copy(sample, tmp_path)
-    spoiled = _spoil_an_old_event(warehouse, drop, of_a_new_visitor=True)
+    spoiled = _spoil_an_old_event(warehouse, drop, where="in_tail")
     result = run_pipeline(drop, warehouse)
     assert not result.success
     failed = sorted(e.check_name for e in result.get_asset_check_evaluations() if not e.passed)
@@ -333,6 +386,25 @@ def test_one_more_day_tests_the_replaced_rows_and_fails_on_a_bad_one(sample, tmp
     assert any(name.startswith("accepted_values_fct_events_event_type") for name in failed)
     assert query(warehouse, "select event_type from marts.fct_events where event_id = "
                             f"'{spoiled}'") == [("spoiled",)]
+
+
+def test_one_more_day_keeps_the_history_before_the_tail(sample, tmp_path):
+    """Issue 18 (DECISIONS 36): the day recomputes only the tail of a changed visitor's
+    history. An event of the customer's first session, before a later session that starts
+    before their first new event, is kept as the last build wrote it: spoiled in the base
+    table only, it stays out of int_events_sessionized and fct_events, and the day's tests
+    (which read the replaced rows) pass. Recomputing the whole history would copy it in and
+    fail fct_events' accepted_values test."""
+    drop, warehouse, _ = _day_on_a_copy(sample, tmp_path)
+    spoiled = _spoil_an_old_event(warehouse, drop, where="before_tail")
+    before = query(warehouse, "select event_type, session_key from marts.fct_events "
+                              f"where event_id = '{spoiled}'")
+    assert before and before[0][0] != "spoiled"
+    assert run_pipeline(drop, warehouse).success
+    assert query(warehouse, "select event_type, session_key from marts.fct_events "
+                            f"where event_id = '{spoiled}'") == before
+    assert query(warehouse, "select event_type from intermediate.int_events_sessionized "
+                            f"where event_id = '{spoiled}'") == [(before[0][0],)]
 
 
 def test_one_more_day_updates_the_serving_copy_to_equal_a_full_copy(sample, tmp_path,
@@ -348,7 +420,7 @@ def test_one_more_day_updates_the_serving_copy_to_equal_a_full_copy(sample, tmp_
     serving = tmp_path / "bi" / "day.duckdb"
     before = publish(str(warehouse), str(serving), run_id="before")
     assert not before.updated
-    spoiled = _spoil_an_old_event(warehouse, drop, of_a_new_visitor=False)
+    spoiled = _spoil_an_old_event(warehouse, drop, where="untouched")
     assert run_pipeline(drop, warehouse).success
     assert query(warehouse, "select event_type from staging.stg_shop__events where event_id = "
                             f"'{spoiled}'") == [("spoiled",)]

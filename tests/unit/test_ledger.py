@@ -133,6 +133,20 @@ def test_the_change_log_ddl_in_dbt_matches_the_ledger():
     assert columns(found.group(1))[0] == "relation varchar"
 
 
+def test_the_change_ranges_ddl_in_dbt_matches_the_ledger():
+    """The same for raw._model_change_ranges (DECISIONS 36), which the hook creates too."""
+    macro = (PROJECT_ROOT / "dbt" / "macros" / "change_log.sql").read_text()
+    found = re.search(r"create table if not exists \{\{ shop_change_ranges\(\) \}\} "
+                      r"(\(.*?\));", macro, re.S)
+    assert found, "change_log.sql no longer creates the ranges with a column list"
+
+    def columns(text: str) -> list[str]:
+        return [" ".join(c.split()) for c in text.strip().strip("()").split(",")]
+
+    assert columns(found.group(1)) == columns(ledger.DDL[ledger.MODEL_CHANGE_RANGES])
+    assert columns(found.group(1))[0] == "relation varchar"
+
+
 def test_no_change_log_reads_as_none():
     """Before dbt's first run the log does not exist: the serving copy is copied whole."""
     con = duckdb.connect()

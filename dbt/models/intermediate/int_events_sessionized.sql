@@ -1,22 +1,36 @@
 {#- One row per event, with the session it belongs to (metrics.md "session": one visitor's
     events with no gap over session_timeout_minutes) and the channel it resolves to
     (channel_id, else the utm_source mapping). Exported session ids are kept but not
-    trusted: sessions are derived the same way for every shop. Incremental (DECISIONS 31):
-    an append-only build recomputes every event of the visitors whose events changed. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_keys',
+    trusted: sessions are derived the same way for every shop. Incremental (DECISIONS 31,
+    36): an append-only build recomputes the tail of each changed visitor's history, from
+    the start of the session of their last event before the earliest changed one, and
+    numbers its sessions on from those before it. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_ranges',
           full_refresh=shop_full_refresh(), unique_key='visitor_id',
+          replace_ranges={'rows': 'event_tails', 'column': 'occurred_at'},
           meta={'append_entities': ['events']}) }}
 {{ build_state_dependencies(['base_shop__events']) }}
 
 {#- A full build inlines the staged events (10M rows, never copied); an incremental one
-    copies the changed visitors' events once (about a tenth of them at scale 1), which
-    costs less than filtering the whole staged view twice (DECISIONS 35). #}
-with events as {{ materialized_cte() if is_incremental() else inline_cte() }} (
-    select * from {{ ref('stg_shop__events') }} as staged_events
-    {%- if is_incremental() %}
-    where {{ event_visitor_id('staged_events') }} in ({{ changed_event_visitors() }})
-    {%- endif %}
+    copies the tails of the changed visitors' histories once, which costs less than
+    filtering the whole staged view twice (DECISIONS 35, 36). #}
+{%- if is_incremental() %}
+with tails as {{ materialized_cte() }} (
+    {{ changed_event_tails(this) }}
 ),
+
+events as {{ materialized_cte() }} (
+    select staged_events.*, tails.sessions_before_tail
+    from {{ ref('stg_shop__events') }} as staged_events
+    inner join tails
+        on {{ event_visitor_id('staged_events') }} = tails.visitor_id
+        and (tails.replaced_from is null or staged_events.occurred_at >= tails.replaced_from)
+),
+{%- else %}
+with events as {{ inline_cte() }} (
+    select * from {{ ref('stg_shop__events') }} as staged_events
+),
+{%- endif %}
 
 utm_channels as (
     select * from {{ ref('utm_source_channels') }}
@@ -80,6 +94,8 @@ numbered as (
         visitors.*,
         session_numbers.is_session_start,
         session_numbers.visitor_session_number
+            {%- if is_incremental() %} + visitors.sessions_before_tail{% endif %}
+            as visitor_session_number
     from visitors
     inner join session_numbers on visitors.event_id = session_numbers.event_id
 ),

@@ -1,17 +1,30 @@
 {#- One row per session: its visitor, start and end, the channel and device of its first
-    event (metrics.md), and which funnel steps it reached. Incremental (DECISIONS 31): an
-    append-only build recomputes the sessions of the visitors whose events changed. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_keys',
+    event (metrics.md), and which funnel steps it reached. Incremental (DECISIONS 31, 36):
+    an append-only build recomputes the sessions of each changed visitor's recomputed
+    tail, those that start at or after its start. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_ranges',
           full_refresh=shop_full_refresh(), unique_key='visitor_id',
+          replace_ranges={'rows': 'session_tails', 'column': 'started_at'},
           meta={'append_entities': ['events']}) }}
 {{ build_state_dependencies(['base_shop__events']) }}
 
+{%- if is_incremental() %}
+with tails as {{ materialized_cte() }} (
+    {{ changed_event_tails(this, 'started_at', 'true') }}
+),
+
+events as (
+    select sessionized.*
+    from {{ ref('int_events_sessionized') }} as sessionized
+    inner join tails
+        on sessionized.visitor_id = tails.visitor_id
+        and (tails.replaced_from is null or sessionized.occurred_at >= tails.replaced_from)
+),
+{%- else %}
 with events as (
     select * from {{ ref('int_events_sessionized') }}
-    {%- if is_incremental() %}
-    where visitor_id in ({{ changed_event_visitors() }})
-    {%- endif %}
 ),
+{%- endif %}
 
 {#- One pass, no join: every session has exactly one start row (its visitor's first event,
     or the first after a gap), so `max(case when is_session_start then x end)` is the start

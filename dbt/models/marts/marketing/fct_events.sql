@@ -1,17 +1,29 @@
 {#- One row per behaviour event with its derived session. Unknown channels and products
-    join to '-1'; anonymous events have no customer. Incremental (DECISIONS 31): an
-    append-only build recomputes the events of the visitors whose events changed. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_keys',
+    join to '-1'; anonymous events have no customer. Incremental (DECISIONS 31, 36): an
+    append-only build recomputes the events of each changed visitor's recomputed tail. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_ranges',
           full_refresh=shop_full_refresh(), unique_key='visitor_id',
+          replace_ranges={'rows': 'event_tails', 'column': 'occurred_at'},
           meta={'append_entities': ['events']}) }}
 {{ build_state_dependencies(['base_shop__events']) }}
 
+{%- if is_incremental() %}
+with tails as {{ materialized_cte() }} (
+    {{ changed_event_tails(this) }}
+),
+
+events as (
+    select sessionized.*
+    from {{ ref('int_events_sessionized') }} as sessionized
+    inner join tails
+        on sessionized.visitor_id = tails.visitor_id
+        and (tails.replaced_from is null or sessionized.occurred_at >= tails.replaced_from)
+),
+{%- else %}
 with events as (
     select * from {{ ref('int_events_sessionized') }}
-    {%- if is_incremental() %}
-    where visitor_id in ({{ changed_event_visitors() }})
-    {%- endif %}
 ),
+{%- endif %}
 
 channels as (
     select channel_id from {{ ref('stg_shop__channels') }}

@@ -17,30 +17,44 @@
     W_k-1), where W_k is the weight of touches 1..k (W_n = 1). Rounding each share on its own
     biased the totals: shares ending on an exact half all round up, which at 3.5M orders put
     linear attribution's channel total 0.015 above revenue.
-    Incremental (DECISIONS 31): an append-only build recomputes the touches of the
-    customers whose orders or sessions changed. -#}
+    Incremental (DECISIONS 31, 36): an append-only build recomputes the touches of every
+    order of the customers whose orders changed, and of the orders at or after the start
+    of a changed visitor's recomputed sessions. -#}
 {%- set weight = "decimal(18, 12)" -%}
 {%- set half_life = var('attribution_half_life_days') -%}
 {#- A sum of decay factors as a share of the order's total. Divided as DOUBLEs (exact
     inputs, one IEEE division: deterministic); a DECIMAL(38, 18) division costs seconds per
     million touches. -#}
 {%- set decay_share = "cast({} as double) / cast(order_decay_total as double)" -%}
-{{ config(materialized='incremental', incremental_strategy='replace_keys',
+{{ config(materialized='incremental', incremental_strategy='replace_ranges',
           full_refresh=shop_full_refresh(), unique_key='customer_id',
+          replace_ranges={'rows': 'attribution_orders', 'column': 'ordered_at'},
           meta={'append_entities': ['orders', 'order_items', 'events']}) }}
 {{ build_state_dependencies(['base_shop__orders', 'base_shop__order_items', 'base_shop__events']) }}
 
+{%- if is_incremental() %}
+with replaced as {{ materialized_cte() }} (
+    {{ changed_attribution_orders() }}
+),
+
+orders as (
+{%- else %}
 with orders as (
+{%- endif %}
     select
-        order_id, customer_id, ordered_at, order_date, net_revenue_amount,
-        is_new_customer_order, has_unknown_customer,
-        coalesce(channel_id, {{ unknown_key() }}) as channel_id,
-        campaign_id
-    from {{ ref('fct_orders') }}
-    where is_counted
+        counted_orders.order_id, counted_orders.customer_id, counted_orders.ordered_at,
+        counted_orders.order_date, counted_orders.net_revenue_amount,
+        counted_orders.is_new_customer_order, counted_orders.has_unknown_customer,
+        coalesce(counted_orders.channel_id, {{ unknown_key() }}) as channel_id,
+        counted_orders.campaign_id
+    from {{ ref('fct_orders') }} as counted_orders
     {%- if is_incremental() %}
-        and customer_id in ({{ changed_attribution_customers() }})
+    inner join replaced
+        on counted_orders.customer_id = replaced.customer_id
+        and (replaced.replaced_from is null
+             or counted_orders.ordered_at >= replaced.replaced_from)
     {%- endif %}
+    where counted_orders.is_counted
 ),
 
 sessions as (
