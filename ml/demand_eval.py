@@ -11,7 +11,8 @@ Per backtest origin and product:
   (the in-sample error of the naive forecast);
 - its weight is the product's net revenue in the 28 days up to the origin; the product-level
   WRMSSE (`wrmsse_product`, M5's level 12) is the weighted mean of RMSSE (per origin; "all"
-  averages the origins with equal weight).
+  over every product averages the origins with equal weight; a density class's "all" weighs
+  each origin by the class's share of that origin's revenue).
 M5 also scores the sums over the hierarchy; here the shop total and each category are
 scored the same way (scale from the summed history, weight the summed revenue) and
 `wrmsse` is the mean of the three levels (shop, category, product), as M5 averages its 12.

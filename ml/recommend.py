@@ -35,6 +35,7 @@ feedback, blended with a category signal and popularity, evaluated on a time spl
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -46,13 +47,16 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.preprocessing import normalize
-from sparse_dot_topn import sp_matmul_topn
 
 from . import recommend_data
 from .errors import NotEnoughData
 from .recommend_data import WEIGHTS
 from .registry import ModelRecord, data_fingerprint
 from .threads import side_by_side
+
+# sparse_dot_topn indexes its result with 32 bits: products x (neighbours + 1) must stay
+# below 2**31, which this bound keeps for catalogues up to 200,000 products.
+MAX_NEIGHBOURS = 10_000
 
 
 @dataclass(frozen=True)
@@ -61,20 +65,21 @@ class RecommendSettings:
     half_life_days: int = 90
     neighbours: int = 100
     category_weight: float = 1.0
-    popularity_weight: float = 0.2
+    popularity_weight: float = 0.2  # used while buy again's weight is chosen; see below
     popularity_days: int = 90
     repeat_rate: float = 0.2  # a category's repurchase rate from which bought products repeat
     buy_again_weight: float = 1.0  # weight of the customer's own repeat purchases (buy again)
     # run() chooses buy_again_weight among these on the days before the evaluation's
     buy_again_candidates: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0,
                                                64.0)
-    # then popularity_weight among these, on the same days (one candidate fixes it)
+    # then popularity_weight among these, on the same days. A weight set above is kept only
+    # when its candidates are one value (or nothing can be chosen: too few customers)
     popularity_candidates: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 4.0, 16.0)
     repeat_prior_pairs: float = 10.0  # pairs of its category's rate in a product's own rate
     evaluation_days: int = 28
     min_evaluation_customers: int = 20
     batch_size: int = 2_000
-    threads: int = 2  # similarity blocks and customer batches computed at once (threads.py)
+    threads: int = 2  # the similarity's threads; customer batches scored at once (threads.py)
     seed: int = 7
 
     def __post_init__(self) -> None:
@@ -83,19 +88,22 @@ class RecommendSettings:
             if getattr(self, name) < 1:
                 raise ValueError(f"recommender setting {name} must be at least 1, "
                                  f"got {getattr(self, name)!r}")
+        if self.neighbours > MAX_NEIGHBOURS:
+            raise ValueError(f"recommender setting neighbours must be at most "
+                             f"{MAX_NEIGHBOURS:,}, got {self.neighbours!r}")
         for name in ("category_weight", "popularity_weight", "buy_again_weight",
                      "repeat_prior_pairs"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"recommender setting {name} must be 0 or more, "
-                                 f"got {getattr(self, name)!r}")
+            if not 0 <= getattr(self, name) < math.inf:
+                raise ValueError(f"recommender setting {name} must be a finite number of 0 "
+                                 f"or more, got {getattr(self, name)!r}")
         if not 0 <= self.repeat_rate <= 1:
             raise ValueError(f"recommender setting repeat_rate must be in [0, 1], "
                              f"got {self.repeat_rate!r}")
         for name in ("buy_again_candidates", "popularity_candidates"):
             candidates = tuple(getattr(self, name))
-            if not candidates or not all(c >= 0 for c in candidates):
-                raise ValueError(f"recommender setting {name} must be one or more weights "
-                                 f"of 0 or more, got {candidates!r}")
+            if not candidates or not all(0 <= c < math.inf for c in candidates):
+                raise ValueError(f"recommender setting {name} must be one or more finite "
+                                 f"weights of 0 or more, got {candidates!r}")
             object.__setattr__(self, name, candidates)
 
     def as_dict(self) -> dict:
@@ -330,6 +338,10 @@ def _item_similarity(matrix: sparse.csr_matrix, neighbours: int,
     neighbours + 1 largest values as it goes (the full product, 25M pairs at scale 1, is
     never held); the product's own similarity, 1, is among them and dropped. The product is
     symmetric, so row j's best are column j's."""
+    # Imported here: on import the package asks psutil for the physical cores, which fails
+    # where psutil cannot tell; only a fit should fail then, not the code location's load.
+    from sparse_dot_topn import sp_matmul_topn
+
     unit = normalize(matrix.tocsc(), norm="l2", axis=0)
     left, right = unit.T.tocsr(), unit.tocsr()
     best = sp_matmul_topn(left, right, top_n=neighbours + 1, sort=True,
@@ -463,22 +475,25 @@ def choose_weight(model: Recommender, rows: np.ndarray, relevant: dict, term: st
     s = model.settings
     n = min(s.top_n, len(model.products))
     ids = model.products["product_id"].to_numpy()
-    without = replace(model, settings=replace(s, **{f"{term}_weight": 0.0}))
+    # Sums in scores()'s order: ((CF + category) + popularity) + buy again.
+    zero = {"buy_again_weight": 0.0} | ({"popularity_weight": 0.0} if term == "popularity"
+                                        else {})
+    without = replace(model, settings=replace(s, **zero))
+    unit = replace(model, settings=replace(s, buy_again_weight=1.0))
     lists: dict[float, dict] = {w: {} for w in candidates}
     for start in range(0, len(rows), s.batch_size):
         batch = rows[start:start + s.batch_size]
-        base = without.scores(batch)[0]
-        if term == "buy_again":
-            again = replace(model, settings=replace(s, buy_again_weight=1.0)).buy_again(
-                batch).tocoo()
+        base = without.scores(batch)[0]  # a blocked product is -inf, and stays so
+        again = (unit if term == "buy_again" else model).buy_again(batch).tocoo()
         customers = model.customers[batch]
         scores = np.empty_like(base)
         for weight in candidates:
             if term == "buy_again":
                 scores[:] = base
                 scores[again.row, again.col] += weight * again.data
-            else:  # a blocked product stays -inf
+            else:
                 np.add(base, weight * model.popularity[None, :], out=scores)
+                scores[again.row, again.col] += again.data
             top = top_n(scores, n)
             finite = np.isfinite(np.take_along_axis(scores, top, axis=1))
             lists[weight].update((c, ids[t[f]].tolist())
@@ -561,10 +576,13 @@ def run(con: duckdb.DuckDBPyConnection, settings: RecommendSettings,
             f"chosen on {len(choice):,} customers who bought from {earlier} to "
             f"{cutoff - timedelta(days=1)})")
     else:
+        why = (f"{len(choice):,} customers bought from {earlier} to "
+               f"{cutoff - timedelta(days=1)}, {s.min_evaluation_customers} needed"
+               if any(wanted.values()) and len(choice) < s.min_evaluation_customers
+               else "no purchase before those days" if any(wanted.values())
+               else "one candidate each, or no repeatable category for buy again")
         log(f"recommendations: buy-again weight {s.buy_again_weight}, popularity weight "
-            f"{s.popularity_weight} (not chosen: one candidate each, or fewer than "
-            f"{s.min_evaluation_customers} customers buying from {earlier} to "
-            f"{cutoff - timedelta(days=1)})")
+            f"{s.popularity_weight} (not chosen: {why})")
     log(f"recommendations: evaluating on {len(relevant):,} customers who bought from "
         f"{cutoff} to {last}")
     model = fit_feedback(train, products, customers, s)

@@ -36,11 +36,17 @@ class RecommendConfig(Config):
 
     top_n: int = Field(default=_RECOMMEND.top_n, ge=1, le=100)
     half_life_days: int = Field(default=_RECOMMEND.half_life_days, ge=1)
-    neighbours: int = Field(default=_RECOMMEND.neighbours, ge=1)
+    neighbours: int = Field(default=_RECOMMEND.neighbours, ge=1, le=recommend.MAX_NEIGHBOURS)
     category_weight: float = Field(default=_RECOMMEND.category_weight, ge=0)
-    popularity_weight: float = Field(default=_RECOMMEND.popularity_weight, ge=0)
+    popularity_weight: float = Field(
+        default=_RECOMMEND.popularity_weight, ge=0,
+        description="kept only when popularity_candidates is this one value (or nothing can "
+                    "be chosen); otherwise the start while the buy-again weight is chosen")
     repeat_rate: float = Field(default=_RECOMMEND.repeat_rate, ge=0, le=1)
-    buy_again_weight: float = Field(default=_RECOMMEND.buy_again_weight, ge=0)
+    buy_again_weight: float = Field(
+        default=_RECOMMEND.buy_again_weight, ge=0,
+        description="kept only when buy_again_candidates is this one value (or nothing can "
+                    "be chosen: no repeatable category, too few customers)")
     buy_again_candidates: list[float] = Field(
         default=list(_RECOMMEND.buy_again_candidates), min_length=1,
         description="buy-again weights to choose from on the days before the evaluation's "

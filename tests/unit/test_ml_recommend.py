@@ -287,10 +287,29 @@ def test_feedback_at_several_dates_in_one_pass_equals_one_pass_per_date():
     assert found[0].bought.sum() < found[1].bought.sum()
 
 
+def test_similarity_keeps_exactly_its_neighbours_among_ties():
+    """Three products bought by the same two customers (cosine 1 between any two of them,
+    and with themselves), a fourth bought by one of them (cosine 1/sqrt(2) with each), a
+    fifth by nobody. A product keeps `neighbours` others even where its own similarity ties
+    with them, never itself, and all its others when the catalogue is smaller."""
+    weights = sparse.csr_matrix(np.array([[1, 1, 1, 1, 0], [1, 1, 1, 0, 0]], dtype=float))
+    for threads in (1, 2):
+        one = recommend._item_similarity(weights, 1, threads).toarray()
+        assert (np.count_nonzero(one, axis=0) == [1, 1, 1, 1, 0]).all()
+        assert np.diag(one).sum() == 0
+        # A twin's neighbour is another twin (1 > 1/sqrt(2)); the fourth's is a twin.
+        assert all(one[:3, j].max() == pytest.approx(1.0) for j in range(3))
+        assert one[:3, 3].max() == pytest.approx(1 / np.sqrt(2))
+        every = recommend._item_similarity(weights, 10, threads).toarray()
+        by_hand = np.array([[0, 1, 1, 2 ** -0.5, 0], [1, 0, 1, 2 ** -0.5, 0],
+                            [1, 1, 0, 2 ** -0.5, 0], [2 ** -0.5] * 3 + [0, 0], [0] * 5])
+        np.testing.assert_allclose(every, by_hand)
+
+
 def test_similarity_and_lists_in_threads_equal_one_thread():
-    """The similarity's row blocks and the customer batches computed side by side give the
-    same neighbours, values and lists as one thread: each is the same sums in the same
-    order (ml/threads.py); checked on a random shop big enough to split."""
+    """The similarity in sparse_dot_topn's threads and the customer batches computed side by
+    side (ml/threads.py) give the same neighbours, values and lists as one thread; checked
+    on a random shop big enough to split."""
     rng = np.random.default_rng(11)
     customers, products = 300, 40
     weights = sparse.random(customers, products, density=0.08, random_state=5, format="csr")
@@ -436,7 +455,9 @@ def test_the_popularity_weight_is_chosen_by_ndcg():
 def test_settings_are_validated():
     for bad in ({"buy_again_weight": -1.0}, {"buy_again_candidates": ()},
                 {"buy_again_candidates": (1.0, -0.5)}, {"popularity_candidates": ()},
-                {"popularity_candidates": (-1.0,)}, {"repeat_prior_pairs": -1.0},
+                {"popularity_candidates": (-1.0,)}, {"popularity_candidates": (float("inf"),)},
+                {"popularity_weight": float("inf")}, {"neighbours": 10_001},
+                {"repeat_prior_pairs": -1.0},
                 {"repeat_rate": 1.5}, {"top_n": 0}):
         with pytest.raises(ValueError, match="recommender setting"):
             recommend.RecommendSettings(**bad)
@@ -489,7 +510,8 @@ def test_run_chooses_the_buy_again_weight_on_earlier_days_without_peeking():
     # The same choice whatever the held-out days hold, as it reads only the days before.
     chosen = [r.record.extra["buy_again_ndcg_before_evaluation"] for r in runs]
     assert chosen[0] == chosen[1] and set(chosen[0]) == {"0.0", "4.0"}
-    assert runs[0].record.extra["buy_again_weight"] == runs[1].record.extra["buy_again_weight"]
+    for name in ("buy_again_weight", "popularity_weight", "popularity_ndcg_before_evaluation"):
+        assert runs[0].record.extra[name] == runs[1].record.extra[name]
     # In the 14 days before the held-out ones everyone bought their staple again: with
     # weight 4 it is first in every list (NDCG 1).
     assert chosen[0]["4.0"] == 1.0
