@@ -45,23 +45,27 @@ def test_the_copy_replaces_each_key_from_its_logged_start(tmp_path):
         con.execute("""insert into marts.fct_events values
             ('a', '2026-01-01 10:00', 'old'), ('a', '2026-01-02 10:00', 'old'),
             ('b', '2026-01-01 10:00', 'old'), ('b', '2026-01-02 10:00', 'old'),
-            ('c', '2026-01-01 10:00', 'old'), ('c', '2026-01-02 10:00', 'old')""")
+            ('c', '2026-01-01 10:00', 'old'), ('c', '2026-01-02 10:00', 'old'),
+            ('d', '2026-01-01 10:00', 'old'), ('d', '2026-01-02 10:00', 'old')""")
     assert not publish(str(live), str(serving), run_id="first").updated
     with duckdb.connect(str(live)) as con:
-        # Every live row changes, so the copy shows which rows were replaced: visitor a
+        # Every live row changes, so the copy shows which rows were replaced: visitor d
         # from 01-02 on, b whole (no range), c from 01-02 in one invocation but whole in
-        # the other; visitor a's earlier range in a second invocation widens a's.
+        # the other; visitor a from 01-02 in one invocation and from 01-01 09:00 in the
+        # other: the earlier start holds, so a's 01-01 row is replaced too.
         con.execute("update marts.fct_events set event_type = 'new'")
         con.execute("insert into marts.fct_events values ('a', '2026-01-03 10:00', 'new')")
-        _log(con, "day1", {"a": "2026-01-02 10:00", "b": None, "c": "2026-01-02 10:00"})
-        _log(con, "day2", {"a": "2026-01-02 09:00", "c": None})
+        _log(con, "day1", {"a": "2026-01-02 10:00", "b": None, "c": "2026-01-02 10:00",
+                           "d": "2026-01-02 10:00"})
+        _log(con, "day2", {"a": "2026-01-01 09:00", "c": None})
     updated = publish(str(live), str(serving), run_id="day", incremental=True)
     assert updated.updated
     assert _rows(serving) == [
-        ("a", "2026-01-01 10:00:00", "old"), ("a", "2026-01-02 10:00:00", "new"),
+        ("a", "2026-01-01 10:00:00", "new"), ("a", "2026-01-02 10:00:00", "new"),
         ("a", "2026-01-03 10:00:00", "new"),
         ("b", "2026-01-01 10:00:00", "new"), ("b", "2026-01-02 10:00:00", "new"),
-        ("c", "2026-01-01 10:00:00", "new"), ("c", "2026-01-02 10:00:00", "new")]
+        ("c", "2026-01-01 10:00:00", "new"), ("c", "2026-01-02 10:00:00", "new"),
+        ("d", "2026-01-01 10:00:00", "old"), ("d", "2026-01-02 10:00:00", "new")]
     with duckdb.connect(str(live), read_only=True) as con:
         assert con.execute(f"select count(*) from {ledger.MODEL_CHANGE_RANGES}").fetchone() \
             == (0,)  # pruned with the log

@@ -17,9 +17,9 @@
     W_k-1), where W_k is the weight of touches 1..k (W_n = 1). Rounding each share on its own
     biased the totals: shares ending on an exact half all round up, which at 3.5M orders put
     linear attribution's channel total 0.015 above revenue.
-    Incremental (DECISIONS 31, 36): an append-only build recomputes the touches of every
-    order of the customers whose orders changed, and of the orders at or after the start
-    of a changed visitor's recomputed sessions. -#}
+    Incremental (DECISIONS 31, 36): an append-only build recomputes, per customer, the
+    touches of the orders from the earlier of the earliest version of a changed order of
+    theirs and the start of their recomputed sessions (changed_attribution_orders()). -#}
 {%- set weight = "decimal(18, 12)" -%}
 {%- set half_life = var('attribution_half_life_days') -%}
 {#- A sum of decay factors as a share of the order's total. Divided as DOUBLEs (exact
