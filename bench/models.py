@@ -49,6 +49,7 @@ def _worker(warehouse: str, code: str | None, out: Path, label: str) -> dict:
     from dagster_project.ml import assets as ml_assets
     from dagster_project.ml import recommend_assets
     from dagster_project.resources import ModelStore, WarehouseResource
+    from ml.warehouse import table_exists
 
     here = Path(ml_assets.__file__).resolve()
     expected = Path(code).resolve() if code else PROJECT_ROOT
@@ -85,8 +86,7 @@ def _worker(warehouse: str, code: str | None, out: Path, label: str) -> dict:
     with duckdb.connect(warehouse, read_only=True) as con:
         # A model the shop's data cannot train yet (e.g. churn on months of history) is
         # skipped by its asset and writes no table: it is left out here too.
-        written = {name for (name,) in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'ml'").fetchall()}
+        written = {table for table in TABLES if table_exists(con, table)}
         for table in TABLES:
             if table in written:
                 con.table(f"ml.{table}").write_parquet(str(tables / f"{table}.parquet"))

@@ -54,5 +54,6 @@ def describe(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """Whether ml.<table> exists (a skipped model leaves none)."""
+    # fetchall: the result is finished, so the connection's relation API can run next.
     return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? "
-                            "and table_name = ?", [SCHEMA, table]).fetchone()[0])
+                            "and table_name = ?", [SCHEMA, table]).fetchall()[0][0])

@@ -319,7 +319,8 @@ def _replace_keys(con: duckdb.DuckDBPyConnection, quoted: str, key_columns: str,
     that strategy `replace_ranges` logged with a range in every invocation since the last
     publication is replaced from the earliest of them on (its rows at or after
     `replaced_from` in the range column, DECISIONS 36); any other key whole."""
-    key = ", ".join(identifier(column.strip()) for column in key_columns.split(","))
+    key = ", ".join(f"replaced_rows.{identifier(column.strip())}"
+                    for column in key_columns.split(","))
     column = _range_column(con, relation)
     if column is None:
         con.execute(f"""
@@ -345,19 +346,15 @@ def _replace_keys(con: duckdb.DuckDBPyConnection, quoted: str, key_columns: str,
                 f"(replaced_keys.replaced_from is null "
                 f"or replaced_rows.{identifier(column)} >= replaced_keys.replaced_from)")
     con.execute(f"delete from serving.{quoted} as replaced_rows using replaced_keys "
-                f"where hash({_qualified(key, 'replaced_rows')}) = replaced_keys.key_hash "
+                f"where hash({key}) = replaced_keys.key_hash "
                 f"and {replaced}")
     # The live rows are found by their key columns alone, then read whole by row id: a
     # filter on the key over `select *` would read every column of every row (issue 18).
     con.execute(f"insert into serving.{quoted} select * from live.{quoted} where rowid in ("
                 f"select replaced_rows.rowid from live.{quoted} as replaced_rows "
                 f"inner join replaced_keys "
-                f"on hash({_qualified(key, 'replaced_rows')}) = replaced_keys.key_hash "
+                f"on hash({key}) = replaced_keys.key_hash "
                 f"where {replaced})")
-
-
-def _qualified(key: str, alias: str) -> str:
-    return ", ".join(f"{alias}.{column.strip()}" for column in key.split(","))
 
 
 def _range_column(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
